@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+import { homedir } from 'node:os';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import pkg from '../package.json' with { type: 'json' };
+import type { CommandEnv } from './commands/converge.ts';
+
+// `--version` is answered before anything else is loaded: it is the command scripts call most.
+if (process.argv.length === 3 && (process.argv[2] === '--version' || process.argv[2] === '-V')) {
+  process.stdout.write(`${pkg.version}\n`);
+  process.exit(0);
+}
+
+const EXIT_CODES = `
+Exit codes (the same for every command; the worst wins):
+  0    done, or converged
+  1    a task failed
+  2    usage or configuration error (nothing was changed)
+  3    plan/status found drift
+  130  interrupted (Ctrl-C)
+
+Targets: all, a phase (phase1 … phase6), a plugin (lima), a task id (lima.running) or a
+glob (docker.*); each pulls in the tasks it needs.
+
+Examples:
+  asc plan all          show what would change, with diffs
+  asc run phase1 --yes  converge phase 1, restarting the VM if needed
+  asc status phase2     exit 0 when converged (use it as a go-task status: line)`;
+
+function commandEnv(): CommandEnv {
+  return {
+    cwd: process.cwd(),
+    home: process.env.HOME || homedir(),
+    env: process.env,
+    // Loaded lazily: --help must not pay for the plugins.
+    builtins: [],
+  };
+}
+
+async function withBuiltins(): Promise<CommandEnv> {
+  const { builtinPlugins } = await import('../plugins/index.ts');
+  return { ...commandEnv(), builtins: builtinPlugins };
+}
+
+function parseConcurrency(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
+}
+
+const program = new Command('asc')
+  .description('Make the Mac’s persistent Linux VM real, and keep it that way.')
+  .version(pkg.version)
+  .option(
+    '-c, --config <path>',
+    'config file (default: searched from here up, then ~/.config/asc/config.yaml)',
+  )
+  .option('--json', 'print one JSON document on stdout; logs go to stderr')
+  .option('-v, --verbose', 'show the commands asc runs and every drift')
+  .option('--no-color', 'no colours (NO_COLOR is respected too)')
+  .addHelpText('after', EXIT_CODES)
+  .showHelpAfterError('(run asc --help for usage)')
+  .exitOverride();
+
+let exitCode = 0;
+const globals = () => program.opts<{ config?: string; json?: boolean; verbose?: boolean; color?: boolean }>();
+
+for (const name of ['run', 'plan', 'status'] as const) {
+  const summary = {
+    run: 'converge the targets: check, apply what drifted, check again',
+    plan: 'run every check, change nothing, show each drift with a diff (exit 3 on drift)',
+    status: 'like plan, terse: exit 0 when converged, 3 when not',
+  }[name];
+  const cmd = program
+    .command(name)
+    .description(summary)
+    .argument('[targets...]', 'all, a phase, a plugin, a task id or a glob', [])
+    .addOption(
+      new Option('-j, --concurrency <n>', 'most tasks at once').argParser(parseConcurrency).default(8),
+    )
+    .addHelpText('after', EXIT_CODES)
+    .action(async (targets: string[], options: { yes?: boolean; concurrency?: number }) => {
+      const { converge } = await import('./commands/converge.ts');
+      exitCode = await converge(name, targets, { ...globals(), ...options }, await withBuiltins());
+    });
+  if (name === 'run')
+    cmd.option('-y, --yes', 'allow disruptive steps (such as restarting the VM) without asking');
+}
+
+program
+  .command('list')
+  .description('plugins (enabled or not), phases, and every task with its needs')
+  .action(async () => {
+    const { list } = await import('./commands/list.ts');
+    exitCode = await list(globals(), await withBuiltins());
+  });
+
+program
+  .command('graph')
+  .description('the task graph, as Mermaid or Graphviz DOT')
+  .addOption(
+    new Option('-f, --format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'),
+  )
+  .action(async (options: { format: string }) => {
+    const { graph } = await import('./commands/graph.ts');
+    exitCode = await graph({ ...globals(), ...options }, await withBuiltins());
+  });
+
+program
+  .command('init')
+  .description('write a starter .ascrc.yaml with the built-in defaults (or to --config PATH)')
+  .option('--force', 'replace an existing file (the old one is backed up)')
+  .action(async (options: { force?: boolean }) => {
+    const { init } = await import('./commands/init.ts');
+    exitCode = await init({ ...globals(), ...options }, await withBuiltins());
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  exitCode = await reportError(error);
+}
+process.exit(exitCode);
+
+/** The one place errors become words and an exit code. */
+async function reportError(error: unknown): Promise<number> {
+  const code = (error as { code?: string }).code;
+  if (typeof code === 'string' && code.startsWith('commander.')) {
+    // commander already printed its message (or the help/version it was asked for).
+    return code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : 2;
+  }
+  const { AscError, formatError } = await import('./core/errors.ts');
+  const json = globals().json === true;
+  if (error instanceof AscError) {
+    if (json) {
+      process.stdout.write(
+        `${JSON.stringify({ error: { code: error.code, message: error.message, hint: error.hint ?? null }, exitCode: error.exitCode }, null, 2)}\n`,
+      );
+    }
+    process.stderr.write(`asc: ${formatError(error)}\n`);
+    return error.exitCode;
+  }
+  process.stderr.write(`asc: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+  process.stderr.write('  this is a bug in asc; please report it with the command you ran\n');
+  return 1;
+}

@@ -1,0 +1,124 @@
+import path from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { ExitCode } from '../core/errors.ts';
+import { selectTasks } from '../core/graph.ts';
+import { acquireRunLock, type RunLock } from '../core/lock.ts';
+import { details, exitCodeOf, jsonReport, recapLine, summarize } from '../core/report.ts';
+import { runTasks } from '../core/runner.ts';
+import { prepareSession, stateDir } from '../core/session.ts';
+import type { AscPlugin } from '../core/types.ts';
+import { type CommandIo, createIo, type GlobalOptions } from './io.ts';
+
+export interface ConvergeOptions extends GlobalOptions {
+  yes?: boolean;
+  concurrency?: number;
+}
+
+export interface CommandEnv {
+  cwd: string;
+  home: string;
+  env: NodeJS.ProcessEnv;
+  builtins: readonly AscPlugin<unknown>[];
+}
+
+/** `run`, `plan` and `status`: the same checks; only `run` applies, only `status` is terse. */
+export async function converge(
+  command: 'run' | 'plan' | 'status',
+  targets: readonly string[],
+  options: ConvergeOptions,
+  ctx: CommandEnv,
+): Promise<number> {
+  const io = createIo(options, ctx.env);
+  const session = await prepareSession({ ...ctx, ...(options.config ? { configPath: options.config } : {}) });
+  if (session.loaded.file === undefined)
+    noteDefaults(
+      io,
+      session.plugins.map((p) => p.plugin.name),
+    );
+  const chosen = targets.length ? targets : ['all'];
+  const selected = selectTasks(
+    session.graph,
+    chosen,
+    ctx.builtins.map((p) => p.name),
+  );
+  const mode = command === 'run' ? 'run' : 'plan';
+  const state = stateDir(ctx.home, ctx.env);
+
+  let lock: RunLock | undefined;
+  if (mode === 'run') {
+    lock = await acquireRunLock(state, {
+      waitMs: Number(ctx.env.ASC_LOCK_WAIT_MS ?? 3000),
+      command: `asc ${command} ${chosen.join(' ')}`,
+    });
+  }
+  const abort = new AbortController();
+  const onSignal = () => {
+    if (abort.signal.aborted) return;
+    io.err('\nasc: interrupted: no new task starts; running commands are cancelled');
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const interactive = !io.json && process.stdin.isTTY === true && io.stdoutIsTTY;
+    const renderer = io.json || command === 'status' ? 'silent' : io.stdoutIsTTY ? 'tree' : 'plain';
+    const report = await runTasks(session.graph, selected, session.collected, {
+      mode,
+      concurrency: options.concurrency ?? 8,
+      yes: options.yes === true,
+      ...(interactive ? { ask } : {}),
+      renderer,
+      write: io.out,
+      verbose: options.verbose === true,
+      signal: abort.signal,
+      env: ctx.env,
+      home: ctx.home,
+      backupDir: path.join(state, 'backups', new Date().toISOString().replace(/[:.]/g, '-')),
+      config: session.config,
+    });
+    const exitCode = exitCodeOf(report, mode);
+    if (io.json) {
+      io.document(jsonReport(report, { command, targets: chosen, config: session.loaded.file, exitCode }));
+      return exitCode;
+    }
+    const { stdout, stderr } = details(report, {
+      drifts: command === 'status' ? 'line' : command === 'plan' ? 'diff' : 'none',
+      failures: renderer !== 'plain',
+    });
+    for (const line of stderr) io.err(line);
+    for (const line of stdout) io.out(line);
+    if (command === 'status') io.out(statusLine(report));
+    else io.out(recapLine(report, command));
+    if (command === 'plan' && exitCode === ExitCode.Drift)
+      io.out('run `asc run` with the same targets to apply');
+    return exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await lock?.release();
+  }
+}
+
+function statusLine(report: Parameters<typeof summarize>[0]): string {
+  const s = summarize(report);
+  if (s.failed > 0) return `status: ${s.failed} check(s) failed`;
+  if (s.wouldChange > 0) return `status: ${s.wouldChange} task(s) would change`;
+  return `status: converged (${s.ok} ok)`;
+}
+
+function noteDefaults(io: CommandIo, names: string[]): void {
+  const which = names.length ? names.join(', ') : 'no plugins';
+  io.err(
+    `asc: no config file found; using the built-in defaults (${which}). \`asc init\` writes them to .ascrc.yaml`,
+  );
+}
+
+async function ask(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`\n${question} [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}

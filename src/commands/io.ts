@@ -1,0 +1,35 @@
+import { styleText } from 'node:util';
+
+/** Global flags every command takes. */
+export interface GlobalOptions {
+  config?: string;
+  json?: boolean;
+  verbose?: boolean;
+  color?: boolean;
+}
+
+/** Where a command's words go: with --json, stdout carries only the JSON document and the rest goes to stderr. */
+export interface CommandIo {
+  json: boolean;
+  /** Human output: stdout normally, stderr under --json. */
+  out(line: string): void;
+  /** Notes and errors: always stderr. */
+  err(line: string): void;
+  /** The JSON document: stdout. */
+  document(text: string): void;
+  color: (style: 'green' | 'yellow' | 'red' | 'dim' | 'bold', text: string) => string;
+  stdoutIsTTY: boolean;
+}
+
+export function createIo(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): CommandIo {
+  const json = options.json === true;
+  const colorOn = options.color !== false && !env.NO_COLOR && process.stdout.isTTY === true && !json;
+  return {
+    json,
+    out: (line) => (json ? process.stderr : process.stdout).write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    document: (text) => process.stdout.write(`${text}\n`),
+    color: (style, text) => (colorOn ? styleText(style, text) : text),
+    stdoutIsTTY: process.stdout.isTTY === true,
+  };
+}

@@ -1,0 +1,68 @@
+import { prepareSession } from '../core/session.ts';
+import type { CommandEnv } from './converge.ts';
+import { createIo, type GlobalOptions } from './io.ts';
+
+/** `asc list`: plugins (enabled or not), phases, and every task with its needs. */
+export async function list(options: GlobalOptions, ctx: CommandEnv): Promise<number> {
+  const io = createIo(options, ctx.env);
+  const session = await prepareSession({ ...ctx, ...(options.config ? { configPath: options.config } : {}) });
+  const enabled = new Map(session.plugins.map((p) => [p.plugin.name, p]));
+  const plugins = [
+    ...session.builtins.map((plugin) => ({
+      name: plugin.name,
+      enabled: enabled.has(plugin.name),
+      builtin: true,
+      description: plugin.description ?? '',
+    })),
+    ...session.plugins
+      .filter((p) => !p.builtin)
+      .map((p) => ({
+        name: p.plugin.name,
+        enabled: true,
+        builtin: false,
+        description: p.plugin.description ?? p.key,
+      })),
+  ];
+  const tasks = [...session.graph.tasks.values()].map((task) => ({
+    id: task.id,
+    plugin: task.plugin,
+    phase: task.phase ?? null,
+    title: task.title,
+    needs: session.graph.needs.get(task.id) ?? [],
+  }));
+  const phases = session.graph.phases.map((name) => ({
+    name,
+    tasks: tasks.filter((task) => task.phase === name).map((task) => task.id),
+  }));
+  const handlers = [...session.graph.handlers.values()].map((h) => ({
+    id: h.id,
+    plugin: h.plugin,
+    title: h.title,
+  }));
+  if (io.json) {
+    io.document(
+      JSON.stringify({ config: session.loaded.file ?? null, plugins, phases, tasks, handlers }, null, 2),
+    );
+    return 0;
+  }
+  io.out(`config: ${session.loaded.file ?? '(none: built-in defaults)'}`);
+  io.out('\nplugins:');
+  for (const p of plugins) {
+    io.out(
+      `  ${p.name.padEnd(14)} ${(p.enabled ? 'enabled' : 'disabled').padEnd(9)} ${p.description}`.trimEnd(),
+    );
+  }
+  io.out('\nphases:');
+  for (const phase of phases) io.out(`  ${phase.name.padEnd(14)} ${phase.tasks.length} task(s)`);
+  io.out('\ntasks:');
+  const width = Math.max(10, ...tasks.map((task) => task.id.length));
+  for (const task of tasks) {
+    const needs = task.needs.length ? `needs ${task.needs.join(', ')}` : '';
+    io.out(`  ${task.id.padEnd(width)}  ${(task.phase ?? '-').padEnd(8)} ${needs}`.trimEnd());
+  }
+  if (handlers.length) {
+    io.out('\nhandlers:');
+    for (const h of handlers) io.out(`  ${h.id}`);
+  }
+  return 0;
+}

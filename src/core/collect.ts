@@ -1,0 +1,95 @@
+import type { AscParsedConfig } from './config/validate.ts';
+import { AscError } from './errors.ts';
+import type { EnabledPlugin } from './plugins.ts';
+import type { AscCheckResult, AscPluginContext, AscResolvedConfig, AscTaskContext } from './types.ts';
+import { userTasks } from './user-tasks.ts';
+import { type AscVmSpec, createVmSpec, freezeVmSpec } from './vm-spec.ts';
+
+/** A task as the graph and runner see it: full id, its plugin (or group), resolved defaults. */
+export interface TaskNode {
+  id: string;
+  plugin: string;
+  title: string;
+  phase: string | undefined;
+  /** As declared: ids or globs. */
+  needs: readonly string[];
+  notify: readonly string[];
+  check(t: AscTaskContext): Promise<AscCheckResult>;
+  apply(t: AscTaskContext): Promise<void>;
+  /** Who declared it, for error messages. */
+  source: string;
+}
+
+export interface HandlerNode {
+  id: string;
+  plugin: string;
+  title: string;
+  run(t: AscTaskContext): Promise<void>;
+}
+
+export interface Collected {
+  vm: Readonly<AscVmSpec>;
+  tasks: TaskNode[];
+  handlers: HandlerNode[];
+  /** Install hints by program, from every plugin's `tools`. */
+  tools: Record<string, { install: string }>;
+  /** Guest fact scripts keyed `<plugin>.<fact>`. */
+  guestFacts: Record<string, string>;
+}
+
+/** Run every plugin's `vm` hook into one spec, then collect their tasks, handlers and the user's tasks. */
+export function collectTasks(
+  plugins: readonly EnabledPlugin[],
+  parsed: AscParsedConfig,
+  config: AscResolvedConfig,
+  home: string,
+): Collected {
+  const draft = createVmSpec();
+  for (const { plugin, options } of plugins) {
+    if (!plugin.vm) continue;
+    guardPlugin(plugin.name, 'vm', () => plugin.vm?.(draft, options, { config, home, vm: draft }));
+  }
+  const vm = freezeVmSpec(draft);
+  const ctx: AscPluginContext = { config, home, vm };
+  const tasks: TaskNode[] = [];
+  const handlers: HandlerNode[] = [];
+  const tools: Record<string, { install: string }> = {};
+  const guestFacts: Record<string, string> = {};
+  for (const { plugin, options } of plugins) {
+    Object.assign(tools, plugin.tools);
+    for (const [name, script] of Object.entries(plugin.guestFacts ?? {}))
+      guestFacts[`${plugin.name}.${name}`] = script;
+    for (const task of guardPlugin(plugin.name, 'tasks', () => plugin.tasks(options, ctx))) {
+      const id = `${plugin.name}.${task.id}`;
+      tasks.push({
+        id,
+        plugin: plugin.name,
+        title: task.title ?? id,
+        phase: task.phase,
+        needs: task.needs ?? [],
+        notify: task.notify ?? [],
+        check: task.check,
+        apply: task.apply,
+        source: `plugin ${plugin.name}`,
+      });
+    }
+    for (const handler of guardPlugin(plugin.name, 'handlers', () => plugin.handlers?.(options, ctx) ?? [])) {
+      const id = `${plugin.name}.${handler.id}`;
+      handlers.push({ id, plugin: plugin.name, title: handler.title ?? id, run: handler.run });
+    }
+  }
+  tasks.push(...userTasks(parsed.tasks, config));
+  return { vm, tasks, handlers, tools, guestFacts };
+}
+
+function guardPlugin<T>(name: string, hook: string, call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    if (error instanceof AscError) throw error;
+    throw new AscError(`plugin ${name}: its ${hook} hook threw: ${(error as Error).message}`, {
+      code: 'E_PLUGIN_INVALID',
+      cause: error,
+    });
+  }
+}

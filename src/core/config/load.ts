@@ -1,0 +1,180 @@
+import { access, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { AscError } from '../errors.ts';
+
+/** A config file as found on disk, before validation. */
+export interface LoadedConfig {
+  /** Absolute path, or undefined when no file exists anywhere (built-in defaults). */
+  file: string | undefined;
+  /** The folder user tasks run in. */
+  dir: string;
+  /** The parsed value, not yet validated. */
+  raw: unknown;
+  /** The text, for YAML and JSON files: error messages point at lines in it. */
+  source: string | undefined;
+  /** Where the config sits inside the source (`['asc']` in package.json). */
+  sourcePath: readonly string[];
+}
+
+const SEARCH_PLACES = [
+  'package.json',
+  '.ascrc',
+  '.ascrc.yaml',
+  '.ascrc.yml',
+  '.ascrc.json',
+  '.ascrc.mjs',
+  '.ascrc.js',
+  '.ascrc.ts',
+  '.config/ascrc.yaml',
+  '.config/ascrc.yml',
+  '.config/ascrc.json',
+  'asc.config.mjs',
+  'asc.config.js',
+  'asc.config.ts',
+];
+
+/**
+ * Find the config: `--config PATH`, else cosmiconfig's search from `cwd` up to the home folder, else the
+ * global `~/.config/asc/config.yaml` ($XDG_CONFIG_HOME respected). cosmiconfig's own global folder is
+ * `~/Library/Preferences/asc` on macOS (env-paths), which is not where users look, hence the extra step.
+ */
+export async function findConfig(options: {
+  cwd: string;
+  home: string;
+  explicit?: string;
+  env: NodeJS.ProcessEnv;
+}): Promise<LoadedConfig> {
+  const explorer = cosmiconfig('asc', {
+    searchPlaces: SEARCH_PLACES,
+    searchStrategy: 'global',
+    stopDir: options.home,
+    ignoreEmptySearchPlaces: false,
+    cache: false,
+    loaders: { '.yaml': loadYaml, '.yml': loadYaml, noExt: loadYaml, '.json': loadJson, '.ts': loadTs },
+  });
+  if (options.explicit !== undefined) {
+    const file = path.resolve(options.cwd, options.explicit);
+    if (!(await exists(file))) {
+      throw new AscError(`config file not found: ${file} (given with --config)`, {
+        code: 'E_CONFIG_NOT_FOUND',
+        hint: 'check the path, or run `asc init` to write a starter .ascrc.yaml',
+      });
+    }
+    return toLoaded(file, (await explorer.load(file))?.config);
+  }
+  const found = await explorer.search(options.cwd);
+  if (found) return toLoaded(found.filepath, found.config);
+  const configHome = options.env.XDG_CONFIG_HOME || path.join(options.home, '.config');
+  for (const name of ['config.yaml', 'config.yml', 'config.json']) {
+    const file = path.join(configHome, 'asc', name);
+    if (await exists(file)) return toLoaded(file, (await explorer.load(file))?.config);
+  }
+  return { file: undefined, dir: options.cwd, raw: undefined, source: undefined, sourcePath: [] };
+}
+
+async function toLoaded(file: string, raw: unknown): Promise<LoadedConfig> {
+  const isPackageJson = path.basename(file) === 'package.json';
+  const text = /\.(ya?ml|json)$|\/\.ascrc$/.test(file) ? await readFile(file, 'utf8') : undefined;
+  return {
+    file,
+    dir: path.dirname(file),
+    raw: raw ?? {},
+    source: text,
+    sourcePath: isPackageJson ? ['asc'] : [],
+  };
+}
+
+/** `file:line:col` of the value (or of the key, for an unknown key) at `keyPath` in a YAML/JSON source. */
+export function locate(
+  loaded: Pick<LoadedConfig, 'file' | 'source' | 'sourcePath'>,
+  keyPath: readonly (string | number)[],
+  unknownKey?: string,
+): string {
+  const file = loaded.file ?? '(defaults)';
+  if (loaded.source === undefined) return file;
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(loaded.source, { lineCounter, uniqueKeys: false });
+  let node: Node | null | undefined = doc.contents;
+  let found: Node | null | undefined = node;
+  for (const key of [...loaded.sourcePath, ...keyPath]) {
+    node = childOf(node, key, false);
+    if (!node) break;
+    found = node;
+  }
+  if (node && unknownKey !== undefined) found = childOf(node, unknownKey, true) ?? node;
+  const offset = found?.range?.[0];
+  if (offset === undefined) return file;
+  const { line, col } = lineCounter.linePos(offset);
+  return `${file}:${line}:${col}`;
+}
+
+function childOf(node: Node | null | undefined, key: string | number, wantKey: boolean): Node | undefined {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const k = isScalar(pair.key) ? pair.key.value : pair.key;
+      if (String(k) === String(key)) return (wantKey ? pair.key : pair.value) as Node | undefined;
+    }
+  } else if (isSeq(node) && typeof key === 'number') {
+    return node.items[key] as Node | undefined;
+  }
+  return undefined;
+}
+
+const loadYaml: Loader = (filepath, content) => {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(content, { lineCounter, prettyErrors: false });
+  const first = doc.errors[0];
+  if (first) {
+    const { line, col } = lineCounter.linePos(first.pos[0]);
+    throw new AscError(`${filepath}:${line}:${col}: YAML syntax error: ${firstLine(first.message)}`, {
+      code: 'E_CONFIG_SYNTAX',
+      hint: 'fix the file; nothing was changed',
+    });
+  }
+  return doc.toJS() ?? {};
+};
+
+const loadJson: Loader = (filepath, content) => {
+  try {
+    return JSON.parse(content);
+  } catch (error) {
+    throw new AscError(`${filepath}: JSON syntax error: ${(error as Error).message}`, {
+      code: 'E_CONFIG_SYNTAX',
+      hint: 'fix the file; nothing was changed',
+    });
+  }
+};
+
+/** cosmiconfig transpiles .ts with the `typescript` package, which is an optional peer of asc. */
+const loadTs: Loader = async (filepath, content) => {
+  try {
+    return await defaultLoaders['.ts'](filepath, content);
+  } catch (error) {
+    if (
+      /typescript/.test(String((error as Error).message)) &&
+      /Cannot find|ERR_MODULE_NOT_FOUND/.test(String(error))
+    ) {
+      throw new AscError(`${filepath}: loading a TypeScript config needs the "typescript" package`, {
+        code: 'E_CONFIG_SYNTAX',
+        hint: 'run `npm install --save-dev typescript`, or use asc.config.mjs or .ascrc.yaml',
+        cause: error,
+      });
+    }
+    throw new AscError(`${filepath}: ${(error as Error).message}`, { code: 'E_CONFIG_SYNTAX', cause: error });
+  }
+};
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,122 @@
+import type { z } from 'zod';
+import { AscError } from '../errors.ts';
+import type { AscPlugin } from '../types.ts';
+import { type LoadedConfig, locate } from './load.ts';
+import { buildConfigSchema } from './schema.ts';
+
+export type AscParsedConfig = z.output<ReturnType<typeof buildConfigSchema>>;
+
+/** Validate a loaded config against the schema of the built-in plugins; throws one error listing every problem. */
+export function validateConfig(
+  loaded: LoadedConfig,
+  builtins: readonly AscPlugin<unknown>[],
+): AscParsedConfig {
+  const result = buildConfigSchema(builtins).safeParse(loaded.raw ?? {});
+  if (result.success) return result.data;
+  throw configError(loaded, flattenIssues(result.error.issues, loaded.raw));
+}
+
+/** Validate an external plugin's options with its own schema (any zod-like `safeParse`). */
+export function validatePluginOptions(
+  loaded: LoadedConfig,
+  key: string,
+  schema: { safeParse(value: unknown): { success: boolean; data?: unknown; error?: { issues: unknown[] } } },
+  value: unknown,
+): unknown {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = flattenIssues((result.error?.issues ?? []) as z.core.$ZodIssue[], value).map((issue) => ({
+    ...issue,
+    path: ['plugins', key, ...issue.path],
+  }));
+  throw configError(loaded, issues);
+}
+
+interface FlatIssue {
+  path: (string | number)[];
+  message: string;
+  unknownKey?: string;
+}
+
+export function configError(loaded: LoadedConfig, issues: FlatIssue[]): AscError {
+  const lines = issues.map((issue) => {
+    const where = locate(loaded, issue.path, issue.unknownKey);
+    const keyPath = formatPath(
+      issue.unknownKey === undefined ? issue.path : [...issue.path, issue.unknownKey],
+    );
+    return `${where}: ${keyPath || '(top level)'}: ${issue.message}`;
+  });
+  return new AscError(`invalid configuration:\n  ${lines.join('\n  ')}`, {
+    code: 'E_CONFIG_INVALID',
+    hint: 'see docs/reference/config.md (or schema.json) for what each key allows; nothing was changed',
+  });
+}
+
+/** `plugins.lima.mounts[0].location` */
+export function formatPath(keyPath: readonly (string | number)[]): string {
+  return keyPath
+    .map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`))
+    .join('');
+}
+
+/**
+ * zod reports a failed union as one "Invalid input"; the user wants the branch that matched the kind of
+ * value they wrote (an object → the options object's own errors), with paths relative to the file.
+ */
+function flattenIssues(
+  issues: readonly z.core.$ZodIssue[],
+  root: unknown,
+  prefix: (string | number)[] = [],
+): FlatIssue[] {
+  const flat: FlatIssue[] = [];
+  for (const issue of issues) {
+    const at = [...prefix, ...(issue.path as (string | number)[])];
+    const value = valueAt(root, at);
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const branch =
+        issue.errors.find(
+          (branchIssues) => !branchIssues.some((b) => b.code === 'invalid_type' && b.path.length === 0),
+        ) ?? issue.errors[0]!;
+      flat.push(...flattenIssues(branch, root, at));
+      continue;
+    }
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) flat.push({ path: at, unknownKey: key, message: 'unknown key' });
+      continue;
+    }
+    flat.push({ path: at, message: describeIssue(issue, value) });
+  }
+  return flat;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return value === undefined
+        ? `required (expected ${issue.expected})`
+        : `expected ${issue.expected}, got ${kindOf(value)} ${JSON.stringify(value)}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}`;
+    case 'invalid_format':
+      return `${issue.message}, got ${JSON.stringify(value)}`;
+    default:
+      return value === undefined || typeof value === 'object'
+        ? issue.message
+        : `${issue.message}, got ${JSON.stringify(value)}`;
+  }
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+function valueAt(root: unknown, keyPath: readonly (string | number)[]): unknown {
+  let value = root;
+  for (const key of keyPath) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string | number, unknown>)[key];
+  }
+  return value;
+}

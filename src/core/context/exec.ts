@@ -1,0 +1,127 @@
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { AscError } from '../errors.ts';
+import type { AscExec, AscExecOptions, AscExecResult } from '../types.ts';
+
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+export interface ExecSettings {
+  /** Plan mode: `run` refuses. */
+  dryRun: boolean;
+  signal: AbortSignal;
+  /** Install hints by program name, from the plugins' `tools`. */
+  tools: Readonly<Record<string, { install: string }>>;
+  /** The environment commands inherit (process.env in the CLI). */
+  env: NodeJS.ProcessEnv;
+  debug?: (message: string) => void;
+}
+
+/** Host commands through execa; plan mode is the same object with `run` refusing. */
+export function createExec(settings: ExecSettings): AscExec {
+  return {
+    query: (file, args, options) => execCommand(file, args, options, settings),
+    run: (file, args, options) => {
+      if (settings.dryRun) return Promise.reject(planRefusal(quote([file, ...args])));
+      return execCommand(file, args, options, settings);
+    },
+    which: (file) => which(file, settings.env.PATH),
+  };
+}
+
+export function planRefusal(command: string): AscError {
+  return new AscError(`plan mode: refusing to run a command that may change something: ${command}`, {
+    code: 'E_PLAN_WRITE',
+    hint: 'a check must only read; move this command into apply',
+  });
+}
+
+export async function execCommand(
+  file: string,
+  args: readonly string[],
+  options: AscExecOptions = {},
+  settings: Pick<ExecSettings, 'signal' | 'tools' | 'env' | 'debug'>,
+): Promise<AscExecResult> {
+  const command = quote([file, ...args]);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  settings.debug?.(`$ ${command}`);
+  const result = await execa(file, args, {
+    cwd: options.cwd,
+    env: { ...settings.env, ...options.env },
+    extendEnv: false,
+    input: options.input ?? '',
+    timeout: timeoutMs,
+    cancelSignal: settings.signal,
+    forceKillAfterDelay: 2000,
+    reject: false,
+    stripFinalNewline: true,
+  });
+  const stdout = String(result.stdout ?? '');
+  const stderr = String(result.stderr ?? '');
+  if ((result as { code?: string }).code === 'ENOENT' && result.exitCode === undefined) {
+    const install = settings.tools[path.basename(file)]?.install;
+    throw new AscError(`${file} not found${install ? `: install it with \`${install}\`` : ''}`, {
+      code: 'E_TOOL_MISSING',
+      hint: install ? `then run asc again` : `install ${file} and make sure it is on PATH`,
+    });
+  }
+  if (result.timedOut) {
+    throw new AscError(`Command timed out after ${formatMs(timeoutMs)}: ${command}`, {
+      code: 'E_TIMEOUT',
+      hint: tail(stderr) || undefined,
+    });
+  }
+  if (result.isCanceled) throw new AscError(`Command cancelled: ${command}`, { code: 'E_CANCELLED' });
+  const exitCode = result.exitCode ?? 128;
+  if (!(options.okCodes ?? [0]).includes(exitCode)) {
+    const why = result.signal ? `was killed with ${result.signal}` : `failed with exit code ${exitCode}`;
+    const output = tail(stderr) || tail(stdout);
+    throw new AscError(`Command ${why}: ${command}${output ? `\n${indent(output)}` : ''}`, {
+      code: 'E_COMMAND_FAILED',
+    });
+  }
+  return { command, exitCode, stdout, stderr };
+}
+
+/** The last lines of a command's output, enough to say why it failed. */
+export function tail(text: string, lines = 8): string {
+  return text.trim().split('\n').slice(-lines).join('\n');
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+}
+
+function formatMs(ms: number): string {
+  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** A command line for display: arguments that need it are single-quoted, as a shell would read them. */
+export function quote(argv: readonly string[]): string {
+  return argv
+    .map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`))
+    .join(' ');
+}
+
+async function which(file: string, pathEnv: string | undefined): Promise<string | undefined> {
+  if (file.includes('/')) return (await isExecutable(file)) ? path.resolve(file) : undefined;
+  for (const dir of (pathEnv ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, file);
+    if (await isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+async function isExecutable(file: string): Promise<boolean> {
+  try {
+    await access(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,131 @@
+import { constants } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createTwoFilesPatch } from 'diff';
+import writeFileAtomic from 'write-file-atomic';
+import { AscError } from '../errors.ts';
+import type { AscFiles, AscWriteOptions, AscWriteResult } from '../types.ts';
+
+export interface FilesSettings {
+  dryRun: boolean;
+  home: string;
+  /** `<state>/backups/<run stamp>`: where the old content of every edited file goes. */
+  backupDir: string;
+}
+
+/** Real file access; in plan mode `write` refuses (checks compute diffs instead). */
+export function createFiles(settings: FilesSettings): AscFiles {
+  return {
+    read: readText,
+    write: (file, content, options) => {
+      if (settings.dryRun) {
+        return Promise.reject(
+          new AscError(`plan mode: refusing to write ${file}`, {
+            code: 'E_PLAN_WRITE',
+            hint: 'a check must only read; write in apply',
+          }),
+        );
+      }
+      return writeAtomic(file, content, options, settings.backupDir);
+    },
+    diff: async (file, desired) =>
+      unifiedDiff(displayPath(file, settings.home), (await readText(file)) ?? '', desired),
+  };
+}
+
+export async function readText(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fileError('read', file, error);
+  }
+}
+
+/**
+ * Temp file + rename in the target's folder (write-file-atomic, fsync'd), so a crash leaves the old or the
+ * new file, never a mix. A symlink is written through to its target and stays a link. The old content is
+ * copied to the backup folder first; an existing file keeps its mode and owner.
+ */
+export async function writeAtomic(
+  file: string,
+  content: string,
+  options: AscWriteOptions = {},
+  backupDir: string,
+): Promise<AscWriteResult> {
+  const target = await realpath(file).catch(() => file);
+  const current = await readText(target);
+  if (current === content) return { changed: false };
+  if (options.validate) await validateCopy(target, content, options.validate);
+  let backup: string | undefined;
+  if (current !== undefined) backup = await backupFile(target, backupDir);
+  try {
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFileAtomic(target, content, current === undefined ? { mode: options.mode ?? 0o644 } : {});
+  } catch (error) {
+    throw fileError('write', target, error);
+  }
+  return backup === undefined ? { changed: true } : { changed: true, backup };
+}
+
+async function validateCopy(target: string, content: string, validate: (tempPath: string) => Promise<void>) {
+  // A private folder, not the target's: a stray file in ~/Library/LaunchAgents or beside an ssh Include
+  // glob would be picked up by launchd or ssh. The base name is kept for validators that look at it.
+  const dir = await mkdtemp(path.join(tmpdir(), 'asc-validate-'));
+  const temp = path.join(dir, path.basename(target));
+  try {
+    await writeFile(temp, content, { mode: 0o600 });
+    await validate(temp);
+  } catch (error) {
+    if (error instanceof AscError) throw error;
+    throw new AscError(`the new ${target} did not validate: ${(error as Error).message}`, {
+      code: 'E_VALIDATE',
+      hint: 'the file was left as it was',
+      cause: error,
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function backupFile(target: string, backupDir: string): Promise<string> {
+  const backup = path.join(backupDir, target);
+  try {
+    await mkdir(path.dirname(backup), { recursive: true, mode: 0o700 });
+    // The first backup of a run is the original; a second write in the same run keeps it.
+    await copyFile(target, backup, constants.COPYFILE_EXCL).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+  } catch (error) {
+    throw fileError('back up', target, error);
+  }
+  return backup;
+}
+
+/** A unified diff with `~`-relative labels, or undefined when the texts are equal. */
+export function unifiedDiff(label: string, before: string, after: string): string | undefined {
+  if (before === after) return undefined;
+  return createTwoFilesPatch(label, label, before, after, undefined, undefined, { context: 3 })
+    .split('\n')
+    .slice(1) // drop the "====" line
+    .join('\n')
+    .trimEnd();
+}
+
+export function displayPath(file: string, home: string): string {
+  return file === home || file.startsWith(`${home}/`) ? `~${file.slice(home.length)}` : file;
+}
+
+function fileError(verb: string, file: string, error: unknown): AscError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const hint =
+    code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+      ? 'asc may not write there: check the file and folder permissions'
+      : undefined;
+  return new AscError(`could not ${verb} ${file}: ${(error as Error).message}`, {
+    code: 'E_FILE',
+    ...(hint ? { hint } : {}),
+    cause: error,
+  });
+}

@@ -1,0 +1,42 @@
+import type { AscExec, AscHost, AscHostFacts } from '../types.ts';
+
+/** Host facts from the host's own tools (so a simulated Mac can supply them), gathered once. */
+export function createHost(
+  home: string,
+  exec: AscExec,
+  once: <T>(key: string, compute: () => Promise<T>) => Promise<T>,
+): AscHost {
+  return {
+    home,
+    facts: () => once('core:host-facts', () => gatherHostFacts(exec)),
+  };
+}
+
+async function gatherHostFacts(exec: AscExec): Promise<AscHostFacts> {
+  const read = async (file: string, args: string[]) => {
+    try {
+      return (await exec.query(file, args, { timeoutMs: 10_000 })).stdout.trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const [system, arch, user, uid] = await Promise.all([
+    read('uname', ['-s']),
+    read('uname', ['-m']),
+    read('id', ['-un']),
+    read('id', ['-u']),
+  ]);
+  const platform = (system ?? process.platform).toLowerCase();
+  const [macosVersion, brewPrefix] = await Promise.all([
+    platform === 'darwin' ? read('sw_vers', ['-productVersion']) : undefined,
+    read('brew', ['--prefix']),
+  ]);
+  return {
+    platform,
+    arch: arch ?? process.arch,
+    macosVersion,
+    user: user ?? 'unknown',
+    uid: Number(uid ?? -1),
+    brewPrefix,
+  };
+}

@@ -1,0 +1,22 @@
+import type { AscUserConfig } from './config/schema.ts';
+import type { AscConverged, AscDrift, AscPlugin } from './types.ts';
+
+/** Identity helper that gives a plugin object its types (options inferred from the schema). */
+export function definePlugin<Options>(plugin: AscPlugin<Options>): AscPlugin<Options> {
+  return plugin;
+}
+
+/** Identity helper that gives `asc.config.ts` its types and completion. */
+export function defineConfig(config: AscUserConfig): AscUserConfig {
+  return config;
+}
+
+/** A check's answer when the world is already as desired. */
+export function ok(reason?: string): AscConverged {
+  return reason === undefined ? { converged: true } : { converged: true, reason };
+}
+
+/** A check's answer when apply has work to do. */
+export function drift(reason: string, diff?: string): AscDrift {
+  return diff === undefined ? { converged: false, reason } : { converged: false, reason, diff };
+}

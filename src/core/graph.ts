@@ -1,0 +1,174 @@
+import picomatch from 'picomatch';
+import type { Collected, HandlerNode, TaskNode } from './collect.ts';
+import { AscError } from './errors.ts';
+
+/** The phases asc knows even when no task uses them (DESIGN.md §4). */
+export const KNOWN_PHASES = ['phase1', 'phase2', 'phase3', 'phase4', 'phase5', 'phase6'];
+
+export interface TaskGraph {
+  /** Every task, in declaration order. */
+  tasks: ReadonlyMap<string, TaskNode>;
+  /** Direct needs of each task, globs resolved to ids. */
+  needs: ReadonlyMap<string, readonly string[]>;
+  handlers: ReadonlyMap<string, HandlerNode>;
+  phases: readonly string[];
+  /** Plugins and user-task groups that have tasks. */
+  groups: readonly string[];
+}
+
+const isGlob = (text: string) => /[*?[\]{}!]/.test(text);
+
+/** picomatch's matcher takes extra arguments, so never hand it to Array#filter directly. */
+function matching(ids: readonly string[], glob: string): string[] {
+  const match = picomatch(glob);
+  return ids.filter((id) => match(id));
+}
+
+/** Check ids, needs, notifies and cycles; every error names the tasks involved. */
+export function buildGraph(collected: Pick<Collected, 'tasks' | 'handlers'>): TaskGraph {
+  const tasks = new Map<string, TaskNode>();
+  for (const task of collected.tasks) {
+    const other = tasks.get(task.id);
+    if (other) {
+      throw new AscError(
+        `duplicate task id "${task.id}": declared by ${other.source} and by ${task.source}`,
+        {
+          code: 'E_TASK_DUPLICATE',
+          hint: 'give each task its own id',
+        },
+      );
+    }
+    tasks.set(task.id, task);
+  }
+  const handlers = new Map(collected.handlers.map((handler) => [handler.id, handler]));
+  const ids = [...tasks.keys()];
+  const needs = new Map<string, string[]>();
+  for (const task of tasks.values()) {
+    const resolved = new Set<string>();
+    for (const need of task.needs) {
+      const matches = isGlob(need) ? matching(ids, need) : tasks.has(need) ? [need] : [];
+      if (matches.length === 0) {
+        throw new AscError(
+          `task ${task.id} (${task.source}) needs "${need}", which no enabled plugin or task declares`,
+          {
+            code: 'E_NEED_UNKNOWN',
+            hint: `run \`asc list\` to see the task ids; enable the plugin that provides it, or fix the need`,
+          },
+        );
+      }
+      for (const id of matches) if (id !== task.id) resolved.add(id);
+    }
+    needs.set(task.id, [...resolved]);
+    for (const handler of task.notify) {
+      if (!handlers.has(handler)) {
+        throw new AscError(
+          `task ${task.id} notifies "${handler}", which is not a handler of any enabled plugin`,
+          {
+            code: 'E_NEED_UNKNOWN',
+          },
+        );
+      }
+    }
+  }
+  rejectCycles(ids, needs);
+  const phases = [
+    ...new Set([...KNOWN_PHASES, ...[...tasks.values()].flatMap((t) => (t.phase ? [t.phase] : []))]),
+  ];
+  const groups = [...new Set([...tasks.values()].map((task) => task.plugin))];
+  return { tasks, needs, handlers, phases, groups };
+}
+
+/**
+ * The ids a command works on: each target (`all`, a phase, a plugin or group, an id, a glob) plus
+ * everything they need, in an order where needs come first.
+ */
+export function selectTasks(
+  graph: TaskGraph,
+  targets: readonly string[],
+  knownPlugins: readonly string[] = [],
+): string[] {
+  const ids = [...graph.tasks.keys()];
+  const chosen = new Set<string>();
+  for (const target of targets.length === 0 ? ['all'] : targets) {
+    let matches: string[];
+    if (target === 'all') matches = ids;
+    else if (graph.phases.includes(target))
+      matches = ids.filter((id) => graph.tasks.get(id)?.phase === target);
+    else if (graph.groups.includes(target))
+      matches = ids.filter((id) => graph.tasks.get(id)?.plugin === target);
+    else if (graph.tasks.has(target)) matches = [target];
+    else if (isGlob(target)) matches = matching(ids, target);
+    else matches = [];
+    if (matches.length === 0 && !graph.phases.includes(target) && target !== 'all')
+      throw unknownTarget(graph, target, knownPlugins);
+    for (const id of matches) chosen.add(id);
+  }
+  const ordered: string[] = [];
+  const visited = new Set<string>();
+  const visit = (id: string) => {
+    if (visited.has(id)) return;
+    visited.add(id);
+    for (const need of graph.needs.get(id) ?? []) visit(need);
+    ordered.push(id);
+  };
+  for (const id of ids) if (chosen.has(id)) visit(id);
+  return ordered;
+}
+
+function unknownTarget(graph: TaskGraph, target: string, knownPlugins: readonly string[]): AscError {
+  if (knownPlugins.includes(target)) {
+    return new AscError(`target "${target}": the ${target} plugin is not enabled`, {
+      code: 'E_TARGET_UNKNOWN',
+      hint: `enable it with \`${target}: {}\` under \`plugins:\` in your config (asc init writes a starter)`,
+    });
+  }
+  const near = [...graph.groups, ...graph.phases, ...graph.tasks.keys()].filter((name) =>
+    close(name, target),
+  );
+  return new AscError(`unknown target "${target}"`, {
+    code: 'E_TARGET_UNKNOWN',
+    hint: `${near.length ? `did you mean ${near.slice(0, 3).join(', ')}? ` : ''}a target is all, a phase (${graph.phases.join(', ')}), a plugin, a task id or a glob; \`asc list\` shows them`,
+  });
+}
+
+/** Edit distance ≤ 2, or one contains the other: enough for "did you mean". */
+function close(a: string, b: string): boolean {
+  if (a.includes(b) || b.includes(a)) return true;
+  if (Math.abs(a.length - b.length) > 2) return false;
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        row[j - 1]! + 1,
+        previous[j]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = row;
+  }
+  return previous[b.length]! <= 2;
+}
+
+function rejectCycles(ids: readonly string[], needs: ReadonlyMap<string, readonly string[]>): void {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (id: string): void => {
+    state.set(id, 'visiting');
+    stack.push(id);
+    for (const need of needs.get(id) ?? []) {
+      const seen = state.get(need);
+      if (seen === 'visiting') {
+        const cycle = [...stack.slice(stack.indexOf(need)), need];
+        throw new AscError(`dependency cycle: ${cycle.join(' → ')}`, {
+          code: 'E_CYCLE',
+          hint: 'each arrow is a `needs` entry; remove one of them',
+        });
+      }
+      if (seen === undefined) visit(need);
+    }
+    stack.pop();
+    state.set(id, 'done');
+  };
+  for (const id of ids) if (!state.has(id)) visit(id);
+}

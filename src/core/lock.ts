@@ -1,0 +1,88 @@
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AscError } from './errors.ts';
+
+interface LockHolder {
+  pid: number;
+  host: string;
+  since: string;
+  command: string;
+}
+
+export interface RunLock {
+  release(): Promise<void>;
+}
+
+/**
+ * One `asc run` at a time per user: a lock file made with O_EXCL holding the holder's pid and start time.
+ * A second run polls for `waitMs`, then fails naming the holder. A lock whose process is gone (on this
+ * host) is stale and taken over.
+ */
+export async function acquireRunLock(
+  stateDir: string,
+  options: { waitMs: number; command: string },
+): Promise<RunLock> {
+  const file = path.join(stateDir, 'run.lock');
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const me: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    since: new Date().toISOString(),
+    command: options.command,
+  };
+  const deadline = Date.now() + options.waitMs;
+  for (;;) {
+    try {
+      const handle = await open(file, 'wx', 0o600);
+      await handle.writeFile(JSON.stringify(me));
+      await handle.close();
+      return { release: () => releaseIfMine(file) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = await readHolder(file);
+    if (!holder || isStale(holder)) {
+      // Remove the stale or unreadable lock; O_EXCL on the next try decides who wins a race.
+      await rm(file, { force: true });
+      continue;
+    }
+    if (Date.now() >= deadline) {
+      throw new AscError(
+        `another asc run is in progress: pid ${holder.pid} on ${holder.host}, since ${holder.since} (${holder.command})`,
+        {
+          code: 'E_LOCKED',
+          hint: `wait for it to finish; if that process is gone, remove ${file}`,
+        },
+      );
+    }
+    await sleep(100);
+  }
+}
+
+async function readHolder(file: string): Promise<LockHolder | undefined> {
+  try {
+    const holder = JSON.parse(await readFile(file, 'utf8')) as LockHolder;
+    return typeof holder.pid === 'number' ? holder : undefined;
+  } catch (error) {
+    // A lock file being written right now reads empty: treat it as held, not stale.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return { pid: -1, host: hostname(), since: 'just now', command: 'asc run' };
+  }
+}
+
+function isStale(holder: LockHolder): boolean {
+  if (holder.pid === -1 || holder.host !== hostname()) return false;
+  try {
+    process.kill(holder.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+async function releaseIfMine(file: string): Promise<void> {
+  const holder = await readHolder(file).catch(() => undefined);
+  if (holder?.pid === process.pid) await rm(file, { force: true });
+}

@@ -1,0 +1,123 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { LoadedConfig } from './config/load.ts';
+import { type AscParsedConfig, validatePluginOptions } from './config/validate.ts';
+import { AscError } from './errors.ts';
+import type { AscPlugin } from './types.ts';
+
+/** An enabled plugin with its validated options. */
+export interface EnabledPlugin {
+  plugin: AscPlugin<unknown>;
+  options: unknown;
+  /** The key under `plugins:` that enabled it (the module path for an external plugin). */
+  key: string;
+  builtin: boolean;
+}
+
+/**
+ * The enabled plugins, in config order. Without a config file, the built-ins that declare
+ * `defaultEnabled`. A key that is not a built-in is loaded as a module path or package name.
+ */
+export async function resolvePlugins(
+  parsed: AscParsedConfig,
+  loaded: LoadedConfig,
+  builtins: readonly AscPlugin<unknown>[],
+  home: string,
+): Promise<EnabledPlugin[]> {
+  const byName = new Map(builtins.map((plugin) => [plugin.name, plugin]));
+  if (loaded.file === undefined) {
+    return builtins
+      .filter((plugin) => plugin.defaultEnabled)
+      .map((plugin) => ({ plugin, options: defaults(plugin), key: plugin.name, builtin: true }));
+  }
+  const enabled: EnabledPlugin[] = [];
+  for (const [key, value] of Object.entries(parsed.plugins as Record<string, unknown>)) {
+    if (value === false || value === undefined) continue;
+    const builtin = byName.get(key);
+    if (builtin) {
+      enabled.push({
+        plugin: builtin,
+        options: value === true ? defaults(builtin) : value,
+        key,
+        builtin: true,
+      });
+      continue;
+    }
+    const plugin = await importPlugin(key, loaded, builtins, home);
+    const raw = value === true ? {} : value;
+    const options = plugin.options ? validatePluginOptions(loaded, key, plugin.options, raw) : raw;
+    enabled.push({ plugin, options, key, builtin: false });
+  }
+  const seen = new Map<string, string>();
+  for (const { plugin, key } of enabled) {
+    const other = seen.get(plugin.name);
+    if (other !== undefined) {
+      throw new AscError(`plugins.${key} and plugins.${other} are both named "${plugin.name}"`, {
+        code: 'E_PLUGIN_INVALID',
+        hint: 'enable each plugin once; plugin names must be unique',
+      });
+    }
+    seen.set(plugin.name, key);
+  }
+  return enabled;
+}
+
+function defaults(plugin: AscPlugin<unknown>): unknown {
+  return plugin.options ? plugin.options.parse({}) : {};
+}
+
+async function importPlugin(
+  key: string,
+  loaded: LoadedConfig,
+  builtins: readonly AscPlugin<unknown>[],
+  home: string,
+): Promise<AscPlugin<unknown>> {
+  const where = `${loaded.file}: plugins.${key}`;
+  const isPath = /^(\.{1,2}\/|\/|~\/)/.test(key);
+  let resolved: string;
+  try {
+    if (isPath) {
+      resolved = key.startsWith('~/') ? path.join(home, key.slice(2)) : path.resolve(loaded.dir, key);
+      createRequire(path.join(loaded.dir, 'noop.js')).resolve(resolved);
+    } else {
+      resolved = createRequire(path.join(loaded.dir, 'noop.js')).resolve(key);
+    }
+  } catch {
+    const names = builtins.map((plugin) => plugin.name).join(', ');
+    throw new AscError(`${where}: unknown plugin "${key}"`, {
+      code: 'E_PLUGIN_NOT_FOUND',
+      hint: isPath
+        ? `no module at ${key} (relative to ${loaded.dir})`
+        : `built-in plugins are: ${names || '(none)'}; an external plugin is named by path (./my-plugin.mjs) or package name`,
+    });
+  }
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new AscError(`${where}: could not load ${resolved}: ${(error as Error).message}`, {
+      code: 'E_PLUGIN_INVALID',
+      cause: error,
+    });
+  }
+  let candidate = module.default ?? module.plugin;
+  if (typeof candidate === 'function') candidate = (candidate as () => unknown)();
+  const plugin = candidate as Partial<AscPlugin<unknown>> | undefined;
+  if (!plugin || typeof plugin.name !== 'string' || typeof plugin.tasks !== 'function') {
+    throw new AscError(`${where}: ${resolved} does not export a plugin`, {
+      code: 'E_PLUGIN_INVALID',
+      hint: 'export default definePlugin({ name, tasks }) from the module',
+    });
+  }
+  if (builtins.some((builtin) => builtin.name === plugin.name)) {
+    throw new AscError(
+      `${where}: the plugin in ${resolved} is named "${plugin.name}", like a built-in plugin`,
+      {
+        code: 'E_PLUGIN_INVALID',
+        hint: 'give the external plugin another name',
+      },
+    );
+  }
+  return plugin as AscPlugin<unknown>;
+}

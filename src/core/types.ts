@@ -1,0 +1,218 @@
+import type { z } from 'zod';
+import type { AscVmSpec } from './vm-spec.ts';
+
+/** What a check found: converged, or drifted with the reason (and a unified diff when a file would change). */
+export type AscCheckResult = AscConverged | AscDrift;
+
+export interface AscConverged {
+  readonly converged: true;
+  /** Optional detail shown with `--verbose` and in `--json`. */
+  readonly reason?: string;
+}
+
+export interface AscDrift {
+  readonly converged: false;
+  /** Why the world differs from the desired state, in a few words ("cpus is 4, want 6"). */
+  readonly reason: string;
+  /** A unified diff of the file that apply would change. */
+  readonly diff?: string;
+}
+
+/** One idempotent unit of work. Its full id is `<plugin>.<id>`. */
+export interface AscTask {
+  /** Id inside its plugin, read as a state (`running`, `guest-cli`); the full id is `<plugin>.<id>`. */
+  id: string;
+  /** Shown in the tree. @defaultValue the full id */
+  title?: string;
+  /** `phase1` … `phase6`; a task without a phase runs with `all`, by id or glob, or as a need. */
+  phase?: string;
+  /** Full task ids or globs (`lima.running`, `lima.*`) that must be converged first. */
+  needs?: string[];
+  /** Is the world already as desired? Must not change anything: in plan mode its exec/files refuse writes. */
+  check(t: AscTaskContext): Promise<AscCheckResult>;
+  /** Make it so. Runs only after a drifted check; the check runs again afterwards. */
+  apply(t: AscTaskContext): Promise<void>;
+  /** Handler ids (`<plugin>.<handler>`) to run once, after every task, when this task changed something. */
+  notify?: string[];
+}
+
+/** Runs once after the tasks that notified it, when at least one of them changed something. */
+export interface AscHandler {
+  /** Id inside its plugin; the full id is `<plugin>.<id>`. */
+  id: string;
+  title?: string;
+  run(t: AscTaskContext): Promise<void>;
+}
+
+/** Everything a check, apply or handler may use. Nothing else: no globals. */
+export interface AscTaskContext {
+  /** The full id of the running task. */
+  readonly id: string;
+  readonly config: AscResolvedConfig;
+  readonly host: AscHost;
+  readonly exec: AscExec;
+  readonly guest: AscGuest;
+  readonly files: AscFiles;
+  readonly log: AscLog;
+  /** Aborted on Ctrl-C; pass it on to long waits. exec and guest already use it. */
+  readonly signal: AbortSignal;
+  /** True in `plan` and `status`: exec.run, guest.run and files.write refuse to work. */
+  readonly dryRun: boolean;
+  /** The merged VM spec every plugin contributed to. */
+  readonly vm: Readonly<AscVmSpec>;
+  /** Ask before a disruptive step: true with `--yes` or a yes at a TTY prompt, false otherwise. */
+  confirm(question: string): Promise<boolean>;
+  /** A value computed once per run and shared by every task (e.g. one `limactl list --json`). */
+  once<T>(key: string, compute: () => Promise<T>): Promise<T>;
+}
+
+export interface AscHost {
+  /** The user's home folder ($HOME). */
+  readonly home: string;
+  /** Facts from the host's own tools, gathered once per run on first use. */
+  facts(): Promise<AscHostFacts>;
+}
+
+export interface AscHostFacts {
+  /** `darwin`, `linux`… from `uname -s`, lower-cased. */
+  platform: string;
+  /** `arm64`, `x86_64`… from `uname -m`. */
+  arch: string;
+  /** macOS version from `sw_vers -productVersion`; undefined elsewhere. */
+  macosVersion: string | undefined;
+  user: string;
+  uid: number;
+  /** `brew --prefix`; undefined without Homebrew. */
+  brewPrefix: string | undefined;
+}
+
+export interface AscExecOptions {
+  /** Milliseconds before the command is killed. @defaultValue 60000 */
+  timeoutMs?: number;
+  cwd?: string;
+  /** Added to the inherited environment. */
+  env?: Record<string, string | undefined>;
+  /** Written to the command's stdin. */
+  input?: string;
+  /** Exit codes that are not failures. @defaultValue [0] */
+  okCodes?: number[];
+}
+
+export interface AscExecResult {
+  /** The command line, quoted for display. */
+  command: string;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Host commands through execa: argv arrays, never a shell string built from config. A missing program
+ * gives "<tool> not found: install it with …"; a non-zero exit outside `okCodes` throws with the
+ * command, exit code and stderr; every call has a timeout.
+ */
+export interface AscExec {
+  /** A command that changes nothing; allowed in plan mode. */
+  query(file: string, args: readonly string[], options?: AscExecOptions): Promise<AscExecResult>;
+  /** A command that may change something; refused in plan mode. */
+  run(file: string, args: readonly string[], options?: AscExecOptions): Promise<AscExecResult>;
+  /** The absolute path of a program on PATH, or undefined. */
+  which(file: string): Promise<string | undefined>;
+}
+
+/** Commands inside the VM, through `limactl shell --workdir / <instance> -- …`. */
+export interface AscGuest {
+  /** A command that changes nothing in the guest; allowed in plan mode. */
+  query(args: readonly string[], options?: AscExecOptions): Promise<AscExecResult>;
+  /** A command that may change the guest; refused in plan mode. */
+  run(args: readonly string[], options?: AscExecOptions): Promise<AscExecResult>;
+  /** Guest facts every plugin registered, gathered in one round trip per run. */
+  facts(): Promise<Readonly<Record<string, string>>>;
+}
+
+export interface AscWriteOptions {
+  /** File mode for a new file; an existing file keeps its own. @defaultValue 0o644 */
+  mode?: number;
+  /** Checks the new content in a temporary file before it replaces the old one; throw to refuse. */
+  validate?: (tempPath: string) => Promise<void>;
+}
+
+export interface AscWriteResult {
+  changed: boolean;
+  /** Where the previous content was saved, when there was one. */
+  backup?: string;
+}
+
+/** File access. Writes are atomic, keep the mode, and back up the old content first. */
+export interface AscFiles {
+  /** The file's text, or undefined when it does not exist. */
+  read(path: string): Promise<string | undefined>;
+  /** Replace the file's content (atomic, with backup); refused in plan mode. Writes through a symlink. */
+  write(path: string, content: string, options?: AscWriteOptions): Promise<AscWriteResult>;
+  /** A unified diff from the file's current content to `desired`, or undefined when they are equal. */
+  diff(path: string, desired: string): Promise<string | undefined>;
+}
+
+export interface AscLog {
+  /** A line under the task in the tree. */
+  info(message: string): void;
+  warn(message: string): void;
+  /** Shown with `--verbose` only. */
+  debug(message: string): void;
+}
+
+/** The resolved global config that every plugin receives (read-only). */
+export interface AscResolvedConfig {
+  /** The Lima instance name. @defaultValue 'default' */
+  readonly instance: string;
+  /** The config file, or undefined when asc runs on its built-in defaults. */
+  readonly file: string | undefined;
+  /** The folder user tasks run in: the config file's folder, or the current folder. */
+  readonly dir: string;
+}
+
+/** What a plugin's hooks get besides its own options. */
+export interface AscPluginContext {
+  readonly config: AscResolvedConfig;
+  readonly home: string;
+  /** In `tasks` and `handlers`: the merged VM spec (read-only). */
+  readonly vm: Readonly<AscVmSpec>;
+}
+
+/** A plugin: a plain object made with `definePlugin`. */
+export interface AscPlugin<Options = Record<string, unknown>> {
+  /** Its key under `plugins:` and the prefix of its task ids (`lima` → `lima.running`). */
+  name: string;
+  /** One line for `asc list`. */
+  description?: string;
+  /** Schema of its options; defaults apply when the user writes `true` or `{}`. */
+  options?: z.ZodType<Options>;
+  /** On in the built-in defaults, when there is no config file. @defaultValue false */
+  defaultEnabled?: boolean;
+  /** Programs its tasks run, with the install hint shown when one is missing. */
+  tools?: Record<string, { install: string }>;
+  /** Guest facts: name → a shell line run in the guest, all of them in one round trip per run. */
+  guestFacts?: Record<string, string>;
+  /** Contribute to the desired VM; called in plugin order before any task is made. */
+  vm?(spec: AscVmSpec, options: Options, ctx: AscPluginContext): void;
+  /** The plugin's tasks. */
+  tasks(options: Options, ctx: AscPluginContext): AscTask[];
+  /** The plugin's handlers, for tasks to `notify`. */
+  handlers?(options: Options, ctx: AscPluginContext): AscHandler[];
+}
+
+/** Status of a task at the end of a command. */
+export type AscTaskStatus = 'ok' | 'changed' | 'would-change' | 'failed' | 'skipped';
+
+/** One row of the report; `--json` prints these. */
+export interface AscTaskResult {
+  id: string;
+  /** The plugin, or the group of a user task. */
+  plugin: string;
+  phase: string | undefined;
+  title: string;
+  status: AscTaskStatus;
+  reason: string | undefined;
+  diff: string | undefined;
+  durationMs: number;
+}

@@ -1,0 +1,38 @@
+import type { TaskNode } from './collect.ts';
+import { parseDuration } from './config/schema.ts';
+import type { AscParsedConfig } from './config/validate.ts';
+import { tail } from './context/exec.ts';
+import { drift, ok } from './define.ts';
+import type { AscResolvedConfig } from './types.ts';
+
+const ANY_EXIT = Array.from({ length: 256 }, (_, code) => code);
+
+/**
+ * Taskfile-style tasks from `tasks:`: `check` and `apply` are the user's own shell lines, run with
+ * `sh -c` in the config's folder. Exit 0 from check means converged, anything else means drift.
+ */
+export function userTasks(tasks: AscParsedConfig['tasks'], config: AscResolvedConfig): TaskNode[] {
+  return tasks.map((task, index) => {
+    const timeoutMs = parseDuration(task.timeout);
+    const options = { cwd: config.dir, timeoutMs };
+    return {
+      id: task.id,
+      plugin: task.id.split('.')[0] ?? task.id,
+      title: task.title ?? task.id,
+      phase: task.phase,
+      needs: task.needs ?? [],
+      notify: [],
+      source: `tasks[${index}] in ${config.file ?? 'the config'}`,
+      async check(t) {
+        const result = await t.exec.query('sh', ['-c', task.check], { ...options, okCodes: ANY_EXIT });
+        if (result.exitCode === 0) return ok();
+        const said = tail(result.stderr, 1) || tail(result.stdout, 1);
+        return drift(`check exited ${result.exitCode}${said ? `: ${said}` : ''}`);
+      },
+      async apply(t) {
+        const result = await t.exec.run('sh', ['-c', task.apply], options);
+        for (const line of result.stdout.split('\n').filter(Boolean)) t.log.info(line);
+      },
+    };
+  });
+}

@@ -1,0 +1,30 @@
+/** The public API for `asc.config.ts` and for plugins. */
+
+export type { AscUserConfig, AscUserTask } from './core/config/schema.ts';
+export { defineConfig, definePlugin, drift, ok } from './core/define.ts';
+export type { AscErrorCode } from './core/errors.ts';
+export { AscError, ExitCode } from './core/errors.ts';
+export type {
+  AscCheckResult,
+  AscConverged,
+  AscDrift,
+  AscExec,
+  AscExecOptions,
+  AscExecResult,
+  AscFiles,
+  AscGuest,
+  AscHandler,
+  AscHost,
+  AscHostFacts,
+  AscLog,
+  AscPlugin,
+  AscPluginContext,
+  AscResolvedConfig,
+  AscTask,
+  AscTaskContext,
+  AscTaskResult,
+  AscTaskStatus,
+  AscWriteOptions,
+  AscWriteResult,
+} from './core/types.ts';
+export type { AscVmImage, AscVmMount, AscVmPortForward, AscVmProvision, AscVmSpec } from './core/vm-spec.ts';

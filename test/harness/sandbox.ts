@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI = path.join(ROOT, 'dist', 'cli.js');
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  input?: string;
+  /** Kill the CLI after this long (a safety net; tests must not depend on it). @defaultValue 60000 */
+  timeoutMs?: number;
+}
+
+/**
+ * A simulated Mac for end-to-end tests: a temporary HOME, a `bin/` first on PATH for fakes of the
+ * Mac-only tools, TMPDIR inside the sandbox. `run` starts the built CLI (`dist/cli.js`) as a subprocess.
+ */
+export interface Sandbox {
+  /** The sandbox root; everything the test makes lives under it. */
+  readonly root: string;
+  /** The simulated user's HOME. */
+  readonly home: string;
+  /** First on PATH: put fakes here with `addBin`. */
+  readonly bin: string;
+  readonly tmp: string;
+  /** The environment every command gets (HOME, PATH, TMPDIR, NO_COLOR, CI unset). */
+  readonly env: Record<string, string>;
+  /** Run `asc <args>` (the built CLI). */
+  asc(args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** Run any program with the sandbox's environment. */
+  exec(file: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** Write a file under the sandbox (relative paths are relative to HOME); parents are created. */
+  write(relative: string, content: string, mode?: number): Promise<string>;
+  read(relative: string): Promise<string>;
+  /** Put an executable into bin/. */
+  addBin(name: string, content: string): Promise<string>;
+  /** Every file under the root (but tmp/), with mode and content: equal snapshots mean nothing changed. */
+  snapshot(): Promise<Map<string, string>>;
+  /** Remove everything. */
+  cleanup(): Promise<void>;
+}
+
+export async function createSandbox(): Promise<Sandbox> {
+  const root = await mkdtemp(path.join(tmpdir(), 'asc-sandbox-'));
+  const home = path.join(root, 'home');
+  const bin = path.join(root, 'bin');
+  const tmp = path.join(root, 'tmp');
+  await Promise.all([mkdir(home), mkdir(bin), mkdir(tmp)]);
+  const env: Record<string, string> = {
+    HOME: home,
+    PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    TMPDIR: tmp,
+    NO_COLOR: '1',
+    LANG: 'C.UTF-8',
+    USER: process.env.USER ?? 'root',
+  };
+  const resolve = (relative: string) => (path.isAbsolute(relative) ? relative : path.join(home, relative));
+
+  const exec = (file: string, args: readonly string[], options: RunOptions = {}) =>
+    runProcess(file, args, { cwd: options.cwd ?? home, env: { ...env, ...options.env }, ...options });
+
+  return {
+    root,
+    home,
+    bin,
+    tmp,
+    env,
+    asc: (args, options) => exec(process.execPath, [CLI, ...args], options),
+    exec,
+    async write(relative, content, mode) {
+      const file = resolve(relative);
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, content);
+      if (mode !== undefined) await chmod(file, mode);
+      return file;
+    },
+    read: (relative) => readFile(resolve(relative), 'utf8'),
+    async addBin(name, content) {
+      const file = path.join(bin, name);
+      await writeFile(file, content, { mode: 0o755 });
+      return file;
+    },
+    snapshot: () => snapshotTree(root, new Set([tmp])),
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+}
+
+function runProcess(
+  file: string,
+  args: readonly string[],
+  options: RunOptions & { cwd: string; env: Record<string, string | undefined> },
+): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const env = Object.fromEntries(Object.entries(options.env).filter(([, v]) => v !== undefined)) as Record<
+      string,
+      string
+    >;
+    const child = spawn(file, args, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ exitCode: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+async function snapshotTree(root: string, skip: Set<string>): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  async function walk(dir: string): Promise<void> {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (skip.has(full)) continue;
+      const info = await stat(full).catch(() => undefined);
+      const rel = path.relative(root, full);
+      if (entry.isDirectory()) {
+        out.set(`${rel}/`, (info?.mode ?? 0).toString(8));
+        await walk(full);
+      } else if (entry.isFile()) {
+        out.set(rel, `${(info?.mode ?? 0).toString(8)} ${await readFile(full, 'base64')}`);
+      } else {
+        out.set(rel, entry.isSymbolicLink() ? 'symlink' : 'special');
+      }
+    }
+  }
+  await walk(root);
+  return out;
+}

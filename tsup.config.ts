@@ -1,0 +1,16 @@
+import { defineConfig } from 'tsup';
+
+// One bundled ESM CLI plus the library entry for defineConfig/definePlugin.
+// Runtime libraries stay external (they are all in `dependencies`): bundling
+// execa's CJS dependencies into ESM breaks at start.
+export default defineConfig({
+  entry: { cli: 'src/cli.ts', index: 'src/index.ts' },
+  format: ['esm'],
+  target: 'node20',
+  platform: 'node',
+  clean: true,
+  dts: { entry: { index: 'src/index.ts' } },
+  sourcemap: true,
+  splitting: true,
+  removeNodeProtocol: false,
+});
