@@ -49,6 +49,7 @@ export async function converge(
     lock = await acquireRunLock(state, {
       waitMs: Number(ctx.env.ASC_LOCK_WAIT_MS ?? 3000),
       command: `asc ${command} ${chosen.join(' ')}`,
+      onWait: (message) => io.err(`asc: ${message}`),
     });
   }
   const abort = new AbortController();

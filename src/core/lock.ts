@@ -33,6 +33,7 @@ export async function acquireRunLock(
     command: options.command,
   };
   const deadline = Date.now() + options.waitMs;
+  let told = false;
   for (;;) {
     try {
       const handle = await open(file, 'wx', 0o600);
@@ -56,6 +57,10 @@ export async function acquireRunLock(
           hint: `wait for it to finish; if that process is gone, remove ${file}`,
         },
       );
+    }
+    if (!told) {
+      options.onWait?.(`waiting for another asc run to finish (pid ${holder.pid}, since ${holder.since})`);
+      told = true;
     }
     await sleep(100);
   }

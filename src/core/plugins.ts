@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { LoadedConfig } from './config/load.ts';
-import { type AscParsedConfig, validatePluginOptions } from './config/validate.ts';
+import { type AscParsedConfig, formatPath, validatePluginOptions } from './config/validate.ts';
 import { AscError } from './errors.ts';
 import type { AscPlugin } from './types.ts';
 
@@ -53,7 +53,7 @@ export async function resolvePlugins(
   for (const { plugin, key } of enabled) {
     const other = seen.get(plugin.name);
     if (other !== undefined) {
-      throw new AscError(`plugins.${key} and plugins.${other} are both named "${plugin.name}"`, {
+      throw new AscError(`${formatPath(['plugins', key])} and ${formatPath(['plugins', other])} are both named "${plugin.name}"`, {
         code: 'E_PLUGIN_INVALID',
         hint: 'enable each plugin once; plugin names must be unique',
       });
@@ -73,7 +73,7 @@ async function importPlugin(
   builtins: readonly AscPlugin<unknown>[],
   home: string,
 ): Promise<AscPlugin<unknown>> {
-  const where = `${loaded.file}: plugins.${key}`;
+  const where = `${loaded.file}: ${formatPath(['plugins', key])}`;
   const isPath = /^(\.{1,2}\/|\/|~\/)/.test(key);
   let resolved: string;
   try {

@@ -37,6 +37,8 @@ export interface Sandbox {
   readonly env: Record<string, string>;
   /** Run `asc <args>` (the built CLI). */
   asc(args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** Start `asc <args>` in the background: wait for output lines, signal it, await its result. */
+  start(args: readonly string[], options?: RunOptions): Running;
   /** Run any program with the sandbox's environment. */
   exec(file: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
   /** Write a file under the sandbox (relative paths are relative to HOME); parents are created. */
@@ -48,6 +50,14 @@ export interface Sandbox {
   snapshot(): Promise<Map<string, string>>;
   /** Remove everything. */
   cleanup(): Promise<void>;
+}
+
+export interface Running {
+  readonly pid: number;
+  /** Resolves when stdout or stderr (so far, or later) matches. */
+  waitFor(pattern: RegExp): Promise<void>;
+  signal(name: NodeJS.Signals): void;
+  readonly result: Promise<RunResult>;
 }
 
 export async function createSandbox(): Promise<Sandbox> {
@@ -64,10 +74,16 @@ export async function createSandbox(): Promise<Sandbox> {
     LANG: 'C.UTF-8',
     USER: process.env.USER ?? 'root',
   };
+  const children = new Set<Running>();
+  const track = (running: Running) => {
+    children.add(running);
+    void running.result.finally(() => children.delete(running));
+    return running;
+  };
   const resolve = (relative: string) => (path.isAbsolute(relative) ? relative : path.join(home, relative));
 
   const exec = (file: string, args: readonly string[], options: RunOptions = {}) =>
-    runProcess(file, args, { cwd: options.cwd ?? home, env: { ...env, ...options.env }, ...options });
+    track(startProcess(file, args, { ...options, cwd: options.cwd ?? home, env: { ...env, ...options.env } })).result;
 
   return {
     root,
@@ -76,6 +92,14 @@ export async function createSandbox(): Promise<Sandbox> {
     tmp,
     env,
     asc: (args, options) => exec(process.execPath, [CLI, ...args], options),
+    start: (args, options = {}) =>
+      track(
+        startProcess(process.execPath, [CLI, ...args], {
+          ...options,
+          cwd: options.cwd ?? home,
+          env: { ...env, ...options.env },
+        }),
+      ),
     exec,
     async write(relative, content, mode) {
       const file = resolve(relative);
@@ -91,37 +115,66 @@ export async function createSandbox(): Promise<Sandbox> {
       return file;
     },
     snapshot: () => snapshotTree(root, new Set([tmp])),
-    cleanup: () => rm(root, { recursive: true, force: true }),
+    async cleanup() {
+      // A test that failed half-way may leave a CLI running: it must not outlive the sandbox.
+      for (const child of children) child.signal('SIGKILL');
+      await Promise.all([...children].map((child) => child.result.catch(() => undefined)));
+      await rm(root, { recursive: true, force: true });
+    },
   };
 }
 
-function runProcess(
+function startProcess(
   file: string,
   args: readonly string[],
   options: RunOptions & { cwd: string; env: Record<string, string | undefined> },
-): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    const env = Object.fromEntries(Object.entries(options.env).filter(([, v]) => v !== undefined)) as Record<
-      string,
-      string
-    >;
-    const child = spawn(file, args, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
+): Running {
+  const env = Object.fromEntries(Object.entries(options.env).filter(([, v]) => v !== undefined)) as Record<
+    string,
+    string
+  >;
+  const child = spawn(file, args, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const watchers: { pattern: RegExp; resolve: () => void }[] = [];
+  const check = () => {
+    for (const watcher of [...watchers]) {
+      if (watcher.pattern.test(stdout) || watcher.pattern.test(stderr)) {
+        watchers.splice(watchers.indexOf(watcher), 1);
+        watcher.resolve();
+      }
+    }
+  };
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    check();
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    check();
+  });
+  const result = new Promise<RunResult>((resolvePromise, reject) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolvePromise({ exitCode: code ?? (signal ? 128 : 1), stdout, stderr });
     });
-    child.stdin.end(options.input ?? '');
   });
+  child.stdin.end(options.input ?? '');
+  return {
+    pid: child.pid ?? -1,
+    result,
+    signal: (name) => child.kill(name),
+    waitFor: (pattern) =>
+      new Promise<void>((resolve, reject) => {
+        watchers.push({ pattern, resolve });
+        check();
+        void result.then((done) =>
+          reject(new Error(`process ended (exit ${done.exitCode}) before ${pattern}: ${done.stdout}${done.stderr}`)),
+        );
+      }),
+  };
 }
 
 async function snapshotTree(root: string, skip: Set<string>): Promise<Map<string, string>> {

@@ -55,7 +55,11 @@ export function configError(loaded: LoadedConfig, issues: FlatIssue[]): AscError
 /** `plugins.lima.mounts[0].location` */
 export function formatPath(keyPath: readonly (string | number)[]): string {
   return keyPath
-    .map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`))
+    .map((part, index) => {
+      if (typeof part === 'number') return `[${part}]`;
+      if (!/^[A-Za-z_$][\w$-]*$/.test(part)) return `[${JSON.stringify(part)}]`;
+      return index === 0 ? part : `.${part}`;
+    })
     .join('');
 }
 

@@ -1,0 +1,158 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
+
+let sandbox: Sandbox;
+beforeEach(async () => {
+  sandbox = await createSandbox();
+});
+afterEach(async () => {
+  await sandbox.cleanup();
+});
+
+/** An external plugin as a user would write it: a module exporting a plain plugin object. */
+const echoPlugin = `
+const schema = {
+  safeParse(value) {
+    if (typeof value?.message !== 'string') {
+      return { success: false, error: { issues: [{ code: 'invalid_type', expected: 'string', path: ['message'], message: 'expected string' }] } };
+    }
+    return { success: true, data: { message: value.message, file: value.file ?? 'said.txt' } };
+  },
+};
+export default {
+  name: 'echo',
+  description: 'writes a message with printf',
+  options: schema,
+  tools: { 'asc-missing-tool': { install: 'brew install asc-missing-tool' } },
+  vm(spec, options) {
+    spec.env.ECHO_MESSAGE = options.message;
+  },
+  tasks(options, ctx) {
+    return [
+      {
+        id: 'said',
+        title: 'the message is written',
+        phase: 'phase4',
+        async check(t) {
+          const text = await t.files.read(options.file);
+          if (text === options.message) return { converged: true };
+          return { converged: false, reason: 'the message differs', diff: await t.files.diff(options.file, options.message) };
+        },
+        async apply(t) {
+          const { stdout } = await t.exec.run('printf', ['%s', options.message]);
+          await t.files.write(options.file, stdout);
+        },
+        notify: ['echo.announce'],
+      },
+      {
+        id: 'spec',
+        needs: ['echo.said'],
+        async check(t) {
+          return t.vm.env.ECHO_MESSAGE === options.message ? { converged: true } : { converged: false, reason: 'no env' };
+        },
+        async apply() {},
+      },
+      {
+        id: 'tool',
+        phase: 'phase6',
+        async check(t) {
+          await t.exec.query('asc-missing-tool', ['--version']);
+          return { converged: true };
+        },
+        async apply() {},
+      },
+    ];
+  },
+  handlers() {
+    return [{ id: 'announce', async run(t) { await t.files.write('announced.txt', 'yes'); } }];
+  },
+};
+`;
+
+async function setup(message: string): Promise<string> {
+  const cwd = path.join(sandbox.home, 'project');
+  await sandbox.write('project/plugins/echo.mjs', echoPlugin);
+  await sandbox.write(
+    'project/.ascrc.yaml',
+    `plugins:\n  ./plugins/echo.mjs:\n    message: ${JSON.stringify(message)}\n    file: ${JSON.stringify(path.join(cwd, 'said.txt'))}\n`,
+  );
+  return cwd;
+}
+
+describe('external plugins', () => {
+  it('config values reach commands only as argv: shell syntax stays literal', async () => {
+    const pwned = path.join(sandbox.root, 'pwned');
+    const message = `x; touch ${pwned} $(touch ${pwned}) \`touch ${pwned}\` '"`;
+    const cwd = await setup(message);
+    const result = await sandbox.asc(['run', 'echo.said'], { cwd });
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(await sandbox.read('project/said.txt')).toBe(message);
+    expect(existsSync(pwned)).toBe(false);
+  });
+
+  it('runs a notified handler once, after the task changed something, and not when nothing changed', async () => {
+    const cwd = await setup('hello');
+    const first = await sandbox.asc(['run', 'phase4', '--json'], { cwd });
+    const rows = JSON.parse(first.stdout).tasks as { id: string; status: string; reason: string }[];
+    expect(rows.map((r) => [r.id, r.status])).toEqual([
+      ['echo.said', 'changed'],
+      ['echo.announce', 'changed'],
+    ]);
+    expect(rows[1]?.reason).toBe('notified by echo.said');
+    expect(await sandbox.read('project/announced.txt')).toBe('yes');
+
+    await sandbox.exec('rm', ['announced.txt'], { cwd });
+    const second = await sandbox.asc(['run', 'phase4', '--json'], { cwd });
+    const again = JSON.parse(second.stdout).tasks as { id: string; status: string }[];
+    expect(again.map((r) => [r.id, r.status])).toEqual([
+      ['echo.said', 'ok'],
+      ['echo.announce', 'skipped'],
+    ]);
+    expect(existsSync(path.join(cwd, 'announced.txt'))).toBe(false);
+  });
+
+  it('plan shows the file diff a task would make, and a plugin sees the merged VM spec', async () => {
+    const cwd = await setup('new text');
+    await sandbox.write('project/said.txt', 'old text');
+    const plan = await sandbox.asc(['plan', 'echo.spec'], { cwd });
+    expect(plan.exitCode).toBe(3);
+    expect(plan.stdout).toContain('~ echo.said: the message differs');
+    expect(plan.stdout).toMatch(/--- ~\/project\/said\.txt\n\s+\+\+\+ ~\/project\/said\.txt/);
+    expect(plan.stdout).toMatch(/^\s+-old text$/m);
+    expect(plan.stdout).toMatch(/^\s+\+new text$/m);
+    expect(plan.stdout).toContain('↓ echo.spec: skipped: would run after echo.said');
+    const run = await sandbox.asc(['run', 'echo.spec'], { cwd });
+    expect(run.stdout).toContain('✔ echo.spec: ok');
+    expect(run.exitCode).toBe(0);
+  });
+
+  it('a missing program fails its task with the install hint, not a stack trace', async () => {
+    const cwd = await setup('hi');
+    const result = await sandbox.asc(['run', 'echo.tool'], { cwd });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain(
+      '✖ echo.tool: failed: asc-missing-tool not found: install it with `brew install asc-missing-tool`',
+    );
+  });
+
+  it("a plugin's own schema rejects bad options with the key path", async () => {
+    const cwd = path.join(sandbox.home, 'project');
+    await sandbox.write('project/plugins/echo.mjs', echoPlugin);
+    await sandbox.write('project/.ascrc.yaml', 'plugins:\n  ./plugins/echo.mjs:\n    message: 42\n');
+    const result = await sandbox.asc(['run', 'all'], { cwd });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/\.ascrc\.yaml:3:14: plugins\["\.\/plugins\/echo\.mjs"\]\.message: expected string, got number 42/);
+  });
+
+  it('a module that is not a plugin is a configuration error', async () => {
+    const cwd = path.join(sandbox.home, 'project');
+    await sandbox.write('project/plugins/nothing.mjs', 'export const x = 1;\n');
+    await sandbox.write('project/.ascrc.yaml', 'plugins:\n  ./plugins/nothing.mjs: {}\n');
+    const result = await sandbox.asc(['list'], { cwd });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/plugins\["\.\/plugins\/nothing\.mjs"\]: .* does not export a plugin/);
+  });
+});
