@@ -13,4 +13,7 @@ export default defineConfig({
   sourcemap: true,
   splitting: true,
   removeNodeProtocol: false,
+  // zod is pure ESM: bundled and tree-shaken it loads in a few ms instead of ~35 (it stays in
+  // `dependencies` for plugin authors' types). CommonJS libraries stay external.
+  noExternal: ['zod'],
 });

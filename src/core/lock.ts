@@ -22,7 +22,7 @@ export interface RunLock {
  */
 export async function acquireRunLock(
   stateDir: string,
-  options: { waitMs: number; command: string },
+  options: { waitMs: number; command: string; onWait?: (message: string) => void },
 ): Promise<RunLock> {
   const file = path.join(stateDir, 'run.lock');
   await mkdir(stateDir, { recursive: true, mode: 0o700 });

@@ -53,10 +53,13 @@ export async function resolvePlugins(
   for (const { plugin, key } of enabled) {
     const other = seen.get(plugin.name);
     if (other !== undefined) {
-      throw new AscError(`${formatPath(['plugins', key])} and ${formatPath(['plugins', other])} are both named "${plugin.name}"`, {
-        code: 'E_PLUGIN_INVALID',
-        hint: 'enable each plugin once; plugin names must be unique',
-      });
+      throw new AscError(
+        `${formatPath(['plugins', key])} and ${formatPath(['plugins', other])} are both named "${plugin.name}"`,
+        {
+          code: 'E_PLUGIN_INVALID',
+          hint: 'enable each plugin once; plugin names must be unique',
+        },
+      );
     }
     seen.set(plugin.name, key);
   }

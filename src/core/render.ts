@@ -1,4 +1,4 @@
-import { Listr, type ListrTask } from 'listr2';
+import type { ListrTask } from 'listr2';
 import type { HandlerNode, TaskNode } from './collect.ts';
 import type { AscLog, AscTaskResult } from './types.ts';
 
@@ -78,6 +78,7 @@ export async function renderTree(spec: TreeSpec): Promise<void> {
         ),
     });
   }
+  const { Listr } = await import('listr2');
   const list = new Listr(parents, {
     concurrent: true,
     exitOnError: false,

@@ -56,7 +56,8 @@ const cases: { name: string; config: string; args?: string[]; message: RegExp }[
   {
     name: 'duplicate task id',
     config: `tasks:${marker}${marker}\n`,
-    message: /duplicate task id "marker\.file": declared by tasks\[0\] in .*\.ascrc\.yaml and by tasks\[1\] in .*\.ascrc\.yaml/,
+    message:
+      /duplicate task id "marker\.file": declared by tasks\[0\] in .*\.ascrc\.yaml and by tasks\[1\] in .*\.ascrc\.yaml/,
   },
   {
     name: 'cycle',
@@ -76,7 +77,8 @@ const cases: { name: string; config: string; args?: string[]; message: RegExp }[
   {
     name: 'need on an unknown id',
     config: `tasks:${marker}\n    needs: [lima.running]\n`,
-    message: /task marker\.file \(tasks\[0\] in .*\.ascrc\.yaml\) needs "lima\.running", which no enabled plugin or task declares/,
+    message:
+      /task marker\.file \(tasks\[0\] in .*\.ascrc\.yaml\) needs "lima\.running", which no enabled plugin or task declares/,
   },
   {
     name: 'missing file given with --config',

@@ -49,7 +49,9 @@ describe('the run lock', () => {
     const impatient = await sandbox.asc(['run', 'all'], { cwd, env: { ASC_LOCK_WAIT_MS: '200' } });
     expect(impatient.exitCode).toBe(2);
     expect(impatient.stderr).toMatch(
-      new RegExp(`another asc run is in progress: pid ${first.pid} on ${hostname()}, since \\d{4}-\\d\\d-\\d\\dT`),
+      new RegExp(
+        `another asc run is in progress: pid ${first.pid} on ${hostname()}, since \\d{4}-\\d\\d-\\d\\dT`,
+      ),
     );
 
     const patient = sandbox.start(['run', 'all'], { cwd, env: { ASC_LOCK_WAIT_MS: '60000' } });
@@ -71,7 +73,12 @@ describe('the run lock', () => {
     await new Promise((resolve) => dead.on('close', resolve));
     await sandbox.write(
       lockFile(),
-      JSON.stringify({ pid: dead.pid, host: hostname(), since: '2026-01-01T00:00:00.000Z', command: 'asc run all' }),
+      JSON.stringify({
+        pid: dead.pid,
+        host: hostname(),
+        since: '2026-01-01T00:00:00.000Z',
+        command: 'asc run all',
+      }),
     );
     const result = await sandbox.asc(['run', 'fast'], { cwd, env: { ASC_LOCK_WAIT_MS: '0' } });
     expect(result.stderr).toBe('');

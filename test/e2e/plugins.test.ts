@@ -144,7 +144,9 @@ describe('external plugins', () => {
     await sandbox.write('project/.ascrc.yaml', 'plugins:\n  ./plugins/echo.mjs:\n    message: 42\n');
     const result = await sandbox.asc(['run', 'all'], { cwd });
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toMatch(/\.ascrc\.yaml:3:14: plugins\["\.\/plugins\/echo\.mjs"\]\.message: expected string, got number 42/);
+    expect(result.stderr).toMatch(
+      /\.ascrc\.yaml:3:14: plugins\["\.\/plugins\/echo\.mjs"\]\.message: expected string, got number 42/,
+    );
   });
 
   it('a module that is not a plugin is a configuration error', async () => {

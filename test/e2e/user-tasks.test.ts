@@ -1,8 +1,8 @@
-import { mkfifo } from './fifo.ts';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
+import { mkfifo } from './fifo.ts';
 
 let sandbox: Sandbox;
 beforeEach(async () => {

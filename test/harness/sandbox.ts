@@ -83,7 +83,8 @@ export async function createSandbox(): Promise<Sandbox> {
   const resolve = (relative: string) => (path.isAbsolute(relative) ? relative : path.join(home, relative));
 
   const exec = (file: string, args: readonly string[], options: RunOptions = {}) =>
-    track(startProcess(file, args, { ...options, cwd: options.cwd ?? home, env: { ...env, ...options.env } })).result;
+    track(startProcess(file, args, { ...options, cwd: options.cwd ?? home, env: { ...env, ...options.env } }))
+      .result;
 
   return {
     root,
@@ -171,7 +172,11 @@ function startProcess(
         watchers.push({ pattern, resolve });
         check();
         void result.then((done) =>
-          reject(new Error(`process ended (exit ${done.exitCode}) before ${pattern}: ${done.stdout}${done.stderr}`)),
+          reject(
+            new Error(
+              `process ended (exit ${done.exitCode}) before ${pattern}: ${done.stdout}${done.stderr}`,
+            ),
+          ),
         );
       }),
   };

@@ -1,7 +1,6 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import { AscError } from '../errors.ts';
 import type { AscExec, AscExecOptions, AscExecResult } from '../types.ts';
 
@@ -46,6 +45,7 @@ export async function execCommand(
   const command = quote([file, ...args]);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   settings.debug?.(`$ ${command}`);
+  const { execa } = await loadExeca();
   const result = await execa(file, args, {
     cwd: options.cwd,
     env: { ...settings.env, ...options.env },
@@ -82,6 +82,13 @@ export async function execCommand(
     });
   }
   return { command, exitCode, stdout, stderr };
+}
+
+let execaModule: Promise<typeof import('execa')> | undefined;
+/** execa costs ~60 ms to load: only runs that spawn something pay for it. */
+function loadExeca(): Promise<typeof import('execa')> {
+  execaModule ??= import('execa');
+  return execaModule;
 }
 
 /** The last lines of a command's output, enough to say why it failed. */

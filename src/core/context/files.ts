@@ -2,8 +2,6 @@ import { constants } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createTwoFilesPatch } from 'diff';
-import writeFileAtomic from 'write-file-atomic';
 import { AscError } from '../errors.ts';
 import type { AscFiles, AscWriteOptions, AscWriteResult } from '../types.ts';
 
@@ -62,6 +60,7 @@ export async function writeAtomic(
   if (current !== undefined) backup = await backupFile(target, backupDir);
   try {
     await mkdir(path.dirname(target), { recursive: true });
+    const { default: writeFileAtomic } = await import('write-file-atomic');
     await writeFileAtomic(target, content, current === undefined ? { mode: options.mode ?? 0o644 } : {});
   } catch (error) {
     throw fileError('write', target, error);
@@ -104,8 +103,9 @@ async function backupFile(target: string, backupDir: string): Promise<string> {
 }
 
 /** A unified diff with `~`-relative labels, or undefined when the texts are equal. */
-export function unifiedDiff(label: string, before: string, after: string): string | undefined {
+export async function unifiedDiff(label: string, before: string, after: string): Promise<string | undefined> {
   if (before === after) return undefined;
+  const { createTwoFilesPatch } = await import('diff');
   return createTwoFilesPatch(label, label, before, after, undefined, undefined, { context: 3 })
     .split('\n')
     .slice(1) // drop the "====" line

@@ -1,0 +1,78 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
+
+let sandbox: Sandbox;
+beforeEach(async () => {
+  sandbox = await createSandbox();
+});
+afterEach(async () => {
+  await sandbox.cleanup();
+});
+
+const config = `tasks:
+  - id: lima.extra
+    phase: phase1
+    check: "true"
+    apply: "true"
+  - id: docs.guide
+    phase: phase4
+    needs: [lima.*]
+    check: "true"
+    apply: "true"
+`;
+
+describe('asc init', () => {
+  it('writes a commented starter that asc itself accepts, and refuses to overwrite without --force', async () => {
+    const cwd = path.join(sandbox.home, 'repo');
+    await sandbox.write('repo/.keep', '');
+    const result = await sandbox.asc(['init'], { cwd });
+    expect(result.exitCode).toBe(0);
+    const text = await sandbox.read('repo/.ascrc.yaml');
+    expect(text).toMatch(/^# yaml-language-server: \$schema=.*schema\.json$/m);
+    expect(text).toMatch(/^# .*Lima instance/m);
+    expect(parse(text)).toMatchObject({ instance: 'default', tasks: [] });
+    expect((await sandbox.asc(['plan', 'all'], { cwd })).exitCode).toBe(0);
+
+    const again = await sandbox.asc(['init'], { cwd });
+    expect(again.exitCode).toBe(2);
+    expect(again.stderr).toMatch(/\.ascrc\.yaml already exists[\s\S]*asc init --force/);
+
+    await sandbox.write('repo/.ascrc.yaml', '# mine\n');
+    const forced = await sandbox.asc(['init', '--force'], { cwd });
+    expect(forced.exitCode).toBe(0);
+    expect(forced.stdout).toMatch(/the old one is in .*backups/);
+    const backups = path.join(sandbox.home, '.local/state/asc/backups');
+    expect(existsSync(backups) && readdirSync(backups).length).toBe(1);
+  });
+});
+
+describe('asc list and graph', () => {
+  it('lists phases and tasks with their needs, as text and as JSON', async () => {
+    await sandbox.write('repo/.ascrc.yaml', config);
+    const cwd = path.join(sandbox.home, 'repo');
+    const text = await sandbox.asc(['list'], { cwd });
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toMatch(/docs\.guide\s+phase4\s+needs lima\.extra/);
+    const json = JSON.parse((await sandbox.asc(['list', '--json'], { cwd })).stdout);
+    expect(json.tasks).toEqual([
+      { id: 'lima.extra', plugin: 'lima', phase: 'phase1', title: 'lima.extra', needs: [] },
+      { id: 'docs.guide', plugin: 'docs', phase: 'phase4', title: 'docs.guide', needs: ['lima.extra'] },
+    ]);
+    expect(json.phases.find((p: { name: string }) => p.name === 'phase4').tasks).toEqual(['docs.guide']);
+  });
+
+  it('draws the graph as Mermaid and as DOT, an arrow from each need to its dependent', async () => {
+    await sandbox.write('repo/.ascrc.yaml', config);
+    const cwd = path.join(sandbox.home, 'repo');
+    const mermaid = (await sandbox.asc(['graph'], { cwd })).stdout;
+    expect(mermaid).toMatch(/^flowchart LR/);
+    expect(mermaid).toContain('t0["lima.extra"]');
+    expect(mermaid).toContain('t0 --> t1');
+    const dot = (await sandbox.asc(['graph', '--format', 'dot'], { cwd })).stdout;
+    expect(dot).toContain('"lima.extra" -> "docs.guide";');
+    expect((await sandbox.asc(['graph', '--format', 'svg'], { cwd })).exitCode).toBe(2);
+  });
+});
