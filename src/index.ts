@@ -1,9 +1,11 @@
 /** The public API for `asc.config.ts` and for plugins. */
 
 export type { AscUserConfig, AscUserTask } from './core/config/schema.ts';
+export { parseDuration } from './core/config/schema.ts';
 export { defineConfig, definePlugin, drift, ok } from './core/define.ts';
 export type { AscErrorCode } from './core/errors.ts';
 export { AscError, ExitCode } from './core/errors.ts';
+export { editYaml, type YamlEdit, YamlEditError, type YamlPath } from './core/files/yaml-edit.ts';
 export type {
   AscCheckResult,
   AscConverged,
@@ -28,3 +30,4 @@ export type {
   AscWriteResult,
 } from './core/types.ts';
 export type { AscVmImage, AscVmMount, AscVmPortForward, AscVmProvision, AscVmSpec } from './core/vm-spec.ts';
+export { createVmSpec } from './core/vm-spec.ts';

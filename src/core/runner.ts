@@ -79,7 +79,7 @@ export async function runTasks(
     return {
       id,
       config: options.config,
-      host: createHost(options.home, exec, once),
+      host: createHost(options.home, options.env, exec, once),
       exec,
       guest: createGuest({
         instance: options.config.instance,

@@ -69,6 +69,8 @@ export interface AscTaskContext {
 export interface AscHost {
   /** The user's home folder ($HOME). */
   readonly home: string;
+  /** The environment asc was started with (LIMA_HOME, NIX_STORE_DIR…), read-only. */
+  readonly env: Readonly<Record<string, string | undefined>>;
   /** Facts from the host's own tools, gathered once per run on first use. */
   facts(): Promise<AscHostFacts>;
 }

@@ -211,10 +211,16 @@ tasks:
     expect(result.stdout).toMatch(/✖ stubborn\.file: failed: apply did not converge: check exited 1/);
   });
 
-  it('without any config file it says so in one line and runs on the defaults', async () => {
+  it('without any config file it says so in one line, and without Lima it says how to install it', async () => {
     const result = await sandbox.asc(['run', 'all'], { cwd: sandbox.home });
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/no config file found; using the built-in defaults/);
-    expect(result.exitCode).toBe(0);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'asc: no config file found; using the built-in defaults (lima). `asc init` writes them to .ascrc.yaml',
+    ]);
+    expect(result.stdout).toMatch(
+      /✖ .*\(lima\.installed\): failed: limactl not found: install it with `brew install lima`/,
+    );
+    expect(result.stdout).toMatch(/↓ .*\(lima\.instance\): skipped: need lima\.installed failed/);
+    expect(result.stdout).not.toMatch(/at .*\.js:\d+/);
+    expect(result.exitCode).toBe(1);
   });
 });

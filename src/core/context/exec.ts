@@ -63,7 +63,7 @@ export async function execCommand(
     const install = settings.tools[path.basename(file)]?.install;
     throw new AscError(`${file} not found${install ? `: install it with \`${install}\`` : ''}`, {
       code: 'E_TOOL_MISSING',
-      hint: install ? `then run asc again` : `install ${file} and make sure it is on PATH`,
+      ...(install ? {} : { hint: `install ${file} and make sure it is on PATH` }),
     });
   }
   if (result.timedOut) {

@@ -3,11 +3,13 @@ import type { AscExec, AscHost, AscHostFacts } from '../types.ts';
 /** Host facts from the host's own tools (so a simulated Mac can supply them), gathered once. */
 export function createHost(
   home: string,
+  env: NodeJS.ProcessEnv,
   exec: AscExec,
   once: <T>(key: string, compute: () => Promise<T>) => Promise<T>,
 ): AscHost {
   return {
     home,
+    env,
     facts: () => once('core:host-facts', () => gatherHostFacts(exec)),
   };
 }

@@ -1,0 +1,32 @@
+import { definePlugin } from '../../src/index.ts';
+import { INSTALL_HINT, LIMACTL } from './limactl.ts';
+import { limaOptions } from './options.ts';
+import { limaTasks } from './tasks.ts';
+
+/**
+ * The VM itself: the Lima instance exists with the configured resources and mounts, runs, and answers
+ * to `lima`, `limactl shell` and `ssh lima-<instance>`. It alone turns the merged VM spec into lima.yaml.
+ */
+export const limaPlugin = definePlugin({
+  name: 'lima',
+  description: 'The Lima VM: instance, lima.yaml, running, ssh access',
+  options: limaOptions,
+  defaultEnabled: true,
+  tools: { [LIMACTL]: { install: INSTALL_HINT }, ssh: { install: 'it ships with macOS (/usr/bin/ssh)' } },
+  guestFacts: {
+    // The guest home is /home/<user>.linux or .guest depending on the Lima version: ask, never assume.
+    home: 'printf %s "$HOME"',
+    user: 'id -un',
+  },
+  vm(spec, options) {
+    spec.cpus = options.cpus;
+    spec.memory = options.memory;
+    spec.disk = options.disk;
+    spec.mounts.push(...options.mounts);
+    spec.portForwards.push(...options.portForwards);
+    Object.assign(spec.env, options.env);
+    spec.provision.push(...options.provision);
+    Object.assign(spec.ssh, options.ssh);
+  },
+  tasks: (options, ctx) => limaTasks(options, ctx.config.instance),
+});

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { createVmSpec, editYaml } from '../../src/index.ts';
+import { creationYaml, limaYamlDrift } from './lima-yaml.ts';
+import { formatSize, parseSize } from './sizes.ts';
+
+const HOME = '/Users/u';
+const spec = (patch: Partial<ReturnType<typeof createVmSpec>> = {}) => ({
+  ...createVmSpec(),
+  cpus: 6,
+  memory: '12GiB',
+  disk: '50GiB',
+  ...patch,
+});
+
+describe('sizes', () => {
+  it('reads go-units sizes as binary, whatever the spelling', () => {
+    for (const text of ['12GiB', '12G', '12GB', '12 GiB', '12gib']) expect(parseSize(text)).toBe(12884901888);
+    expect(parseSize('1.5GiB')).toBe(1610612736);
+    expect(parseSize('512MiB')).toBe(536870912);
+    expect(parseSize(4096)).toBe(4096);
+    expect(parseSize('lots')).toBeUndefined();
+    expect(parseSize(null)).toBeUndefined();
+    expect(formatSize(53687091200)).toBe('50GiB');
+  });
+});
+
+describe('limaYamlDrift', () => {
+  it('finds nothing when the file already says it, in other spellings', () => {
+    const current = { cpus: 6, memory: '12G', disk: '50GB', mounts: [{ location: '~' }] };
+    expect(limaYamlDrift(current, spec(), HOME, {}).edits).toEqual([]);
+  });
+
+  it('compares null keys with the effective values limactl list reports', () => {
+    const current = { cpus: null, memory: null, disk: null };
+    const effective = { cpus: 6, memory: 12884901888, disk: 53687091200 };
+    expect(limaYamlDrift(current, spec(), HOME, effective).edits).toEqual([]);
+    expect(limaYamlDrift(current, spec(), HOME, { ...effective, cpus: 4 }).reasons).toEqual(['cpus 4 → 6']);
+  });
+
+  it('refuses to shrink the disk, naming both sizes and the fix', () => {
+    expect(() => limaYamlDrift({ disk: null }, spec(), HOME, { disk: 107374182400 })).toThrow(
+      'refusing to shrink the disk from 100GiB to 50GiB: Lima can only grow a disk',
+    );
+    expect(limaYamlDrift({ cpus: 6, memory: '12GiB', disk: '20GiB' }, spec(), HOME, {}).reasons).toEqual([
+      'disk 20GiB → 50GiB',
+    ]);
+  });
+
+  it('adds missing mounts, fixes writable, and leaves the user’s own mounts alone', () => {
+    const current = {
+      cpus: 6,
+      memory: '12GiB',
+      disk: '50GiB',
+      mounts: [
+        { location: '~' },
+        { location: '/Users/u/github/sysinit', writable: false },
+        { location: '/data' },
+      ],
+    };
+    const wanted = spec({
+      mounts: [
+        { location: '~/github/sysinit', writable: true },
+        { location: '~/.colima/default', writable: true },
+      ],
+    });
+    const { edits } = limaYamlDrift(current, wanted, HOME, {});
+    expect(edits).toEqual([
+      { op: 'set', path: ['mounts', 1, 'writable'], value: true },
+      { op: 'append', path: ['mounts'], value: { location: '~/.colima/default', writable: true } },
+    ]);
+  });
+
+  it('appends forwards, env, provision and ssh keys that differ', () => {
+    const forward = {
+      guestSocket: '/run/docker.sock',
+      hostSocket: '/Users/u/.colima/default/docker.sock',
+      reverse: true,
+    };
+    const wanted = spec({
+      portForwards: [forward],
+      env: { DOCKER_HOST: 'unix:///run/docker.sock' },
+      provision: [{ mode: 'user', script: 'echo hi' }],
+      ssh: { forwardAgent: true },
+    });
+    const current = {
+      cpus: 6,
+      memory: '12GiB',
+      disk: '50GiB',
+      env: { KEEP: 'me' },
+      portForwards: [{ guestPort: 80 }],
+    };
+    const { edits } = limaYamlDrift(current, wanted, HOME, {});
+    expect(edits).toEqual([
+      { op: 'append', path: ['portForwards'], value: forward },
+      { op: 'set', path: ['env', 'DOCKER_HOST'], value: 'unix:///run/docker.sock' },
+      { op: 'append', path: ['provision'], value: { mode: 'user', script: 'echo hi' } },
+      { op: 'set', path: ['ssh', 'forwardAgent'], value: true },
+    ]);
+    const after = parse(
+      editYaml(
+        'cpus: 6\nmemory: 12GiB\ndisk: 50GiB\nenv:\n  KEEP: me\nportForwards:\n- guestPort: 80\n',
+        edits,
+      ),
+    );
+    expect(limaYamlDrift(after, wanted, HOME, {}).edits).toEqual([]);
+  });
+});
+
+describe('creationYaml', () => {
+  it('writes the base and every key of the spec, which then shows no drift', () => {
+    const wanted = spec({ mounts: [{ location: '~/my code/$(touch x)', writable: true }] });
+    const text = creationYaml(wanted, 'template:default');
+    expect(text).toMatch(/^# Created by asc/);
+    const doc = parse(text);
+    expect(doc).toEqual({
+      base: 'template:default',
+      cpus: 6,
+      memory: '12GiB',
+      disk: '50GiB',
+      mounts: [{ location: '~/my code/$(touch x)', writable: true }],
+    });
+    expect(limaYamlDrift(doc, wanted, HOME, {}).edits).toEqual([]);
+  });
+});
