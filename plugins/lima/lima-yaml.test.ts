@@ -1,3 +1,6 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createVmSpec, editYaml } from '../../src/index.ts';
@@ -123,3 +126,56 @@ describe('creationYaml', () => {
     expect(limaYamlDrift(doc, wanted, HOME, {}).edits).toEqual([]);
   });
 });
+
+// Every template Lima ships, taken as an instance's lima.yaml: asc sets cpus, memory, disk and a mount
+// through the same path as lima.config, and every comment and unrelated key stays.
+const FIXTURES = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../shared/fixtures/lima-templates',
+);
+const haveFixtures = existsSync(FIXTURES);
+if (!haveFixtures && process.env.CI === 'true') {
+  it('the Lima templates fixture is present (required in CI)', () => {
+    throw new Error(`${FIXTURES} is missing`);
+  });
+}
+const templates = haveFixtures
+  ? readdirSync(FIXTURES, { recursive: true, encoding: 'utf8' })
+      .filter((name) => name.endsWith('.yaml'))
+      .map((name) => ({ name, text: readFileSync(path.join(FIXTURES, name), 'utf8') }))
+      // Upstream symlinks were stored as one-line files naming their target: not templates.
+      .filter(({ text }) => isMapping(text))
+  : [];
+
+function isMapping(text: string): boolean {
+  const value = parse(text);
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+describe.skipIf(!haveFixtures)(
+  `every Lima template (${haveFixtures ? FIXTURES : 'skipped: ../shared/fixtures is absent'})`,
+  () => {
+    const wanted = spec({ disk: '500GiB', mounts: [{ location: '~/github/sysinit', writable: true }] });
+    it.each(templates)('$name keeps its comments and other keys', ({ text }) => {
+      const before = parse(text) as Record<string, unknown>;
+      const drift = limaYamlDrift(before, wanted, HOME, {});
+      const after = editYaml(text, drift.edits);
+      const comments = (t: string) =>
+        t
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l.startsWith('#'));
+      expect(comments(after)).toEqual(comments(text));
+      const parsed = parse(after) as Record<string, unknown>;
+      const { cpus, memory, disk, mounts, ...rest } = parsed;
+      const { cpus: _c, memory: _m, disk: _d, mounts: oldMounts, ...oldRest } = before;
+      expect(rest).toEqual(oldRest);
+      expect({ cpus, memory, disk }).toEqual({ cpus: 6, memory: '12GiB', disk: '500GiB' });
+      expect(mounts).toEqual([
+        ...((oldMounts as unknown[]) ?? []),
+        { location: '~/github/sysinit', writable: true },
+      ]);
+      expect(limaYamlDrift(parsed, wanted, HOME, {}).edits).toEqual([]);
+    });
+  },
+);

@@ -31,14 +31,14 @@ const STOP_TIMEOUT_MS = 7 * 60_000; // limactl waits up to 3m10s for the exit ev
 
 export function limaTasks(options: LimaOptions, instance: string): AscTask[] {
   const startTimeoutMs = parseDuration(options.startTimeout);
-  // The start may take limactl's --timeout plus its own set-up; asc's kill comes a minute later.
+  // limactl enforces --timeout itself; asc kills it only if it overruns that by a margin (≤ 1 minute).
   const startArgs = ['start', '--tty=false', `--timeout=${options.startTimeout}`, instance];
 
   const start = async (t: AscTaskContext, dir: string) => {
     const state = await limaState(t);
     state.invalidate();
     try {
-      await t.exec.run(LIMACTL, startArgs, { timeoutMs: startTimeoutMs + 60_000 });
+      await t.exec.run(LIMACTL, startArgs, { timeoutMs: startTimeoutMs + Math.min(60_000, startTimeoutMs) });
     } catch (error) {
       throw new AscError(`the VM ${instance} did not start cleanly: ${(error as Error).message}`, {
         code: 'E_COMMAND_FAILED',

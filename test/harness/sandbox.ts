@@ -162,6 +162,8 @@ function startProcess(
       resolvePromise({ exitCode: code ?? (signal ? 128 : 1), stdout, stderr });
     });
   });
+  // A program that exits without reading stdin makes this write fail with EPIPE: that is fine.
+  child.stdin.on('error', () => {});
   child.stdin.end(options.input ?? '');
   return {
     pid: child.pid ?? -1,

@@ -1,0 +1,301 @@
+// The lima plugin against the simulated Mac: a fake limactl that follows reference/lima.md, and a real
+// sshd as the VM. Without /usr/sbin/sshd these tests skip, except in CI where they fail.
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { diffLines } from 'diff';
+import { afterEach, beforeEach, describe, expect, it, test } from 'vitest';
+import { parse } from 'yaml';
+import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
+import { createSimulatedMac, type SimulatedMac, SSHD_PATH, sshdAvailable } from '../sim/index.ts';
+
+const inCI = process.env.CI === 'true';
+if (!sshdAvailable() && inCI) {
+  test('sshd is installed (required in CI)', () => {
+    throw new Error(`${SSHD_PATH} is missing: install the openssh-server package`);
+  });
+}
+const skip = !sshdAvailable() && !inCI;
+
+interface Row {
+  id: string;
+  status: string;
+  reason: string | null;
+  diff: string | null;
+}
+
+const USER_LIMA_YAML = `# My VM. Tuned by hand, do not lose these comments.
+images:
+- location: "https://cloud-images.ubuntu.com/releases/25.10/release/ubuntu-25.10-server-cloudimg-arm64.img"
+  arch: "aarch64"
+
+# resources
+cpus: 6   # six is plenty
+memory: "12GiB"
+disk: "50GiB"
+
+mounts:
+- location: "~"
+# the repo, writable
+- location: "~/github/sysinit"
+  writable: true
+
+containerd:
+  system: false
+  user: false
+`;
+
+describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', () => {
+  let sandbox: Sandbox;
+  let mac: SimulatedMac;
+  let cwd: string;
+
+  beforeEach(async () => {
+    sandbox = await createSandbox();
+    mac = await createSimulatedMac(sandbox);
+    cwd = path.join(sandbox.home, 'sysinit');
+  });
+  afterEach(async () => {
+    await mac.stopAll();
+    await sandbox.cleanup();
+  });
+
+  const config = (lima: string, extra = '') =>
+    sandbox.write('sysinit/.ascrc.yaml', `plugins:\n  lima:\n${lima.replace(/^/gm, '    ')}\n${extra}`);
+  const limaYaml = () => readFile(path.join(mac.instanceDir('default'), 'lima.yaml'), 'utf8');
+  const sshConfig = () => path.join(sandbox.home, '.ssh', 'config');
+  const rows = (stdout: string) => (JSON.parse(stdout) as { tasks: Row[] }).tasks;
+  /** The sandbox's files, but the fake limactl's own call log (which a read-only limactl call appends to). */
+  const snapshot = async () => {
+    const files = await sandbox.snapshot();
+    for (const key of files.keys()) if (key.endsWith('.fake-limactl-calls.log')) files.delete(key);
+    return files;
+  };
+
+  it('a fresh Mac: run phase1 creates, configures, starts, adds the Include; ssh lima-default then works', async () => {
+    await config(
+      'cpus: 4\nmemory: 8GiB\ndisk: 60GiB\nmounts:\n  - location: ~/github/sysinit\n    writable: true',
+    );
+    const run = await sandbox.asc(['run', 'phase1', '--yes'], { cwd });
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    // The instance is created from the spec, so lima.config is already ok; ssh works once it runs.
+    const statuses = Object.fromEntries(
+      [...run.stdout.matchAll(/\((lima\.[a-z-]+)\): (\w+)/g)].map((m) => [m[1], m[2]]),
+    );
+    expect(statuses).toEqual({
+      'lima.installed': 'ok',
+      'lima.instance': 'changed',
+      'lima.config': 'ok',
+      'lima.running': 'changed',
+      'lima.ssh-include': 'changed',
+      'lima.ssh-reachable': 'ok',
+    });
+
+    const created = parse(await limaYaml());
+    expect(created).toMatchObject({
+      base: 'template:default',
+      cpus: 4,
+      memory: '8GiB',
+      disk: '60GiB',
+      mounts: [{ location: '~/github/sysinit', writable: true }],
+    });
+    expect(await mac.vmRunning('default')).toBe(true);
+    const include = `Include ${path.join(mac.limaHome, 'default', 'ssh.config')}`;
+    expect(await readFile(sshConfig(), 'utf8')).toContain(include);
+    expect((await stat(sshConfig())).mode & 0o777).toBe(0o600);
+
+    const ssh = await sandbox.exec('ssh', [
+      '-F',
+      sshConfig(),
+      '-o',
+      'ControlMaster=no',
+      'lima-default',
+      'true',
+    ]);
+    expect(ssh.stderr).toBe('');
+    expect(ssh.exitCode).toBe(0);
+    const calls = (await mac.mutatingCalls()).map((argv) =>
+      argv.filter((a) => !a.startsWith('-')).slice(0, 1),
+    );
+    expect(calls).toEqual([['create'], ['start']]);
+    expect((await mac.callLog()).find((argv) => argv[0] === 'create')).toContain('--tty=false');
+
+    // Converged: every task ok, and not one mutating limactl call; one `limactl list` per run.
+    await mac.clearCallLog();
+    const again = await sandbox.asc(['run', 'phase1', '--json'], { cwd });
+    expect(again.exitCode).toBe(0);
+    expect(rows(again.stdout).map((r) => r.status)).toEqual(Array(6).fill('ok'));
+    expect(await mac.mutatingCalls()).toEqual([]);
+    expect((await mac.callLog()).filter((argv) => argv[0] === 'list')).toHaveLength(1);
+    expect((await mac.callLog()).filter((argv) => argv[0] === 'shell')).toHaveLength(1);
+    expect((await sandbox.asc(['plan', 'phase1'], { cwd })).exitCode).toBe(0);
+  });
+
+  it("edits the user's own lima.yaml: a cpus change is exactly one line of diff", async () => {
+    await mac.seedInstance('default', USER_LIMA_YAML);
+    await config(
+      'cpus: 8\nmemory: 12GiB\ndisk: 50GiB\nmounts:\n  - location: ~/github/sysinit\n    writable: true',
+    );
+    const run = await sandbox.asc(['run', 'lima.config'], { cwd });
+    expect(run.exitCode).toBe(0);
+    const after = await limaYaml();
+    const changes = diffLines(USER_LIMA_YAML, after).filter((part) => part.added || part.removed);
+    expect(changes).toEqual([
+      expect.objectContaining({ removed: true, value: 'cpus: 6   # six is plenty\n' }),
+      expect.objectContaining({ added: true, value: 'cpus: 8   # six is plenty\n' }),
+    ]);
+    const backups = path.join(sandbox.home, '.local/state/asc/backups');
+    expect(existsSync(backups)).toBe(true);
+    expect(await mac.mutatingCalls()).toEqual([]); // a stopped VM: no stop, no start, never `limactl edit`
+    expect((await mac.callLog()).some((argv) => argv[0] === 'validate')).toBe(true);
+  });
+
+  it('a running VM with a changed config: no --yes, no restart; --yes: stop, write, start, once', async () => {
+    await mac.seedInstance('default', USER_LIMA_YAML, { running: true });
+    // Three plugins change the spec: the lima options, and two external plugins through the vm hook.
+    const agent = path.join(sandbox.home, 'agent.sock');
+    await sandbox.write(
+      'sysinit/plugins/env.mjs',
+      `export default { name: 'envvar', vm(spec) { spec.env.ASC_HELLO = 'world'; }, tasks: () => [] };\n`,
+    );
+    await sandbox.write(
+      'sysinit/plugins/agent.mjs',
+      `export default { name: 'agent', vm(spec) { spec.portForwards.push({ guestSocket: '{{.Home}}/agent.sock', hostSocket: ${JSON.stringify(agent)}, reverse: true }); }, tasks: () => [] };\n`,
+    );
+    await config(
+      'cpus: 4\nmemory: 12GiB\ndisk: 50GiB\nmounts:\n  - location: ~/github/sysinit\n    writable: true',
+      '  ./plugins/env.mjs: {}\n  ./plugins/agent.mjs: {}\n',
+    );
+    await mac.clearCallLog();
+
+    const refused = await sandbox.asc(['run', 'phase1'], { cwd });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stdout).toMatch(
+      /✖ .*\(lima\.config\): failed: the VM "default" is running and its config changed: a restart is needed/,
+    );
+    expect(refused.stdout).toMatch(/hint: run `asc run lima\.config --yes`/);
+    expect(await mac.vmRunning('default')).toBe(true);
+    expect(await limaYaml()).toBe(USER_LIMA_YAML);
+    expect(await mac.mutatingCalls()).toEqual([]);
+
+    const server = net.createServer((socket) => socket.end('pong'));
+    await new Promise<void>((resolve) => server.listen(agent, resolve));
+    try {
+      const run = await sandbox.asc(['run', 'phase1', '--yes'], { cwd });
+      expect(run.exitCode).toBe(0);
+      const verbs = (await mac.mutatingCalls()).map((argv) => argv[0]);
+      expect(verbs).toEqual(['stop', 'start']);
+      const written = parse(await limaYaml());
+      expect(written).toMatchObject({ cpus: 4, env: { ASC_HELLO: 'world' } });
+      expect(written.portForwards).toHaveLength(1);
+      // The start saw the new file: the reverse forward it set up reaches the host socket from the guest.
+      expect(written.portForwards[0].guestSocket).toBe('{{.Home}}/agent.sock');
+      const guestSocket = path.join(await mac.guestHome('default'), 'agent.sock');
+      const reply = await sandbox.exec('limactl', [
+        'shell',
+        '--workdir',
+        '/',
+        'default',
+        '--',
+        process.execPath,
+        '-e',
+        `require('net').connect(${JSON.stringify(guestSocket)}).on('data', (d) => process.stdout.write(d))`,
+      ]);
+      expect(reply.stdout).toBe('pong');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('plan on a drifted machine shows each drift with a diff of lima.yaml and ~/.ssh/config, changes nothing', async () => {
+    await mac.seedInstance('default', USER_LIMA_YAML);
+    await sandbox.write('.ssh/config', 'Host github.com\n  User git\n', 0o600);
+    await config(
+      'cpus: 8\nmemory: 16GiB\ndisk: 50GiB\nmounts:\n  - location: ~/github/sysinit\n    writable: true',
+    );
+    const before = await snapshot();
+    const plan = await sandbox.asc(['plan', 'phase1'], { cwd });
+    expect(plan.exitCode).toBe(3);
+    expect(plan.stdout).toContain('~ lima.config: cpus 6 → 8, memory 12GiB → 16GiB');
+    expect(plan.stdout).toMatch(/^\s+-cpus: 6 {3}# six is plenty$/m);
+    expect(plan.stdout).toMatch(/^\s+\+cpus: 8 {3}# six is plenty$/m);
+    expect(plan.stdout).toMatch(/^\s+\+memory: "16GiB"$/m);
+    expect(plan.stdout).toContain('~ lima.ssh-include: Include');
+    expect(plan.stdout).toMatch(/^\s+\+\+\+ ~\/\.ssh\/config$/m);
+    expect(plan.stdout).toMatch(/^\s+\+Include .*\/\.lima\/default\/ssh\.config$/m);
+    expect(plan.stdout).toMatch(/↓ .*\(lima\.running\): skipped: would run after lima\.config/);
+    expect(await snapshot()).toEqual(before);
+    expect(await mac.mutatingCalls()).toEqual([]);
+  });
+
+  it('a limactl that hangs is killed after its timeout, naming the command', async () => {
+    await mac.seedInstance('default', 'cpus: 6\nmemory: 12GiB\ndisk: 50GiB\n');
+    await config('startTimeout: 1s');
+    // A limactl whose start ignores its own --timeout (real Lima honours it; a wedged one may not).
+    await sandbox.exec('mv', [path.join(sandbox.bin, 'limactl'), path.join(sandbox.bin, 'limactl.sim')]);
+    await sandbox.addBin(
+      'limactl',
+      `#!/bin/sh\nfor a in "$@"; do [ "$a" = start ] && exec sleep 600; done\nexec "$(dirname "$0")/limactl.sim" "$@"\n`,
+    );
+    const run = await sandbox.asc(['run', 'lima.running'], { cwd });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toMatch(
+      /✖ .*\(lima\.running\): failed: the VM default did not start cleanly: Command timed out after 2s: limactl start --tty=false --timeout=1s default/,
+    );
+    expect(run.stdout).toMatch(/ha\.stderr\.log/);
+  });
+
+  it('mount paths with spaces, quotes and $(…) reach lima.yaml literally and run nothing', async () => {
+    const pwned = path.join(sandbox.root, 'pwned');
+    const location = `~/my code/"quoted" 'single' $(touch ${pwned}) \`touch ${pwned}\``;
+    await config(`mounts:\n  - location: ${JSON.stringify(location)}\n    writable: true`);
+    const run = await sandbox.asc(['run', 'lima.config', '--yes'], { cwd });
+    expect(run.exitCode).toBe(0);
+    expect(parse(await limaYaml()).mounts).toEqual([{ location, writable: true }]);
+    expect(existsSync(pwned)).toBe(false);
+  });
+
+  it('~/.ssh/config from home-manager is not written: the task says what to add, and passes once it is there', async () => {
+    const store = path.join(sandbox.root, 'nix', 'store');
+    const managed = await sandbox.write(
+      path.join(store, 'xyz-home-manager-files/.ssh/config'),
+      'Host *\n  ServerAliveInterval 60\n',
+      0o444,
+    );
+    await sandbox.exec('mkdir', ['-p', path.dirname(sshConfig())]);
+    expect((await sandbox.exec('ln', ['-s', managed, sshConfig()])).exitCode).toBe(0);
+    await config('{}');
+    const env = { NIX_STORE_DIR: store };
+    const run = await sandbox.asc(['run', 'lima.ssh-include'], { cwd, env });
+    expect(run.exitCode).toBe(1);
+    const target = path.join(mac.limaHome, 'default', 'ssh.config');
+    expect(run.stdout).toContain(`programs.ssh.includes = [ "${target}" ];`);
+    expect(await readFile(managed, 'utf8')).toBe('Host *\n  ServerAliveInterval 60\n');
+
+    // home-manager switch: a new store file with the Include, and the link now points at it.
+    const next = await sandbox.write(
+      path.join(store, 'abc-home-manager-files/.ssh/config'),
+      `Include ${target}\n\nHost *\n`,
+      0o444,
+    );
+    await sandbox.exec('ln', ['-sfn', next, sshConfig()]);
+    const after = await sandbox.asc(['run', 'lima.ssh-include'], { cwd, env });
+    expect(after.exitCode).toBe(0);
+    expect(after.stdout).toMatch(/✔ .*\(lima\.ssh-include\): ok/);
+  });
+
+  it('a stow-managed ~/.ssh/config link is written through and stays a link', async () => {
+    const real = await sandbox.write('dotfiles/ssh/config', 'Host github.com\n  User git\n', 0o600);
+    await sandbox.exec('mkdir', ['-p', path.dirname(sshConfig())]);
+    await sandbox.exec('ln', ['-s', real, sshConfig()]);
+    await config('{}');
+    const run = await sandbox.asc(['run', 'lima.ssh-include'], { cwd });
+    expect(run.exitCode).toBe(0);
+    expect((await sandbox.exec('test', ['-L', sshConfig()])).exitCode).toBe(0);
+    expect(await readFile(real, 'utf8')).toMatch(
+      /^# Lima instance "default".*\nInclude .*ssh\.config\n\nHost github\.com\n {2}User git\n$/,
+    );
+  });
+});
