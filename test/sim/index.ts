@@ -1,0 +1,221 @@
+/**
+ * A simulated Mac for end-to-end tests: fakes of the Mac-only tools (limactl, lima, sw_vers, uname, brew)
+ * first on the sandbox's PATH, with a real OpenSSH sshd standing in for each running Lima VM.
+ * See test/sim/README.md for what is faithful and what is not.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { RunOptions, RunResult, Sandbox } from '../harness/sandbox.ts';
+import { isAlive, killTrees } from './lib/procs.mjs';
+
+const SIM_DIR = path.dirname(fileURLToPath(import.meta.url));
+const BIN_DIR = path.join(SIM_DIR, 'bin');
+
+/** The sshd the fake limactl runs for each started instance (override with FAKE_SIM_SSHD). */
+export const SSHD_PATH = process.env.FAKE_SIM_SSHD ?? '/usr/sbin/sshd';
+export const sshdAvailable = (): boolean => existsSync(SSHD_PATH);
+
+/** Subcommands that change Lima's state (the rest only read it, or run commands in the guest). */
+export const MUTATING_SUBCOMMANDS: ReadonlySet<string> = new Set([
+  'create',
+  'start',
+  'stop',
+  'restart',
+  'edit',
+  'delete',
+  'rm',
+  'remove',
+  'clone',
+  'rename',
+  'factory-reset',
+  'prune',
+  'protect',
+  'unprotect',
+  'snapshot',
+  'disk',
+  'start-at-login',
+  'autostart',
+]);
+
+export interface SimulatedMacOptions {
+  /** `limactl --version`, and the lima-version written by create. @defaultValue '2.2.0' */
+  limaVersion?: string;
+  /** The guest user's name ({{.User}}, `<user>.guest`); ssh logs in as the OS user regardless. */
+  user?: string;
+  /** `sw_vers -productVersion`. @defaultValue '15.5' */
+  macosVersion?: string;
+  /**
+   * Refuse create/start/edit/restart without --tty=false (or --yes), as a terminal user would get a menu
+   * or an editor from real limactl. @defaultValue true
+   */
+  strictTty?: boolean;
+}
+
+export interface SeedOptions {
+  /** Start it (a real sshd) after writing it. @defaultValue false */
+  running?: boolean;
+  /** Its lima-version file (decides the guest home, `.linux` before 2.1.0). @defaultValue the sim's version */
+  limaVersion?: string;
+}
+
+export interface SimulatedMac {
+  readonly sandbox: Sandbox;
+  readonly limaVersion: string;
+  readonly user: string;
+  /** `<HOME>/.lima` */
+  readonly limaHome: string;
+  /** Where guest paths live: `<sandbox root>/guest` (guest homes are `<guestRoot>/home/<user>.guest`). */
+  readonly guestRoot: string;
+  instanceDir(name: string): string;
+  /** The guest home of an instance: `.linux` when its lima-version is below 2.1.0, else `.guest`. */
+  guestHome(name: string): Promise<string>;
+  /** Every limactl call's argv, in order. */
+  callLog(): Promise<string[][]>;
+  /** The calls whose subcommand changes Lima's state (MUTATING_SUBCOMMANDS). */
+  mutatingCalls(): Promise<string[][]>;
+  clearCallLog(): Promise<void>;
+  /** Both PID files of the instance point at live processes (Lima's `Running`). */
+  vmRunning(name: string): Promise<boolean>;
+  /** Write an instance from lima.yaml text, as `limactl create` would have; optionally start it. */
+  seedInstance(name: string, limaYaml: string, options?: SeedOptions): Promise<void>;
+  /** Run the fake limactl with the sandbox's environment (the call is logged like any other). */
+  limactl(args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** Kill every process this sandbox's sim started (sshd, forwards, ssh masters, guest commands). Never throws. */
+  stopAll(): Promise<void>;
+}
+
+const shq = (s: string) => `'${s.replaceAll("'", `'"'"'`)}'`;
+
+/** The subcommand of a limactl argv: the first word that is neither a flag nor a global flag's value. */
+export function subcommandOf(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--') return undefined;
+    if (arg === '--log-level' || arg === '--log-format') i++;
+    else if (!arg.startsWith('-') || arg === '-') return arg;
+  }
+  return undefined;
+}
+
+export async function createSimulatedMac(
+  sandbox: Sandbox,
+  options: SimulatedMacOptions = {},
+): Promise<SimulatedMac> {
+  const limaVersion = options.limaVersion ?? '2.2.0';
+  const user = options.user ?? userInfo().username;
+  const limaHome = path.join(sandbox.home, '.lima');
+  const guestRoot = path.join(sandbox.root, 'guest');
+  const callLogFile = path.join(limaHome, '.fake-limactl-calls.log');
+
+  await sandbox.addBin(
+    'limactl',
+    [
+      '#!/bin/sh',
+      '# The fake limactl of the simulated Mac: test/sim/bin/limactl.mjs',
+      `: "\${FAKE_LIMACTL_VERSION:=${limaVersion}}"`,
+      `: "\${FAKE_LIMACTL_STRICT_TTY:=${options.strictTty === false ? '0' : '1'}}"`,
+      `FAKE_SIM_ROOT=${shq(sandbox.root)}`,
+      `FAKE_SIM_USER=${shq(user)}`,
+      `FAKE_SIM_GUEST_ROOT=${shq(guestRoot)}`,
+      'export FAKE_LIMACTL_VERSION FAKE_LIMACTL_STRICT_TTY FAKE_SIM_ROOT FAKE_SIM_USER FAKE_SIM_GUEST_ROOT',
+      `exec ${shq(process.execPath)} ${shq(path.join(BIN_DIR, 'limactl.mjs'))} "$@"`,
+      '',
+    ].join('\n'),
+  );
+  for (const tool of ['lima', 'uname', 'brew']) {
+    await sandbox.addBin(tool, await readFile(path.join(BIN_DIR, tool), 'utf8'));
+  }
+  await sandbox.addBin(
+    'sw_vers',
+    [
+      '#!/bin/sh',
+      `: "\${FAKE_MACOS_VERSION:=${options.macosVersion ?? '15.5'}}"`,
+      'export FAKE_MACOS_VERSION',
+      `exec /bin/sh ${shq(path.join(BIN_DIR, 'sw_vers'))} "$@"`,
+      '',
+    ].join('\n'),
+  );
+
+  const instanceDir = (name: string) => path.join(limaHome, name);
+  const limactl = (args: readonly string[], runOptions?: RunOptions) =>
+    sandbox.exec(path.join(sandbox.bin, 'limactl'), args, runOptions);
+
+  const callLog = async (): Promise<string[][]> => {
+    let text: string;
+    try {
+      text = await readFile(callLogFile, 'utf8');
+    } catch {
+      return [];
+    }
+    return text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as string[]);
+  };
+
+  return {
+    sandbox,
+    limaVersion,
+    user,
+    limaHome,
+    guestRoot,
+    instanceDir,
+    async guestHome(name) {
+      let created = '';
+      try {
+        created = (await readFile(path.join(instanceDir(name), 'lima-version'), 'utf8')).trim();
+      } catch {}
+      const major = /^v?(\d+)\.(\d+)/.exec(created);
+      const old =
+        major !== null && (Number(major[1]) < 2 || (Number(major[1]) === 2 && Number(major[2]) < 1));
+      return path.join(guestRoot, 'home', `${user}${old ? '.linux' : '.guest'}`);
+    },
+    callLog,
+    async mutatingCalls() {
+      return (await callLog()).filter((argv) => MUTATING_SUBCOMMANDS.has(subcommandOf(argv) ?? ''));
+    },
+    async clearCallLog() {
+      await rm(callLogFile, { force: true });
+    },
+    async vmRunning(name) {
+      // Like store.inspect, but without removing stale PID files.
+      const pidOf = async (file: string) =>
+        Number.parseInt(await readFile(path.join(instanceDir(name), file), 'utf8').catch(() => ''), 10);
+      return isAlive(await pidOf('ha.pid')) && isAlive(await pidOf('vz.pid'));
+    },
+    async seedInstance(name, limaYaml, seed = {}) {
+      const dir = instanceDir(name);
+      if (existsSync(dir)) throw new Error(`seedInstance: ${dir} already exists`);
+      const key = path.join(limaHome, '_config', 'user');
+      if (!existsSync(key)) {
+        await mkdir(path.dirname(key), { recursive: true, mode: 0o700 });
+        await promisify(execFile)('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'lima', '-f', key]);
+      }
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await writeFile(path.join(dir, 'lima.yaml'), limaYaml, { mode: 0o644 });
+      const versionFile = path.join(dir, 'lima-version');
+      await writeFile(versionFile, seed.limaVersion ?? limaVersion);
+      await chmod(versionFile, 0o444);
+      if (seed.running) {
+        const result = await limactl(['start', '--tty=false', name], { env: { FAKE_LIMACTL_NO_LOG: '1' } });
+        if (result.exitCode !== 0) {
+          throw new Error(`seedInstance: could not start ${name}:\n${result.stderr}`);
+        }
+      }
+    },
+    limactl,
+    async stopAll() {
+      const marker = `${sandbox.root}${path.sep}`;
+      try {
+        await killTrees({ match: (p) => p.cmdline.includes(marker) || p.environ.includes(marker) });
+      } catch {
+        // best effort: never fail a test's cleanup
+      }
+    },
+  };
+}

@@ -1,0 +1,93 @@
+// Small pieces of Go/Lima behaviour the fake limactl needs: sizes (go-units), durations, %#q quoting,
+// shell quoting (shellescape.Quote), instance-name rules and lenient version comparison.
+import { goQuote } from './log.mjs';
+
+/** go-units RAMInBytes: `12GiB`, `12G`, `12GB`, `12 gib` are all 12×1024³ (reference/lima.md pitfall 3). */
+export function ramInBytes(text) {
+  const m = /^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(String(text));
+  const size = m ? Number(m[1]) : Number.NaN;
+  if (!m || Number.isNaN(size)) throw new Error(`invalid size: '${text}'`);
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[
+    (m[3] ?? '').toLowerCase()
+  ];
+  return Math.trunc(size * (unit ?? 1));
+}
+
+/** go-units BytesSize (`%.4g` with binary abbreviations). */
+export function bytesSize(bytes) {
+  const abbrs = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+  let size = bytes;
+  let i = 0;
+  while (size >= 1024 && i < abbrs.length - 1) {
+    size /= 1024;
+    i++;
+  }
+  return `${Number(size.toPrecision(4))}${abbrs[i]}`;
+}
+
+/** Go time.ParseDuration → milliseconds. */
+export function parseDuration(text) {
+  if (text === '0') return 0;
+  const units = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  let body = text;
+  let sign = 1;
+  if (/^[-+]/.test(body)) {
+    sign = body.startsWith('-') ? -1 : 1;
+    body = body.slice(1);
+  }
+  let total = 0;
+  let pos = 0;
+  for (let m = re.exec(body); m; m = re.exec(body)) {
+    total += Number(m[1]) * (units[m[2]] ?? 0);
+    pos = re.lastIndex;
+  }
+  if (body === '' || pos !== body.length) throw new Error(`time: invalid duration ${goQuote(text)}`);
+  return sign * total;
+}
+
+/** Go's %#q: a backquoted raw string when possible, else %q. */
+export function backquote(text) {
+  return /^[^`\p{C}]*$/u.test(text) ? `\`${text}\`` : goQuote(text);
+}
+
+/** Names in log messages: `%#q` since v2.1.2, `%q` before (commit 7d9a2769, reference/lima.md §1). */
+export function nameQuoter(version) {
+  return compareVersions(version, '2.1.2') >= 0 ? backquote : goQuote;
+}
+
+/** al.essio.dev/pkg/shellescape.Quote */
+export function shellQuote(text) {
+  if (text === '') return "''";
+  if (!/[^\w@%+=:,./-]/.test(text)) return text;
+  return `'${text.replaceAll("'", `'"'"'`)}'`;
+}
+
+/** dirnames.ValidateInstName */
+export function validateInstName(name) {
+  if (name === '') return 'identifier must not be empty';
+  if (name.length > 76) return `identifier ${goQuote(name)} greater than maximum length (76 characters)`;
+  if (!/^[A-Za-z0-9]+([._-][A-Za-z0-9]+)*$/.test(name)) {
+    return `identifier ${goQuote(name)} must match ^[A-Za-z0-9]+(?:[._-](?:[A-Za-z0-9]+))*$`;
+  }
+  if (/\.ya?ml$/i.test(name)) {
+    return `instance name ${backquote(name)} must not end with .yml or .yaml suffix`;
+  }
+  return undefined;
+}
+
+/** hostname.FromInstName: `lima-` + name with `.` and `_` replaced by `-`. */
+export const hostnameOf = (name) => `lima-${name.replaceAll(/[._]/g, '-')}`;
+
+/** Compare `v2.1.0`, `2.1.0-beta.0`, `2.2` leniently (major.minor.patch only); unknown sorts last. */
+export function compareVersions(a, b) {
+  const parse = (v) => {
+    const m = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(String(v ?? '').trim());
+    return m ? [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)] : [Infinity, 0, 0];
+  };
+  const [x, y] = [parse(a), parse(b)];
+  for (let i = 0; i < 3; i++) {
+    if (x[i] !== y[i]) return (x[i] ?? 0) > (y[i] ?? 0) ? 1 : -1;
+  }
+  return 0;
+}
