@@ -33,8 +33,17 @@ describe('asc init', () => {
     const text = await sandbox.read('repo/.ascrc.yaml');
     expect(text).toMatch(/^# yaml-language-server: \$schema=.*schema\.json$/m);
     expect(text).toMatch(/^# .*Lima instance/m);
-    expect(parse(text)).toMatchObject({ instance: 'default', tasks: [] });
-    expect((await sandbox.asc(['plan', 'all'], { cwd })).exitCode).toBe(0);
+    expect(parse(text)).toMatchObject({
+      instance: 'default',
+      plugins: { lima: { cpus: 6, memory: '12GiB', disk: '50GiB' } },
+      tasks: [],
+    });
+    // asc accepts what it wrote: the same plugins and tasks as the built-in defaults.
+    const listed = JSON.parse((await sandbox.asc(['list', '--json'], { cwd })).stdout);
+    expect(listed.config).toBe(path.join(cwd, '.ascrc.yaml'));
+    expect(listed.plugins.filter((p: { enabled: boolean }) => p.enabled).map((p: { name: string }) => p.name)).toEqual([
+      'lima',
+    ]);
 
     const again = await sandbox.asc(['init'], { cwd });
     expect(again.exitCode).toBe(2);

@@ -46,32 +46,43 @@ describe.skipIf(!sshdAvailable() && !inCI).sequential('guest access', () => {
   it.each([
     { lima: '2.2.0', suffix: '.guest' },
     { lima: '2.0.3', suffix: '.linux' },
-  ])('an instance made by Lima $lima has its home at <user>$suffix, as the guest says', async ({ lima, suffix }) => {
-    mac = await createSimulatedMac(sandbox, { limaVersion: lima });
-    await mac.seedInstance('default', 'cpus: 6\nmemory: 12GiB\ndisk: 50GiB\n', { running: true });
-    const cwd = path.join(sandbox.home, 'sysinit');
-    await sandbox.write('sysinit/one.mjs', probe('one'));
-    await sandbox.write('sysinit/two.mjs', probe('two'));
-    await sandbox.write('sysinit/.ascrc.yaml', 'plugins:\n  lima: {}\n  ./one.mjs: {}\n  ./two.mjs: {}\n');
-    await mac.clearCallLog();
+  ])(
+    'an instance made by Lima $lima has its home at <user>$suffix, as the guest says',
+    async ({ lima, suffix }) => {
+      mac = await createSimulatedMac(sandbox, { limaVersion: lima });
+      await mac.seedInstance('default', 'cpus: 6\nmemory: 12GiB\ndisk: 50GiB\n', { running: true });
+      const cwd = path.join(sandbox.home, 'sysinit');
+      await sandbox.write('sysinit/one.mjs', probe('one'));
+      await sandbox.write('sysinit/two.mjs', probe('two'));
+      await sandbox.write('sysinit/.ascrc.yaml', 'plugins:\n  lima: {}\n  ./one.mjs: {}\n  ./two.mjs: {}\n');
+      await mac.clearCallLog();
 
-    const run = await sandbox.asc(['run', 'one.facts', 'two.facts'], { cwd });
-    expect(run.exitCode).toBe(0);
-    const one = JSON.parse(await readFile(path.join(cwd, 'one.json'), 'utf8'));
-    const two = JSON.parse(await readFile(path.join(cwd, 'two.json'), 'utf8'));
-    const home = await mac.guestHome('default');
-    expect(home.endsWith(`${mac.user}${suffix}`)).toBe(true);
-    expect(one.facts).toEqual({ 'lima.home': home, 'lima.user': expect.any(String), 'one.kernel': 'Linux', 'two.kernel': 'Linux' });
-    expect(two.facts).toEqual(one.facts);
-    // The exit status and the arguments come back as they were, through limactl shell and ssh.
-    expect(one.exit).toBe(7);
-    expect(one.stderr).toContain('arg with spaces; $(x)');
+      const run = await sandbox.asc(['run', 'one.facts', 'two.facts'], { cwd });
+      expect(run.exitCode).toBe(0);
+      const one = JSON.parse(await readFile(path.join(cwd, 'one.json'), 'utf8'));
+      const two = JSON.parse(await readFile(path.join(cwd, 'two.json'), 'utf8'));
+      const home = await mac.guestHome('default');
+      expect(home.endsWith(`${mac.user}${suffix}`)).toBe(true);
+      expect(one.facts).toEqual({
+        'lima.home': home,
+        'lima.user': expect.any(String),
+        'one.kernel': 'Linux',
+        'two.kernel': 'Linux',
+      });
+      expect(two.facts).toEqual(one.facts);
+      // The exit status and the arguments come back as they were, through limactl shell and ssh.
+      expect(one.exit).toBe(7);
+      expect(one.stderr).toContain('arg with spaces; $(x)');
 
-    // Facts: one `limactl shell` round trip for the whole run, whoever asked. Then one per guest command.
-    const shells = (await mac.callLog()).filter((argv) => argv[0] === 'shell');
-    const factRounds = shells.filter((argv) => argv.includes('sh') && argv.some((a) => a.includes('asc-fact-')));
-    expect(factRounds).toHaveLength(1);
-    expect(shells).toHaveLength(3);
-    for (const argv of shells) expect(argv.slice(0, 6)).toEqual(['shell', '--tty=false', '--workdir', '/', 'default', '--']);
-  });
+      // Facts: one `limactl shell` round trip for the whole run, whoever asked. Then one per guest command.
+      const shells = (await mac.callLog()).filter((argv) => argv[0] === 'shell');
+      const factRounds = shells.filter(
+        (argv) => argv.includes('sh') && argv.some((a) => a.includes('asc-fact-')),
+      );
+      expect(factRounds).toHaveLength(1);
+      expect(shells).toHaveLength(3);
+      for (const argv of shells)
+        expect(argv.slice(0, 6)).toEqual(['shell', '--tty=false', '--workdir', '/', 'default', '--']);
+    },
+  );
 });
