@@ -41,9 +41,9 @@ describe('asc init', () => {
     // asc accepts what it wrote: the same plugins and tasks as the built-in defaults.
     const listed = JSON.parse((await sandbox.asc(['list', '--json'], { cwd })).stdout);
     expect(listed.config).toBe(path.join(cwd, '.ascrc.yaml'));
-    expect(listed.plugins.filter((p: { enabled: boolean }) => p.enabled).map((p: { name: string }) => p.name)).toEqual([
-      'lima',
-    ]);
+    expect(
+      listed.plugins.filter((p: { enabled: boolean }) => p.enabled).map((p: { name: string }) => p.name),
+    ).toEqual(['lima']);
 
     const again = await sandbox.asc(['init'], { cwd });
     expect(again.exitCode).toBe(2);
