@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { ExitCode } from '../core/errors.ts';
 import { selectTasks } from '../core/graph.ts';
 import { acquireRunLock, type RunLock } from '../core/lock.ts';
@@ -114,12 +113,19 @@ function noteDefaults(io: CommandIo, names: string[]): void {
   );
 }
 
-async function ask(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await rl.question(`\n${question} [y/N] `);
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
+/** One key at the terminal: y is yes, anything else is no (the question is already on screen). */
+function ask(): Promise<boolean> {
+  const stdin = process.stdin;
+  return new Promise((resolve) => {
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.once('data', (key: Buffer) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      const answer = key.toString();
+      // Ctrl-C in raw mode arrives as a byte, not a signal: pass it on.
+      if (answer === '\u0003') process.kill(process.pid, 'SIGINT');
+      resolve(/^y/i.test(answer));
+    });
+  });
 }

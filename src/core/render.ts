@@ -85,7 +85,12 @@ export async function renderTree(spec: TreeSpec): Promise<void> {
     registerSignalListeners: false,
     renderer: 'default',
     fallbackRenderer: 'simple',
-    rendererOptions: { collapseErrors: false, showSkipMessage: true, collapseSkips: false },
+    rendererOptions: {
+      collapseSubtasks: false,
+      collapseErrors: false,
+      showSkipMessage: true,
+      collapseSkips: false,
+    },
   });
   // A handler waits inside runHandler for the tasks that notify it, so its row may start early.
   await list.run();

@@ -15,8 +15,8 @@ export interface RunnerOptions {
   concurrency: number;
   /** `--yes`: disruptive steps are allowed without asking. */
   yes: boolean;
-  /** Ask at a TTY prompt when `--yes` is absent. */
-  ask?: (question: string) => Promise<boolean>;
+  /** Read a yes or no at the TTY when `--yes` is absent; the question is shown under the task first. */
+  ask?: () => Promise<boolean>;
   renderer: 'tree' | 'plain' | 'silent';
   /** Where plain lines go (stdout). */
   write?: (line: string) => void;
@@ -97,7 +97,10 @@ export async function runTasks(
         if (options.yes) return Promise.resolve(true);
         if (!options.ask) return Promise.resolve(false);
         // One prompt at a time, even when concurrent tasks ask together.
-        const answer = confirmQueue.then(() => options.ask!(question));
+        const answer = confirmQueue.then(() => {
+          log.info(`${question} [y/N]`);
+          return options.ask!();
+        });
         confirmQueue = answer.catch(() => undefined);
         return answer;
       },

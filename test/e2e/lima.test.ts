@@ -7,7 +7,7 @@ import path from 'node:path';
 import { diffLines } from 'diff';
 import { afterEach, beforeEach, describe, expect, it, test } from 'vitest';
 import { parse } from 'yaml';
-import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
+import { CLI, createSandbox, type Sandbox } from '../harness/sandbox.ts';
 import { createSimulatedMac, type SimulatedMac, SSHD_PATH, sshdAvailable } from '../sim/index.ts';
 
 const inCI = process.env.CI === 'true';
@@ -208,6 +208,34 @@ describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it.each([
+    { key: 'y', exitCode: 0, verbs: ['stop', 'start'], cpus: 4 },
+    { key: 'n', exitCode: 1, verbs: [], cpus: 6 },
+  ])(
+    'at a terminal, asks before restarting the VM; pressing $key',
+    async ({ key, exitCode, verbs, cpus }) => {
+      await mac.seedInstance('default', USER_LIMA_YAML, { running: true });
+      await config(
+        'cpus: 4\nmemory: 12GiB\ndisk: 50GiB\nmounts:\n  - location: ~/github/sysinit\n    writable: true',
+      );
+      await mac.clearCallLog();
+      // util-linux script gives asc a pseudo-terminal: stdin and stdout are TTYs, as in a real terminal.
+      const command = `stty cols 200 rows 50; exec ${process.execPath} ${CLI} run phase1`;
+      const tty = sandbox.spawn('script', ['-qfec', command, '/dev/null'], {
+        cwd,
+        env: { TERM: 'xterm' },
+        keepStdinOpen: true,
+      });
+      await tty.waitFor(/needs a restart\. Stop it, write lima\.yaml and start it again\? \[y\/N\]/);
+      tty.write(key);
+      const result = await tty.result;
+      expect(result.exitCode).toBe(exitCode);
+      expect((await mac.mutatingCalls()).map((argv) => argv[0])).toEqual(verbs);
+      expect(parse(await limaYaml()).cpus).toBe(cpus);
+      expect(await mac.vmRunning('default')).toBe(true);
+    },
+  );
 
   it('plan on a drifted machine shows each drift with a diff of lima.yaml and ~/.ssh/config, changes nothing', async () => {
     await mac.seedInstance('default', USER_LIMA_YAML);

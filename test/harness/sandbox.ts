@@ -19,6 +19,8 @@ export interface RunOptions {
   input?: string;
   /** Kill the CLI after this long (a safety net; tests must not depend on it). @defaultValue 60000 */
   timeoutMs?: number;
+  /** Keep stdin open for `Running.write` (spawn/start only); it is closed when the process ends. */
+  keepStdinOpen?: boolean;
 }
 
 /**
@@ -39,6 +41,8 @@ export interface Sandbox {
   asc(args: readonly string[], options?: RunOptions): Promise<RunResult>;
   /** Start `asc <args>` in the background: wait for output lines, signal it, await its result. */
   start(args: readonly string[], options?: RunOptions): Running;
+  /** Start any program in the background with the sandbox's environment. */
+  spawn(file: string, args: readonly string[], options?: RunOptions): Running;
   /** Run any program with the sandbox's environment. */
   exec(file: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
   /** Write a file under the sandbox (relative paths are relative to HOME); parents are created. */
@@ -57,6 +61,8 @@ export interface Running {
   /** Resolves when stdout or stderr (so far, or later) matches. */
   waitFor(pattern: RegExp): Promise<void>;
   signal(name: NodeJS.Signals): void;
+  /** Type into its stdin (with `keepStdinOpen`). */
+  write(text: string): void;
   readonly result: Promise<RunResult>;
 }
 
@@ -82,9 +88,12 @@ export async function createSandbox(): Promise<Sandbox> {
   };
   const resolve = (relative: string) => (path.isAbsolute(relative) ? relative : path.join(home, relative));
 
+  const spawnIn = (file: string, args: readonly string[], options: RunOptions = {}) =>
+    track(
+      startProcess(file, args, { ...options, cwd: options.cwd ?? home, env: { ...env, ...options.env } }),
+    );
   const exec = (file: string, args: readonly string[], options: RunOptions = {}) =>
-    track(startProcess(file, args, { ...options, cwd: options.cwd ?? home, env: { ...env, ...options.env } }))
-      .result;
+    spawnIn(file, args, options).result;
 
   return {
     root,
@@ -93,14 +102,8 @@ export async function createSandbox(): Promise<Sandbox> {
     tmp,
     env,
     asc: (args, options) => exec(process.execPath, [CLI, ...args], options),
-    start: (args, options = {}) =>
-      track(
-        startProcess(process.execPath, [CLI, ...args], {
-          ...options,
-          cwd: options.cwd ?? home,
-          env: { ...env, ...options.env },
-        }),
-      ),
+    start: (args, options) => spawnIn(process.execPath, [CLI, ...args], options),
+    spawn: spawnIn,
     exec,
     async write(relative, content, mode) {
       const file = resolve(relative);
@@ -164,11 +167,13 @@ function startProcess(
   });
   // A program that exits without reading stdin makes this write fail with EPIPE: that is fine.
   child.stdin.on('error', () => {});
-  child.stdin.end(options.input ?? '');
+  if (options.keepStdinOpen) child.stdin.write(options.input ?? '');
+  else child.stdin.end(options.input ?? '');
   return {
     pid: child.pid ?? -1,
     result,
     signal: (name) => child.kill(name),
+    write: (text) => child.stdin.write(text),
     waitFor: (pattern) =>
       new Promise<void>((resolve, reject) => {
         watchers.push({ pattern, resolve });
