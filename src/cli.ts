@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 import type { CommandEnv } from './commands/converge.ts';
 
-// `--version` is answered before anything else is loaded: it is the command scripts call most.
+// `--version` is answered before any command module or plugin is loaded: scripts call it most.
 if (process.argv.length === 3 && (process.argv[2] === '--version' || process.argv[2] === '-V')) {
   process.stdout.write(`${pkg.version}\n`);
   process.exit(0);
@@ -73,14 +73,14 @@ for (const name of ['run', 'plan', 'status'] as const) {
   const cmd = program
     .command(name)
     .description(summary)
-    .argument('[targets...]', 'all, a phase, a plugin, a task id or a glob', [])
+    .argument('[targets...]', 'all (the default), a phase, a plugin, a task id or a glob')
     .addOption(
       new Option('-j, --concurrency <n>', 'most tasks at once').argParser(parseConcurrency).default(8),
     )
     .addHelpText('after', EXIT_CODES)
-    .action(async (targets: string[], options: { yes?: boolean; concurrency?: number }) => {
+    .action(async (targets: string[] | undefined, options: { yes?: boolean; concurrency?: number }) => {
       const { converge } = await import('./commands/converge.ts');
-      exitCode = await converge(name, targets, { ...globals(), ...options }, await withBuiltins());
+      exitCode = await converge(name, targets ?? [], { ...globals(), ...options }, await withBuiltins());
     });
   if (name === 'run')
     cmd.option('-y, --yes', 'allow disruptive steps (such as restarting the VM) without asking');
@@ -126,7 +126,14 @@ async function reportError(error: unknown): Promise<number> {
   const code = (error as { code?: string }).code;
   if (typeof code === 'string' && code.startsWith('commander.')) {
     // commander already printed its message (or the help/version it was asked for).
-    return code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : 2;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version') return 0;
+    if (process.argv.includes('--json')) {
+      const message = String((error as Error).message).replace(/^error: /, '');
+      process.stdout.write(
+        `${JSON.stringify({ error: { code: 'E_USAGE', message, hint: 'run asc --help' }, exitCode: 2 }, null, 2)}\n`,
+      );
+    }
+    return 2;
   }
   const { AscError, formatError } = await import('./core/errors.ts');
   const json = globals().json === true;

@@ -46,7 +46,7 @@ export async function converge(
   let lock: RunLock | undefined;
   if (mode === 'run') {
     lock = await acquireRunLock(state, {
-      waitMs: Number(ctx.env.ASC_LOCK_WAIT_MS ?? 3000),
+      waitMs: lockWait(ctx.env.ASC_LOCK_WAIT_MS),
       command: `asc ${command} ${chosen.join(' ')}`,
       onWait: (message) => io.err(`asc: ${message}`),
     });
@@ -97,6 +97,12 @@ export async function converge(
     process.off('SIGTERM', onSignal);
     await lock?.release();
   }
+}
+
+/** ASC_LOCK_WAIT_MS: how long a second run waits for the lock; junk means the default, 3 s. */
+function lockWait(value: string | undefined): number {
+  const ms = Number(value);
+  return value !== undefined && value !== '' && Number.isFinite(ms) && ms >= 0 ? ms : 3000;
 }
 
 function statusLine(report: Parameters<typeof summarize>[0]): string {

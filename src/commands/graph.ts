@@ -12,7 +12,20 @@ export async function graph(options: GlobalOptions & { format?: string }, ctx: C
     throw new AscError(`--format ${format}: expected mermaid or dot`, { code: 'E_USAGE' });
   }
   const session = await prepareSession({ ...ctx, ...(options.config ? { configPath: options.config } : {}) });
-  io.document(format === 'mermaid' ? toMermaid(session.graph) : toDot(session.graph));
+  const text = format === 'mermaid' ? toMermaid(session.graph) : toDot(session.graph);
+  if (!io.json) {
+    io.document(text);
+    return 0;
+  }
+  const edges = [...session.graph.tasks.keys()].flatMap((id) =>
+    (session.graph.needs.get(id) ?? []).map((need) => ({ from: need, to: id })),
+  );
+  const nodes = [...session.graph.tasks.values()].map((task) => ({
+    id: task.id,
+    plugin: task.plugin,
+    phase: task.phase ?? null,
+  }));
+  io.document(JSON.stringify({ format, nodes, edges, text }, null, 2));
   return 0;
 }
 

@@ -28,6 +28,7 @@ export async function init(options: GlobalOptions & { force?: boolean }, ctx: Co
   const { backup } = await writeAtomic(file, content, { mode: 0o644 }, backupDir);
   io.out(`wrote ${file}${backup ? ` (the old one is in ${backup})` : ''}`);
   io.out('next: `asc plan all` shows what asc would change; `asc run all` does it');
+  if (io.json) io.document(JSON.stringify({ wrote: file, backup: backup ?? null }, null, 2));
   return 0;
 }
 

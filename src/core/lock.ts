@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -44,7 +44,7 @@ export async function acquireRunLock(
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const holder = await readHolder(file);
-    if (!holder || isStale(holder)) {
+    if (!holder || (await isStale(holder, file))) {
       // Remove the stale or unreadable lock; O_EXCL on the next try decides who wins a race.
       await rm(file, { force: true });
       continue;
@@ -69,16 +69,26 @@ export async function acquireRunLock(
 async function readHolder(file: string): Promise<LockHolder | undefined> {
   try {
     const holder = JSON.parse(await readFile(file, 'utf8')) as LockHolder;
-    return typeof holder.pid === 'number' ? holder : undefined;
+    if (typeof holder.pid === 'number') return holder;
+    return { pid: -1, host: hostname(), since: 'an unreadable lock file', command: 'unknown' };
   } catch (error) {
     // A lock file being written right now reads empty: treat it as held, not stale.
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    return { pid: -1, host: hostname(), since: 'just now', command: 'asc run' };
+    return { pid: -1, host: hostname(), since: 'an unreadable lock file', command: 'unknown' };
   }
 }
 
-function isStale(holder: LockHolder): boolean {
-  if (holder.pid === -1 || holder.host !== hostname()) return false;
+/**
+ * A lock is stale when its process is gone (on this host), or when it is empty or unreadable and older
+ * than a few seconds (a run that died between creating and writing it). Another host's lock is never
+ * judged from here.
+ */
+async function isStale(holder: LockHolder, file: string): Promise<boolean> {
+  if (holder.pid === -1) {
+    const info = await stat(file).catch(() => undefined);
+    return info !== undefined && Date.now() - info.mtimeMs > 5000;
+  }
+  if (holder.host !== hostname()) return false;
   try {
     process.kill(holder.pid, 0);
     return false;

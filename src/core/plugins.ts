@@ -54,7 +54,7 @@ export async function resolvePlugins(
     const other = seen.get(plugin.name);
     if (other !== undefined) {
       throw new AscError(
-        `${formatPath(['plugins', key])} and ${formatPath(['plugins', other])} are both named "${plugin.name}"`,
+        `${loaded.file}: ${formatPath(['plugins', key])} and ${formatPath(['plugins', other])} are both named "${plugin.name}"`,
         {
           code: 'E_PLUGIN_INVALID',
           hint: 'enable each plugin once; plugin names must be unique',

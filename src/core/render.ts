@@ -5,7 +5,8 @@ import type { AscLog, AscTaskResult } from './types.ts';
 export interface TreeSpec {
   /** Tasks grouped by plugin (or user-task group), in run order. */
   groups: ReadonlyMap<string, readonly TaskNode[]>;
-  handlers: readonly { handler: HandlerNode; notifiedBy: () => Promise<string[]> }[];
+  /** Handlers some selected task notifies, in the order they run. */
+  handlers: readonly HandlerNode[];
   /** `tree`: listr2 at a TTY; `plain`: one line per finished task; `silent`: nothing (--json). */
   renderer: 'tree' | 'plain' | 'silent';
   verbose: boolean;
@@ -15,51 +16,35 @@ export interface TreeSpec {
   bindLog(id: string, log: AscLog): void;
   /** Resolves when the task is done; the engine, not listr2, decides order and concurrency. */
   runTask(node: TaskNode): Promise<AscTaskResult>;
-  runHandler(handler: HandlerNode, notifiedBy: string[]): Promise<AscTaskResult>;
+  /** Resolves when the handler is done; it starts only after every task. */
+  runHandler(handler: HandlerNode): Promise<AscTaskResult>;
 }
 
 /**
  * listr2 is only the view: plugins are parents, tasks their children, all "concurrent" so each row shows
- * as soon as the engine starts it. With `silent` (--json) no listr2 is built at all.
+ * as soon as the engine starts it. Without a TTY, one plain line per finished task; with --json, nothing.
  */
 export async function renderTree(spec: TreeSpec): Promise<void> {
+  const nodes = [...spec.groups.values()].flat();
   if (spec.renderer !== 'tree') {
-    const write = spec.renderer === 'plain' ? (spec.write ?? (() => {})) : undefined;
-    const print = (result: AscTaskResult) => write?.(plainLine(result));
+    const write = spec.renderer === 'plain' ? spec.write : undefined;
     if (write) {
-      for (const node of [...spec.groups.values()].flat()) {
-        spec.bindLog(node.id, {
-          info: (message) => write(`  ${node.id}: ${message}`),
-          warn: (message) => write(`  ${node.id}: warning: ${message}`),
-          debug: (message) => (spec.verbose ? write(`  ${node.id}: ${message}`) : undefined),
-        });
-      }
+      for (const { id } of [...nodes, ...spec.handlers]) spec.bindLog(id, plainLog(id, write, spec.verbose));
     }
-    await Promise.all([...spec.groups.values()].flat().map(async (node) => print(await spec.runTask(node))));
-    for (const { handler, notifiedBy } of spec.handlers)
-      print(await spec.runHandler(handler, await notifiedBy()));
+    const print = (result: AscTaskResult) => write?.(plainLine(result, spec.verbose));
+    await Promise.all(nodes.map(async (node) => print(await spec.runTask(node))));
+    for (const handler of spec.handlers) print(await spec.runHandler(handler));
     return;
   }
-  const parents: ListrTask[] = [...spec.groups.entries()].map(([plugin, nodes]) => ({
+  const parents: ListrTask[] = [...spec.groups.entries()].map(([plugin, members]) => ({
     title: plugin,
     task: (_ctx, parent) =>
       parent.newListr(
-        nodes.map((node) => ({
+        members.map((node) => ({
           title: label(node.title, node.id),
           task: async (_c, task) => {
-            spec.bindLog(node.id, {
-              info: (message) => {
-                task.output = message;
-              },
-              warn: (message) => {
-                task.output = `warning: ${message}`;
-              },
-              debug: (message) => {
-                if (spec.verbose) task.output = message;
-              },
-            });
-            const result = await spec.runTask(node);
-            show(task, result);
+            spec.bindLog(node.id, treeLog(task, spec.verbose));
+            show(task, await spec.runTask(node), spec.verbose);
           },
         })),
         { concurrent: true, exitOnError: false },
@@ -70,9 +55,12 @@ export async function renderTree(spec: TreeSpec): Promise<void> {
       title: 'handlers',
       task: (_ctx, parent) =>
         parent.newListr(
-          spec.handlers.map(({ handler, notifiedBy }) => ({
+          spec.handlers.map((handler) => ({
             title: label(handler.title, handler.id),
-            task: async (_c, task) => show(task, await spec.runHandler(handler, await notifiedBy())),
+            task: async (_c, task) => {
+              spec.bindLog(handler.id, treeLog(task, spec.verbose));
+              show(task, await spec.runHandler(handler), spec.verbose);
+            },
           })),
           { concurrent: false, exitOnError: false },
         ),
@@ -92,20 +80,46 @@ export async function renderTree(spec: TreeSpec): Promise<void> {
       collapseSkips: false,
     },
   });
-  // A handler waits inside runHandler for the tasks that notify it, so its row may start early.
   await list.run();
 }
 
 interface TaskView {
   title: string | undefined;
+  output: string | undefined;
   skip(message?: string): void;
 }
 
-function show(task: TaskView, result: AscTaskResult): void {
+/** A task's log as the line under its row. */
+function treeLog(task: { output: string | undefined }, verbose: boolean): AscLog {
+  return {
+    info: (message) => {
+      task.output = message;
+    },
+    warn: (message) => {
+      task.output = `warning: ${message}`;
+    },
+    debug: (message) => {
+      if (verbose) task.output = message;
+    },
+  };
+}
+
+/** A task's log as indented lines among the plain output. */
+function plainLog(id: string, write: (line: string) => void, verbose: boolean): AscLog {
+  return {
+    info: (message) => write(`  ${id}: ${message}`),
+    warn: (message) => write(`  ${id}: warning: ${message}`),
+    debug: (message) => {
+      if (verbose) write(`  ${id}: ${message}`);
+    },
+  };
+}
+
+function show(task: TaskView, result: AscTaskResult, verbose: boolean): void {
   const base = label(result.title, result.id);
   switch (result.status) {
     case 'ok':
-      task.title = base;
+      task.title = verbose && result.reason ? `${base} (${result.reason})` : base;
       return;
     case 'changed':
       task.title = `${base}: changed`;
@@ -132,10 +146,10 @@ const MARK: Record<AscTaskResult['status'], string> = {
 };
 
 /** `✔ demo.b: changed`, `✖ other.fail: failed: Command failed …` (later lines indented). */
-export function plainLine(result: AscTaskResult): string {
+export function plainLine(result: AscTaskResult, verbose = false): string {
   const status = result.status === 'would-change' ? 'would change' : result.status;
-  const reason =
-    result.reason && result.status !== 'ok' && result.status !== 'changed' ? `: ${result.reason}` : '';
+  const quiet = result.status === 'ok' || result.status === 'changed';
+  const reason = result.reason && (!quiet || verbose) ? `: ${result.reason}` : '';
   return `${MARK[result.status]} ${label(result.title, result.id)}: ${status}${reason}`.replaceAll(
     '\n',
     '\n    ',

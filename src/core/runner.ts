@@ -1,11 +1,8 @@
 import type { Collected, HandlerNode, TaskNode } from './collect.ts';
-import { createExec } from './context/exec.ts';
-import { createFiles } from './context/files.ts';
-import { createGuest } from './context/guest.ts';
-import { createHost } from './context/host.ts';
-import { AscError, formatError } from './errors.ts';
+import { formatError } from './errors.ts';
 import type { TaskGraph } from './graph.ts';
 import { renderTree } from './render.ts';
+import { createContextFactory, type LogProxy, logProxy } from './task-context.ts';
 import type { AscLog, AscResolvedConfig, AscTaskContext, AscTaskResult, AscTaskStatus } from './types.ts';
 
 export interface RunnerOptions {
@@ -39,12 +36,17 @@ interface Outcome {
   status: AscTaskStatus;
   reason?: string;
   diff?: string;
+  /** Plan mode: the drifted task this one waits for, however far up the chain. */
+  pendingOn?: string;
+  /** From the moment it got a slot: time spent waiting for its needs is not its own. */
+  durationMs?: number;
 }
 
 /**
  * Run the selected tasks: each waits for its needs, at most `concurrency` at a time; check → (plan: report
  * drift | run: apply → check again). Dependents of a failed task are skipped with that reason; in plan
- * mode dependents of a drifted task are not checked against a world that does not exist yet.
+ * mode dependents of a drifted task are not checked against a world that does not exist yet. Notified
+ * handlers run after every task, one at a time, in the order their plugins declare them (as Ansible's).
  */
 export async function runTasks(
   graph: TaskGraph,
@@ -54,59 +56,10 @@ export async function runTasks(
 ): Promise<RunReport> {
   const started = performance.now();
   const dryRun = options.mode === 'plan';
-  const memo = new Map<string, Promise<unknown>>();
-  const once = <T>(key: string, compute: () => Promise<T>): Promise<T> => {
-    let value = memo.get(key) as Promise<T> | undefined;
-    if (!value) {
-      value = compute();
-      memo.set(key, value);
-    }
-    return value;
-  };
+  const contextFor = createContextFactory({ ...options, dryRun, collected });
   const slots = semaphore(Math.max(1, options.concurrency));
   const outcomes = new Map<string, Promise<Outcome>>();
   const results = new Map<string, AscTaskResult>();
-  let confirmQueue: Promise<unknown> = Promise.resolve();
-
-  const contextFor = (id: string, log: AscLog): AscTaskContext => {
-    const exec = createExec({
-      dryRun,
-      signal: options.signal,
-      tools: collected.tools,
-      env: options.env,
-      debug: log.debug,
-    });
-    return {
-      id,
-      config: options.config,
-      host: createHost(options.home, options.env, exec, once),
-      exec,
-      guest: createGuest({
-        instance: options.config.instance,
-        exec,
-        dryRun,
-        once,
-        factScripts: collected.guestFacts,
-      }),
-      files: createFiles({ dryRun, home: options.home, backupDir: options.backupDir }),
-      log,
-      signal: options.signal,
-      dryRun,
-      vm: collected.vm,
-      confirm: (question) => {
-        if (options.yes) return Promise.resolve(true);
-        if (!options.ask) return Promise.resolve(false);
-        // One prompt at a time, even when concurrent tasks ask together.
-        const answer = confirmQueue.then(() => {
-          log.info(`${question} [y/N]`);
-          return options.ask!();
-        });
-        confirmQueue = answer.catch(() => undefined);
-        return answer;
-      },
-      once,
-    };
-  };
 
   const execute = async (node: TaskNode, log: AscLog): Promise<Outcome> => {
     const needs = graph.needs.get(node.id) ?? [];
@@ -115,26 +68,19 @@ export async function runTasks(
       : [];
     for (const [need, outcome] of needOutcomes) {
       if (outcome?.status === 'failed') return { status: 'skipped', reason: `need ${need} failed` };
+      const pendingOn = outcome?.status === 'would-change' ? need : outcome?.pendingOn;
+      if (pendingOn) return { status: 'skipped', reason: `would run after ${pendingOn}`, pendingOn };
       if (outcome?.status === 'skipped') return { status: 'skipped', reason: `need ${need} was skipped` };
-      if (outcome?.status === 'would-change') return { status: 'skipped', reason: `would run after ${need}` };
     }
     if (options.signal.aborted) return { status: 'skipped', reason: 'interrupted before it started' };
     const release = await slots.acquire();
+    const t0 = performance.now();
     try {
       if (options.signal.aborted) return { status: 'skipped', reason: 'interrupted before it started' };
-      const t = contextFor(node.id, log);
-      const before = await node.check(t);
-      if (before.converged) return before.reason ? { status: 'ok', reason: before.reason } : { status: 'ok' };
-      if (dryRun) return withDiff({ status: 'would-change', reason: before.reason }, before.diff);
-      log.debug(`drift: ${before.reason}`);
-      await node.apply(t);
-      const after = await node.check(t);
-      if (!after.converged) {
-        return withDiff({ status: 'failed', reason: `apply did not converge: ${after.reason}` }, after.diff);
-      }
-      return withDiff({ status: 'changed', reason: before.reason }, before.diff);
-    } catch (error) {
-      return { status: 'failed', reason: formatError(error) };
+      return {
+        ...(await checkAndApply(node, contextFor(node.id, log), dryRun)),
+        durationMs: performance.now() - t0,
+      };
     } finally {
       release();
     }
@@ -145,15 +91,17 @@ export async function runTasks(
   for (const node of order) {
     const log = logProxy();
     logs.set(node.id, log);
-    const t0 = performance.now();
     const outcome = execute(node, log);
     outcomes.set(node.id, outcome);
-    void outcome.then((done) => results.set(node.id, toResult(node, done, performance.now() - t0)));
+    void outcome.then((done) => results.set(node.id, toResult(node, done)));
   }
-  const handlers = notifiedHandlers(graph, order, outcomes, dryRun);
+  const allTasks = Promise.all(outcomes.values());
+  const handlers = notifiedHandlers(graph, order);
+  for (const handler of handlers.keys()) logs.set(handler.id, logProxy());
+
   await renderTree({
     groups: groupByPlugin(order),
-    handlers,
+    handlers: [...handlers.keys()],
     renderer: options.renderer,
     verbose: options.verbose,
     ...(options.write ? { write: options.write } : {}),
@@ -162,53 +110,52 @@ export async function runTasks(
       await outcomes.get(node.id);
       return results.get(node.id)!;
     },
-    runHandler: async (handler, notifiedBy) => {
-      const log = logProxy();
-      logs.set(handler.id, log);
-      const t0 = performance.now();
-      const outcome = await runHandler(
-        handler,
-        notifiedBy,
-        dryRun,
-        options.signal,
-        contextFor(handler.id, log),
+    runHandler: async (handler) => {
+      await allTasks;
+      const wanted = dryRun ? 'would-change' : 'changed';
+      const notifiedBy = (handlers.get(handler) ?? []).filter((id) => results.get(id)?.status === wanted);
+      const t = contextFor(handler.id, logs.get(handler.id)!);
+      const row = toResult(
+        handlerRow(handler),
+        await runHandler(handler, notifiedBy, dryRun, options.signal, t),
       );
-      const row = toResult(handlerAsTask(handler), outcome, performance.now() - t0);
       results.set(handler.id, row);
       return row;
     },
   });
-  const ordered = [
-    ...order.map((node) => results.get(node.id)!),
-    ...handlers.flatMap((h) => results.get(h.handler.id) ?? []),
-  ];
+  const ordered = [...order, ...handlers.keys()].flatMap((node) => results.get(node.id) ?? []);
   return { results: ordered, durationMs: performance.now() - started, interrupted: options.signal.aborted };
 }
 
-/** Handlers run once, after every task, when a task that notifies them changed (or would change). */
-function notifiedHandlers(
-  graph: TaskGraph,
-  order: readonly TaskNode[],
-  outcomes: ReadonlyMap<string, Promise<Outcome>>,
-  dryRun: boolean,
-): { handler: HandlerNode; notifiedBy: () => Promise<string[]> }[] {
-  const byHandler = new Map<string, TaskNode[]>();
+/** Check; converged → ok. Plan → the drift. Run → apply, then check again: still drifted is a failure. */
+async function checkAndApply(node: TaskNode, t: AscTaskContext, dryRun: boolean): Promise<Outcome> {
+  try {
+    const before = await node.check(t);
+    if (before.converged) return before.reason ? { status: 'ok', reason: before.reason } : { status: 'ok' };
+    if (dryRun) return withDiff({ status: 'would-change', reason: before.reason }, before.diff);
+    t.log.debug(`drift: ${before.reason}`);
+    await node.apply(t);
+    const after = await node.check(t);
+    if (!after.converged) {
+      return withDiff({ status: 'failed', reason: `apply did not converge: ${after.reason}` }, after.diff);
+    }
+    return withDiff({ status: 'changed', reason: before.reason }, before.diff);
+  } catch (error) {
+    return { status: 'failed', reason: formatError(error) };
+  }
+}
+
+/** Each handler some selected task notifies, with the ids of those tasks, in declaration order. */
+function notifiedHandlers(graph: TaskGraph, order: readonly TaskNode[]): Map<HandlerNode, string[]> {
+  const notifiers = new Map<string, string[]>();
   for (const node of order)
-    for (const id of node.notify) byHandler.set(id, [...(byHandler.get(id) ?? []), node]);
-  return [...graph.handlers.values()]
-    .filter((handler) => byHandler.has(handler.id))
-    .map((handler) => ({
-      handler,
-      notifiedBy: async () => {
-        const notifiers = byHandler.get(handler.id) ?? [];
-        const states = await Promise.all(
-          notifiers.map(async (n) => [n.id, (await outcomes.get(n.id))?.status] as const),
-        );
-        return states
-          .filter(([, status]) => status === (dryRun ? 'would-change' : 'changed'))
-          .map(([id]) => id);
-      },
-    }));
+    for (const id of node.notify) notifiers.set(id, [...(notifiers.get(id) ?? []), node.id]);
+  const handlers = new Map<HandlerNode, string[]>();
+  for (const handler of graph.handlers.values()) {
+    const ids = notifiers.get(handler.id);
+    if (ids) handlers.set(handler, ids);
+  }
+  return handlers;
 }
 
 async function runHandler(
@@ -223,33 +170,28 @@ async function runHandler(
   const reason = `notified by ${notifiedBy.join(', ')}`;
   if (dryRun) return { status: 'would-change', reason: `would run: ${reason}` };
   if (signal.aborted) return { status: 'skipped', reason: 'interrupted before it started' };
+  const t0 = performance.now();
   try {
     await handler.run(t);
-    return { status: 'changed', reason };
+    return { status: 'changed', reason, durationMs: performance.now() - t0 };
   } catch (error) {
-    return { status: 'failed', reason: formatError(error) };
+    return { status: 'failed', reason: formatError(error), durationMs: performance.now() - t0 };
   }
 }
 
-function handlerAsTask(handler: HandlerNode): TaskNode {
-  return {
-    id: handler.id,
-    plugin: handler.plugin,
-    title: handler.title,
-    phase: undefined,
-    needs: [],
-    notify: [],
-    check: () => Promise.reject(new AscError('a handler has no check', { code: 'E_USAGE' })),
-    apply: handler.run,
-    source: `plugin ${handler.plugin}`,
-  };
+/** The fields of a result row a handler shares with a task. */
+function handlerRow(handler: HandlerNode): Pick<TaskNode, 'id' | 'plugin' | 'phase' | 'title'> {
+  return { id: handler.id, plugin: handler.plugin, phase: undefined, title: handler.title };
 }
 
 function withDiff(outcome: Outcome, diff: string | undefined): Outcome {
   return diff === undefined ? outcome : { ...outcome, diff };
 }
 
-function toResult(node: TaskNode, outcome: Outcome, durationMs: number): AscTaskResult {
+function toResult(
+  node: Pick<TaskNode, 'id' | 'plugin' | 'phase' | 'title'>,
+  outcome: Outcome,
+): AscTaskResult {
   return {
     id: node.id,
     plugin: node.plugin,
@@ -258,7 +200,7 @@ function toResult(node: TaskNode, outcome: Outcome, durationMs: number): AscTask
     status: outcome.status,
     reason: outcome.reason,
     diff: outcome.diff,
-    durationMs: Math.round(durationMs),
+    durationMs: Math.round(outcome.durationMs ?? 0),
   };
 }
 
@@ -270,29 +212,6 @@ function groupByPlugin(order: readonly TaskNode[]): Map<string, TaskNode[]> {
     else groups.set(node.plugin, [node]);
   }
   return groups;
-}
-
-interface LogProxy extends AscLog {
-  bind(sink: AscLog): void;
-}
-
-/** A task's log, usable before the renderer has a row for it: early lines are kept and replayed. */
-function logProxy(): LogProxy {
-  let sink: AscLog | undefined;
-  const early: [keyof AscLog, string][] = [];
-  const emit = (level: keyof AscLog) => (message: string) => {
-    if (sink) sink[level](message);
-    else early.push([level, message]);
-  };
-  return {
-    info: emit('info'),
-    warn: emit('warn'),
-    debug: emit('debug'),
-    bind(next) {
-      sink = next;
-      for (const [level, message] of early.splice(0)) next[level](message);
-    },
-  };
 }
 
 function semaphore(limit: number): { acquire(): Promise<() => void> } {

@@ -83,5 +83,9 @@ describe('asc list and graph', () => {
     const dot = (await sandbox.asc(['graph', '--format', 'dot'], { cwd })).stdout;
     expect(dot).toContain('"lima.extra" -> "docs.guide";');
     expect((await sandbox.asc(['graph', '--format', 'svg'], { cwd })).exitCode).toBe(2);
+    const json = JSON.parse((await sandbox.asc(['graph', '--json'], { cwd })).stdout);
+    expect(json.edges).toEqual([{ from: 'lima.extra', to: 'docs.guide' }]);
+    const usage = await sandbox.asc(['graph', '--format', 'svg', '--json'], { cwd });
+    expect(JSON.parse(usage.stdout)).toMatchObject({ exitCode: 2, error: { code: 'E_USAGE' } });
   });
 });

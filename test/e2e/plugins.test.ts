@@ -122,6 +122,7 @@ describe('external plugins', () => {
     expect(plan.stdout).toContain('~ echo.said: the message differs');
     expect(plan.stdout).toMatch(/--- ~\/project\/said\.txt\n\s+\+\+\+ ~\/project\/said\.txt/);
     expect(plan.stdout).toMatch(/^\s+-old text$/m);
+    expect(plan.stdout).not.toMatch(/^\s*(Index:|====)/m);
     expect(plan.stdout).toMatch(/^\s+\+new text$/m);
     expect(plan.stdout).toContain('↓ echo.spec: skipped: would run after echo.said');
     const run = await sandbox.asc(['run', 'echo.spec'], { cwd });

@@ -97,6 +97,31 @@ describe('user tasks from the config', () => {
     expect(status.stdout).toMatch(/^~ files\.greeting: check exited 1/m);
   });
 
+  it('plan names the drifted task a whole chain waits for', async () => {
+    await writeConfig(`
+tasks:
+  - id: chain.root
+    check: test -f root
+    apply: touch root
+  - id: chain.middle
+    needs: [chain.root]
+    check: "true"
+    apply: "true"
+  - id: chain.leaf
+    needs: [chain.middle]
+    check: "true"
+    apply: "true"
+`);
+    const plan = await sandbox.asc(['plan', 'all', '--json'], { cwd: project() });
+    expect(plan.exitCode).toBe(3);
+    const rows = (JSON.parse(plan.stdout) as JsonReport).tasks;
+    expect(rows.map((t) => [t.id, t.status, t.reason])).toEqual([
+      ['chain.root', 'would-change', 'check exited 1'],
+      ['chain.middle', 'skipped', 'would run after chain.root'],
+      ['chain.leaf', 'skipped', 'would run after chain.root'],
+    ]);
+  });
+
   it('selects by phase, group, id and glob, pulling in needs', async () => {
     await writeConfig(twoFileTasks('hi'));
     const ids = async (...targets: string[]) => {

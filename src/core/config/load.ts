@@ -62,16 +62,34 @@ export async function findConfig(options: {
         hint: 'check the path, or run `asc init` to write a starter .ascrc.yaml',
       });
     }
-    return toLoaded(file, (await explorer.load(file))?.config);
+    return toLoaded(file, (await guarded(file, () => explorer.load(file)))?.config);
   }
-  const found = await explorer.search(options.cwd);
+  const found = await guarded(options.cwd, () => explorer.search(options.cwd));
   if (found) return toLoaded(found.filepath, found.config);
   const configHome = options.env.XDG_CONFIG_HOME || path.join(options.home, '.config');
   for (const name of ['config.yaml', 'config.yml', 'config.json']) {
     const file = path.join(configHome, 'asc', name);
-    if (await exists(file)) return toLoaded(file, (await explorer.load(file))?.config);
+    if (await exists(file)) return toLoaded(file, (await guarded(file, () => explorer.load(file)))?.config);
   }
   return { file: undefined, dir: options.cwd, raw: undefined, source: undefined, sourcePath: [] };
+}
+
+/** A config module that throws, or does not parse, is a configuration error (exit 2), not a crash. */
+async function guarded<T>(where: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if (error instanceof AscError) throw error;
+    const file = (error as { filepath?: string }).filepath ?? where;
+    throw new AscError(
+      `${file}: could not load the config: ${firstLine((error as Error).message ?? String(error))}`,
+      {
+        code: 'E_CONFIG_SYNTAX',
+        hint: 'fix the file (run it with `node <file>` to see the whole error); nothing was changed',
+        cause: error,
+      },
+    );
+  }
 }
 
 async function toLoaded(file: string, raw: unknown): Promise<LoadedConfig> {
@@ -158,7 +176,7 @@ const loadTs: Loader = async (filepath, content) => {
     ) {
       throw new AscError(`${filepath}: loading a TypeScript config needs the "typescript" package`, {
         code: 'E_CONFIG_SYNTAX',
-        hint: 'run `npm install --save-dev typescript`, or use asc.config.mjs or .ascrc.yaml',
+        hint: 'install typescript where asc can load it (`npm install --save-dev typescript` beside a project-local ascalon, `npm install -g typescript` for a global one), or use asc.config.mjs or .ascrc.yaml',
         cause: error,
       });
     }

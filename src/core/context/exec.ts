@@ -46,16 +46,32 @@ export async function execCommand(
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   settings.debug?.(`$ ${command}`);
   const { execa } = await loadExeca();
-  const result = await execa(file, args, {
+  // Each command gets its own process group, and a timeout or Ctrl-C ends the whole group: killing
+  // only `sh -c` would leave what it started running, holding the output pipes open.
+  const stop = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    stop.abort();
+  }, timeoutMs);
+  const cancel = () => stop.abort();
+  settings.signal.addEventListener('abort', cancel, { once: true });
+  if (settings.signal.aborted) stop.abort();
+  const subprocess = execa(file, args, {
     cwd: options.cwd,
     env: { ...settings.env, ...options.env },
     extendEnv: false,
     input: options.input ?? '',
-    timeout: timeoutMs,
-    cancelSignal: settings.signal,
-    forceKillAfterDelay: 2000,
+    detached: true,
+    cancelSignal: stop.signal,
+    forceKillAfterDelay: false,
     reject: false,
     stripFinalNewline: true,
+  });
+  stop.signal.addEventListener('abort', () => killGroup(subprocess.pid), { once: true });
+  const result = await subprocess.finally(() => {
+    clearTimeout(timer);
+    settings.signal.removeEventListener('abort', cancel);
   });
   const stdout = String(result.stdout ?? '');
   const stderr = String(result.stderr ?? '');
@@ -66,7 +82,7 @@ export async function execCommand(
       ...(install ? {} : { hint: `install ${file} and make sure it is on PATH` }),
     });
   }
-  if (result.timedOut) {
+  if (timedOut) {
     throw new AscError(`Command timed out after ${formatMs(timeoutMs)}: ${command}`, {
       code: 'E_TIMEOUT',
       hint: tail(stderr) || undefined,
@@ -82,6 +98,20 @@ export async function execCommand(
     });
   }
   return { command, exitCode, stdout, stderr };
+}
+
+/** SIGTERM to the command's process group, SIGKILL two seconds later if anything is left. */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, name);
+    } catch {
+      // the group is gone already
+    }
+  };
+  signal('SIGTERM');
+  setTimeout(() => signal('SIGKILL'), 2000).unref();
 }
 
 let execaModule: Promise<typeof import('execa')> | undefined;

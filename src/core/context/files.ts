@@ -106,9 +106,12 @@ async function backupFile(target: string, backupDir: string): Promise<string> {
 export async function unifiedDiff(label: string, before: string, after: string): Promise<string | undefined> {
   if (before === after) return undefined;
   const { createTwoFilesPatch } = await import('diff');
-  return createTwoFilesPatch(label, label, before, after, undefined, undefined, { context: 3 })
-    .split('\n')
-    .slice(1) // drop the "====" line
+  const lines = createTwoFilesPatch(label, label, before, after, undefined, undefined, { context: 3 }).split(
+    '\n',
+  );
+  // Keep the patch from its `---` line: jsdiff puts an `Index:` line and a row of `=` before it.
+  return lines
+    .slice(lines.findIndex((line) => line.startsWith('--- ')))
     .join('\n')
     .trimEnd();
 }

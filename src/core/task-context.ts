@@ -1,0 +1,102 @@
+import type { Collected } from './collect.ts';
+import { createExec } from './context/exec.ts';
+import { createFiles } from './context/files.ts';
+import { createGuest } from './context/guest.ts';
+import { createHost } from './context/host.ts';
+import type { AscLog, AscResolvedConfig, AscTaskContext } from './types.ts';
+
+export interface ContextSettings {
+  dryRun: boolean;
+  yes: boolean;
+  /** Read a yes or no at the TTY; the question is shown under the task first. */
+  ask?: () => Promise<boolean>;
+  signal: AbortSignal;
+  env: NodeJS.ProcessEnv;
+  home: string;
+  backupDir: string;
+  config: AscResolvedConfig;
+  collected: Pick<Collected, 'vm' | 'tools' | 'guestFacts'>;
+}
+
+/**
+ * Makes each task's context. Everything run-scoped is shared: the `once` memo (one `limactl list`,
+ * one guest round trip), and a queue so that concurrent tasks ask one question at a time.
+ */
+export function createContextFactory(settings: ContextSettings): (id: string, log: AscLog) => AscTaskContext {
+  const { dryRun, collected } = settings;
+  const memo = new Map<string, Promise<unknown>>();
+  const once = <T>(key: string, compute: () => Promise<T>): Promise<T> => {
+    let value = memo.get(key) as Promise<T> | undefined;
+    if (!value) {
+      value = compute();
+      memo.set(key, value);
+      // A failed computation is not remembered: the next task may try again (after a start, say).
+      value.catch(() => memo.delete(key));
+    }
+    return value;
+  };
+  let questions: Promise<unknown> = Promise.resolve();
+
+  return (id, log) => {
+    const exec = createExec({
+      dryRun,
+      signal: settings.signal,
+      tools: collected.tools,
+      env: settings.env,
+      debug: log.debug,
+    });
+    return {
+      id,
+      config: settings.config,
+      host: createHost(settings.home, settings.env, exec, once),
+      exec,
+      guest: createGuest({
+        instance: settings.config.instance,
+        exec,
+        dryRun,
+        once,
+        factScripts: collected.guestFacts,
+      }),
+      files: createFiles({ dryRun, home: settings.home, backupDir: settings.backupDir }),
+      log,
+      signal: settings.signal,
+      dryRun,
+      vm: collected.vm,
+      confirm: (question) => {
+        if (settings.yes) return Promise.resolve(true);
+        const ask = settings.ask;
+        if (!ask) return Promise.resolve(false);
+        const answer = questions.then(() => {
+          log.info(`${question} [y/N]`);
+          return ask();
+        });
+        questions = answer.catch(() => undefined);
+        return answer;
+      },
+      once,
+    };
+  };
+}
+
+export interface LogProxy extends AscLog {
+  bind(sink: AscLog): void;
+}
+
+/** A task's log, usable before the renderer has a row for it: early lines are kept and replayed. */
+export function logProxy(): LogProxy {
+  let sink: AscLog | undefined;
+  const early: [keyof AscLog, string][] = [];
+  const emit = (level: keyof AscLog) => (message: string) => {
+    if (sink) sink[level](message);
+    else early.push([level, message]);
+  };
+  return {
+    info: emit('info'),
+    warn: emit('warn'),
+    debug: emit('debug'),
+    bind(next) {
+      sink = next;
+      for (const [level, message] of early.splice(0)) next[level](message);
+    },
+  };
+}
