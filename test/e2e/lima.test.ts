@@ -5,18 +5,13 @@ import { readFile, stat } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { diffLines } from 'diff';
-import { afterEach, beforeEach, describe, expect, it, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { skipUnless } from '../harness/require.ts';
 import { CLI, createSandbox, type Sandbox } from '../harness/sandbox.ts';
 import { createSimulatedMac, type SimulatedMac, SSHD_PATH, sshdAvailable } from '../sim/index.ts';
 
-const inCI = process.env.CI === 'true';
-if (!sshdAvailable() && inCI) {
-  test('sshd is installed (required in CI)', () => {
-    throw new Error(`${SSHD_PATH} is missing: install the openssh-server package`);
-  });
-}
-const skip = !sshdAvailable() && !inCI;
+const skip = skipUnless(sshdAvailable(), SSHD_PATH, 'apt-get install openssh-server');
 
 interface Row {
   id: string;
