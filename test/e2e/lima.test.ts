@@ -128,6 +128,31 @@ describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', () => {
     expect((await sandbox.asc(['plan', 'phase1'], { cwd })).exitCode).toBe(0);
   });
 
+  it("with no config file at all, run all makes the PRD's VM: default, 6 CPUs, 12GiB, 50GiB", async () => {
+    const run = await sandbox.asc(['run', 'all'], { cwd: sandbox.home });
+    expect(run.stderr).toMatch(/no config file found; using the built-in defaults \(lima\)/);
+    expect(run.exitCode).toBe(0);
+    expect(parse(await limaYaml())).toMatchObject({ cpus: 6, memory: '12GiB', disk: '50GiB' });
+    expect(await mac.vmRunning('default')).toBe(true);
+    const lima = await sandbox.exec('lima', ['uname', '-s']);
+    expect(lima.stdout.trim()).toBe('Linux');
+  });
+
+  it('a degraded start is reported with the log to read', async () => {
+    await mac.seedInstance('default', 'cpus: 6\nmemory: 12GiB\ndisk: 50GiB\n');
+    await config('{}');
+    const run = await sandbox.asc(['run', 'lima.running'], {
+      cwd,
+      env: { FAKE_LIMACTL_START_DEGRADED: '1' },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toMatch(
+      /✖ .*\(lima\.running\): failed: the VM default did not start cleanly: .*exit code 1/,
+    );
+    expect(run.stdout).toMatch(/DEGRADED/);
+    expect(run.stdout).toMatch(/hint: see .*\/\.lima\/default\/ha\.stderr\.log/);
+  });
+
   it("edits the user's own lima.yaml: a cpus change is exactly one line of diff", async () => {
     await mac.seedInstance('default', USER_LIMA_YAML);
     await config(
