@@ -18,6 +18,8 @@ export const LIMACTL = 'limactl';
 export const INSTALL_HINT = 'brew install lima';
 /** `--tty=false` became a global flag in 0.18.0; reverse socket forwards stopped deleting the host socket in 0.17.1. */
 export const MIN_VERSION = '0.18.0';
+/** A new instance is created from `base: template:default`: `template:` locators in `base` came with 2.0. */
+export const MIN_VERSION_CREATE = '2.0.0';
 export const MIN_VERSION_REVERSE = '0.17.1';
 
 /**

@@ -6,7 +6,7 @@ const size = (what: string, fallback: string) =>
     .string()
     .regex(SIZE_PATTERN, 'a size like "12GiB", "512MiB" or "50G" (binary units, as Lima reads them)')
     .default(fallback)
-    .describe(`${what}, as Lima writes it.`);
+    .describe(`${what}, as Lima writes it (12GiB).`);
 
 const mount = z
   .object({
@@ -44,7 +44,7 @@ export const limaOptions = z
   .object({
     cpus: z.number().int().min(1).max(256).default(6).describe('Virtual CPUs.'),
     memory: size('Memory', '12GiB'),
-    disk: size('Disk size; it can only grow', '50GiB'),
+    disk: size('Disk size, which can only grow', '50GiB'),
     mounts: z.array(mount).default([]).describe('Extra host folders shared with the guest.'),
     portForwards: z
       .array(portForward)

@@ -21,6 +21,7 @@ import {
   limaHome,
   limaState,
   MIN_VERSION,
+  MIN_VERSION_CREATE,
   parseLimaVersion,
   startLogs,
 } from './limactl.ts';
@@ -79,12 +80,28 @@ export function limaTasks(options: LimaOptions, instance: string): AscTask[] {
       async check(t) {
         const state = await limaState(t);
         if (await state.instance(t, instance)) return ok();
+        const version = await limaVersion(t);
+        if (semver.lt(version, MIN_VERSION_CREATE)) {
+          return drift(
+            `no instance named ${instance}, and limactl ${version} cannot create it from \`base: ${options.base}\``,
+          );
+        }
         const spec = creationYaml(t.vm, options.base);
         const file = path.join(limaHome(t), instance, 'lima.yaml');
         return drift(`no instance named ${instance}: it would be created`, await t.files.diff(file, spec));
       },
       async apply(t) {
         const state = await limaState(t);
+        const version = await limaVersion(t);
+        if (semver.lt(version, MIN_VERSION_CREATE)) {
+          throw new AscError(
+            `limactl ${version} cannot create ${instance}: asc creates it from \`base: ${options.base}\`, which needs Lima ${MIN_VERSION_CREATE} or newer`,
+            {
+              code: 'E_TOOL_MISSING',
+              hint: `upgrade with \`brew upgrade lima\`, or create it yourself (\`limactl create --name=${instance}\`) and run asc again`,
+            },
+          );
+        }
         await withSpecFile(t, creationYaml(t.vm, options.base), async (file) => {
           state.invalidate();
           try {

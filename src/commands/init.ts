@@ -25,10 +25,14 @@ export async function init(options: GlobalOptions & { force?: boolean }, ctx: Co
     'backups',
     new Date().toISOString().replace(/[:.]/g, '-'),
   );
-  const { backup } = await writeAtomic(file, content, { mode: 0o644 }, backupDir);
-  io.out(`wrote ${file}${backup ? ` (the old one is in ${backup})` : ''}`);
+  const { changed, backup } = await writeAtomic(file, content, { mode: 0o644 }, backupDir);
+  io.out(
+    changed
+      ? `wrote ${file}${backup ? ` (the old one is in ${backup})` : ''}`
+      : `${file} already holds the defaults`,
+  );
   io.out('next: `asc plan all` shows what asc would change; `asc run all` does it');
-  if (io.json) io.document(JSON.stringify({ wrote: file, backup: backup ?? null }, null, 2));
+  if (io.json) io.document(JSON.stringify({ wrote: changed ? file : null, backup: backup ?? null }, null, 2));
   return 0;
 }
 

@@ -138,6 +138,24 @@ describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', () => {
     expect(lima.stdout.trim()).toBe('Linux');
   });
 
+  it('an older Lima manages an existing instance, but says it cannot create one', async () => {
+    const run = await sandbox.asc(['run', 'lima.instance'], {
+      cwd: sandbox.home,
+      env: { FAKE_LIMACTL_VERSION: '1.0.3' },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toMatch(
+      /✖ .*\(lima\.instance\): failed: limactl 1\.0\.3 cannot create default: asc creates it from `base: template:default`, which needs Lima 2\.0\.0 or newer/,
+    );
+    expect(await mac.mutatingCalls()).toEqual([]);
+    await mac.seedInstance('default', 'cpus: 6\nmemory: 12GiB\ndisk: 50GiB\n', { limaVersion: '1.0.3' });
+    const managed = await sandbox.asc(['run', 'lima.config'], {
+      cwd: sandbox.home,
+      env: { FAKE_LIMACTL_VERSION: '1.0.3' },
+    });
+    expect(managed.exitCode).toBe(0);
+  });
+
   it('a degraded start is reported with the log to read', async () => {
     await mac.seedInstance('default', 'cpus: 6\nmemory: 12GiB\ndisk: 50GiB\n');
     await config('{}');
