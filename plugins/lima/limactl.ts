@@ -16,11 +16,10 @@ export interface LimaInstance {
 
 export const LIMACTL = 'limactl';
 export const INSTALL_HINT = 'brew install lima';
-/** `--tty=false` became a global flag in 0.18.0; reverse socket forwards stopped deleting the host socket in 0.17.1. */
+/** `--tty=false` became a global flag in 0.18.0 (after 0.17.1 stopped reverse forwards deleting the host socket). */
 export const MIN_VERSION = '0.18.0';
 /** A new instance is created from `base: template:default`: `template:` locators in `base` came with 2.0. */
 export const MIN_VERSION_CREATE = '2.0.0';
-export const MIN_VERSION_REVERSE = '0.17.1';
 
 /**
  * Run-scoped Lima state: one `limactl list --json` per run, shared by every task, and read again only

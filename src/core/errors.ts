@@ -51,7 +51,6 @@ export type AscErrorCode =
   | 'E_TIMEOUT'
   | 'E_CANCELLED'
   | 'E_PLAN_WRITE'
-  | 'E_NOT_CONVERGED'
   | 'E_FILE'
   | 'E_VALIDATE'
   | 'E_REFUSED'

@@ -5,21 +5,13 @@ import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { skipUnless } from '../harness/require.ts';
 import { createSandbox, type RunResult, type Sandbox } from '../harness/sandbox.ts';
 import { createSimulatedMac, type SimulatedMac, SSHD_PATH, sshdAvailable } from './index.ts';
 import { listProcesses } from './lib/procs.mjs';
 
-const inCI = process.env.CI === 'true';
-const skip = !sshdAvailable() && !inCI;
-const title = skip
-  ? `simulated Mac with a real sshd (skipped: ${SSHD_PATH} not found; apt-get install openssh-server)`
-  : 'simulated Mac with a real sshd';
-
-if (!sshdAvailable() && inCI) {
-  test('sshd is installed (required in CI)', () => {
-    throw new Error(`${SSHD_PATH} is missing: install the openssh-server package`);
-  });
-}
+const skip = skipUnless(sshdAvailable(), SSHD_PATH, 'apt-get install openssh-server');
+const title = 'simulated Mac with a real sshd';
 
 const portOf = async (file: string) => Number(/^\s*Port (\d+)$/m.exec(await readFile(file, 'utf8'))?.[1]);
 
