@@ -4,12 +4,12 @@ import { defineConfig } from 'tsup';
 // Runtime libraries stay external (they are all in `dependencies`): bundling
 // execa's CJS dependencies into ESM breaks at start.
 export default defineConfig({
-  entry: { cli: 'src/cli.ts', index: 'src/index.ts' },
+  entry: { cli: 'src/cli.ts', index: 'src/index.ts', testing: 'src/testing.ts' },
   format: ['esm'],
   target: 'node20',
   platform: 'node',
   clean: true,
-  dts: { entry: { index: 'src/index.ts' } },
+  dts: { entry: { index: 'src/index.ts', testing: 'src/testing.ts' } },
   sourcemap: true,
   splitting: true,
   removeNodeProtocol: false,

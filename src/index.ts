@@ -9,6 +9,9 @@ export { editYaml, type YamlEdit, YamlEditError, type YamlPath } from './core/fi
 export type {
   AscCheckResult,
   AscConverged,
+  AscDoctorCheck,
+  AscDoctorFinding,
+  AscDoctorStatus,
   AscDrift,
   AscExec,
   AscExecOptions,
@@ -22,6 +25,7 @@ export type {
   AscPlugin,
   AscPluginContext,
   AscResolvedConfig,
+  AscState,
   AscTask,
   AscTaskContext,
   AscTaskResult,

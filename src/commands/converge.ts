@@ -4,7 +4,8 @@ import { selectTasks } from '../core/graph.ts';
 import { acquireRunLock, type RunLock } from '../core/lock.ts';
 import { details, exitCodeOf, jsonReport, recapLine, summarize } from '../core/report.ts';
 import { runTasks } from '../core/runner.ts';
-import { prepareSession, stateDir } from '../core/session.ts';
+import { prepareSession } from '../core/session.ts';
+import { fileStamp, stateDir } from '../core/state.ts';
 import type { AscPlugin } from '../core/types.ts';
 import { type CommandIo, createIo, type GlobalOptions } from './io.ts';
 
@@ -73,7 +74,8 @@ export async function converge(
       signal: abort.signal,
       env: ctx.env,
       home: ctx.home,
-      backupDir: path.join(state, 'backups', new Date().toISOString().replace(/[:.]/g, '-')),
+      backupDir: path.join(state, 'backups', fileStamp()),
+      stateDir: state,
       config: session.config,
     });
     const exitCode = exitCodeOf(report, mode);

@@ -4,7 +4,7 @@ import { Document, isMap, type Pair, type YAMLMap } from 'yaml';
 import { z } from 'zod';
 import { readText, writeAtomic } from '../core/context/files.ts';
 import { AscError } from '../core/errors.ts';
-import { stateDir } from '../core/session.ts';
+import { fileStamp, stateDir } from '../core/state.ts';
 import type { AscPlugin } from '../core/types.ts';
 import type { CommandEnv } from './converge.ts';
 import { createIo, type GlobalOptions } from './io.ts';
@@ -20,11 +20,7 @@ export async function init(options: GlobalOptions & { force?: boolean }, ctx: Co
     });
   }
   const content = starterConfig(ctx.builtins, schemaReference(path.dirname(file)));
-  const backupDir = path.join(
-    stateDir(ctx.home, ctx.env),
-    'backups',
-    new Date().toISOString().replace(/[:.]/g, '-'),
-  );
+  const backupDir = path.join(stateDir(ctx.home, ctx.env), 'backups', fileStamp());
   const { changed, backup } = await writeAtomic(file, content, { mode: 0o644 }, backupDir);
   io.out(
     changed

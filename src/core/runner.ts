@@ -22,6 +22,7 @@ export interface RunnerOptions {
   env: NodeJS.ProcessEnv;
   home: string;
   backupDir: string;
+  stateDir: string;
   config: AscResolvedConfig;
 }
 

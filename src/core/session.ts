@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { type Collected, collectTasks } from './collect.ts';
 import { findConfig, type LoadedConfig } from './config/load.ts';
 import { type AscParsedConfig, validateConfig } from './config/validate.ts';
@@ -38,9 +37,4 @@ export async function prepareSession(options: SessionOptions): Promise<AscSessio
   const collected = collectTasks(plugins, parsed, config, options.home);
   const graph = buildGraph(collected);
   return { loaded, parsed, config, plugins, collected, graph, builtins: options.builtins };
-}
-
-/** asc's own state folder: backups and the run lock. */
-export function stateDir(home: string, env: NodeJS.ProcessEnv): string {
-  return path.join(env.XDG_STATE_HOME || path.join(home, '.local', 'state'), 'asc');
 }

@@ -3,6 +3,7 @@ import { createExec } from './context/exec.ts';
 import { createFiles } from './context/files.ts';
 import { createGuest } from './context/guest.ts';
 import { createHost } from './context/host.ts';
+import { createStateStores } from './state.ts';
 import type { AscLog, AscResolvedConfig, AscTaskContext } from './types.ts';
 
 export interface ContextSettings {
@@ -14,6 +15,8 @@ export interface ContextSettings {
   env: NodeJS.ProcessEnv;
   home: string;
   backupDir: string;
+  /** asc's state folder, where plugins' records live. */
+  stateDir: string;
   config: AscResolvedConfig;
   collected: Pick<Collected, 'vm' | 'tools' | 'guestFacts'>;
 }
@@ -36,6 +39,7 @@ export function createContextFactory(settings: ContextSettings): (id: string, lo
     return value;
   };
   let questions: Promise<unknown> = Promise.resolve();
+  const stateOf = createStateStores(settings.stateDir, dryRun);
 
   return (id, log) => {
     const exec = createExec({
@@ -74,6 +78,7 @@ export function createContextFactory(settings: ContextSettings): (id: string, lo
         return answer;
       },
       once,
+      state: stateOf(id.split('.')[0] ?? id),
     };
   };
 }

@@ -64,6 +64,21 @@ export interface AscTaskContext {
   confirm(question: string): Promise<boolean>;
   /** A value computed once per run and shared by every task (e.g. one `limactl list --json`). */
   once<T>(key: string, compute: () => Promise<T>): Promise<T>;
+  /** The plugin's own records in asc's state folder, kept between runs (what asc registered, a step done). */
+  readonly state: AscState;
+}
+
+/**
+ * A plugin's records that outlive a run, as JSON in `~/.local/state/asc/plugins/<plugin>.json`: what asc
+ * itself registered (so `asc uninstall` undoes only that), or how far a long operation got (so it resumes).
+ */
+export interface AscState {
+  /** The value saved under `key`, or undefined. */
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  /** Save a JSON value under `key` (atomic); refused in plan mode. */
+  set(key: string, value: unknown): Promise<void>;
+  /** Forget `key`; refused in plan mode. */
+  delete(key: string): Promise<void>;
 }
 
 export interface AscHost {
@@ -163,6 +178,28 @@ export interface AscLog {
   debug(message: string): void;
 }
 
+/** How a row of `asc doctor` came out: `fail` makes doctor exit 1, `warn` does not. */
+export type AscDoctorStatus = 'ok' | 'warn' | 'fail';
+
+/** What one doctor check found. */
+export interface AscDoctorFinding {
+  status: AscDoctorStatus;
+  /** What was found, in a few words ("Colima's daemon answers at ~/.colima/default/docker.sock"). */
+  message: string;
+  /** For `warn` and `fail`: the exact fix, a command to run or a line to add. */
+  fix?: string;
+}
+
+/** One row of `asc doctor`. It runs with a read-only context and shares the run's cached facts. */
+export interface AscDoctorCheck {
+  /** Id inside its plugin; the row's id is `<plugin>.<id>`. */
+  id: string;
+  /** What the row is about ("Colima's Docker daemon"). @defaultValue the full id */
+  title?: string;
+  /** Look, never change: exec.run, guest.run, files.write and state.set refuse, as in plan mode. */
+  run(t: AscTaskContext): Promise<AscDoctorFinding>;
+}
+
 /** The resolved global config that every plugin receives (read-only). */
 export interface AscResolvedConfig {
   /** The Lima instance name. @defaultValue 'default' */
@@ -201,6 +238,13 @@ export interface AscPlugin<Options = Record<string, unknown>> {
   tasks(options: Options, ctx: AscPluginContext): AscTask[];
   /** The plugin's handlers, for tasks to `notify`. */
   handlers?(options: Options, ctx: AscPluginContext): AscHandler[];
+  /** Rows for `asc doctor`, beside the core's own. */
+  doctor?(options: Options, ctx: AscPluginContext): AscDoctorCheck[];
+  /**
+   * Tasks for `asc uninstall` that undo on the Mac what this plugin's tasks did: `check` is "already
+   * undone?", `apply` undoes it. Ids live in their own namespace (`<plugin>.<id>` in the uninstall plan).
+   */
+  uninstall?(options: Options, ctx: AscPluginContext): AscTask[];
 }
 
 /** Status of a task at the end of a command. */
