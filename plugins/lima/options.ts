@@ -39,7 +39,7 @@ const portForward = z
     message: '`reverse` needs both guestSocket and hostSocket (Lima forwards only unix sockets in reverse)',
   });
 
-/** Options of the lima plugin; the defaults are the PRD's VM (6 CPUs, 12GiB, 50GiB). */
+/** Options of the lima plugin; the defaults are a roomy development VM (6 CPUs, 12GiB, 50GiB). */
 export const limaOptions = z
   .object({
     cpus: z.number().int().min(1).max(256).default(6).describe('Virtual CPUs.'),

@@ -1,6 +1,6 @@
 /**
  * Sizes as Lima reads them (go-units RAMInBytes): binary units whatever the spelling, so `12G`, `12GB`
- * and `12GiB` are all 12884901888 bytes (reference/lima.md, pitfall 3). Returns undefined for junk.
+ * and `12GiB` are all 12884901888 bytes (docker/go-units RAMInBytes). Returns undefined for junk.
  */
 export function parseSize(text: string | number | null | undefined): number | undefined {
   if (typeof text === 'number') return Number.isFinite(text) && text >= 0 ? text : undefined;

@@ -4,7 +4,7 @@ import path from 'node:path';
 
 /**
  * The `Include` of one instance's ssh.config by absolute path. WezTerm's ssh parser expands neither `~`
- * nor several paths on one line (reference/host-integrations.md §1.3), so Lima's documented
+ * nor several paths on one line (wezterm-ssh/src/config.rs; wezterm#7812), so Lima's documented
  * `Include ~/.lima/*\/ssh.config` is not enough.
  */
 export function includeLine(sshConfigPath: string): string {

@@ -105,7 +105,7 @@ export function limaTasks(options: LimaOptions, instance: string): AscTask[] {
         await withSpecFile(t, creationYaml(t.vm, options.base), async (file) => {
           state.invalidate();
           try {
-            // --tty=false: without it, a terminal gets Lima's interactive menu (reference/lima.md §2).
+            // --tty=false: without it, a terminal gets Lima's interactive menu (Lima's docs/usage: pass --tty=false for automation).
             await t.exec.run(LIMACTL, ['create', '--tty=false', `--name=${instance}`, file], {
               timeoutMs: 5 * 60_000,
             });

@@ -2,7 +2,7 @@ import picomatch from 'picomatch';
 import type { Collected, HandlerNode, TaskNode } from './collect.ts';
 import { AscError } from './errors.ts';
 
-/** The phases asc knows even when no task uses them (DESIGN.md §4). */
+/** The phases asc knows even when no task uses them: phase1 (the VM and WezTerm) … phase6 (NixOS). */
 export const KNOWN_PHASES = ['phase1', 'phase2', 'phase3', 'phase4', 'phase5', 'phase6'];
 
 export interface TaskGraph {

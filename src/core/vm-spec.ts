@@ -1,7 +1,7 @@
 /**
  * The desired VM, as every enabled plugin contributes to it through its `vm` hook. It is one plain
  * object; the lima plugin alone turns it into `lima.yaml`, so one restart serves every plugin's change.
- * Fields mirror Lima's own keys (reference/lima.md §4).
+ * Fields mirror Lima's own keys (templates/default.yaml in Lima's repository).
  */
 export interface AscVmSpec {
   /** Number of virtual CPUs. */

@@ -1,4 +1,4 @@
-// The lima plugin against the simulated Mac: a fake limactl that follows reference/lima.md, and a real
+// The lima plugin against the simulated Mac: a fake limactl that follows real Lima's contract, and a real
 // sshd as the VM. Without /usr/sbin/sshd these tests skip, except in CI where they fail.
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -128,7 +128,7 @@ describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', () => {
     expect((await sandbox.asc(['plan', 'phase1'], { cwd })).exitCode).toBe(0);
   });
 
-  it("with no config file at all, run all makes the PRD's VM: default, 6 CPUs, 12GiB, 50GiB", async () => {
+  it('with no config file at all, run all makes the default VM: default, 6 CPUs, 12GiB, 50GiB', async () => {
     const run = await sandbox.asc(['run', 'all'], { cwd: sandbox.home });
     expect(run.stderr).toMatch(/no config file found; using the built-in defaults \(lima\)/);
     expect(run.exitCode).toBe(0);

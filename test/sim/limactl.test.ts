@@ -1,5 +1,5 @@
 // The fakes' behaviour that needs no sshd: Lima's on-disk state, list/create/validate/stop/delete/shell
-// contracts (reference/lima.md §1–§3) and the host-fact tools.
+// contracts (list, create, start, stop, shell, edit, as cmd/limactl does them) and the host-fact tools.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';

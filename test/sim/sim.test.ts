@@ -1,5 +1,5 @@
 // The simulated Mac against a real sshd: start/stop/shell/ssh/lima and reverse socket forwarding behave as
-// reference/lima.md says. Without /usr/sbin/sshd these tests are skipped, except in CI where they fail.
+// real Lima does. Without /usr/sbin/sshd these tests are skipped, except in CI where they fail.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';

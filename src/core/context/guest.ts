@@ -14,7 +14,7 @@ export interface GuestSettings {
 
 /**
  * Commands inside the VM through `limactl shell`. Its flags must come before the instance name
- * (reference/lima.md §2, SetInterspersed(false)); `--workdir /` keeps it from cd-ing into a host mount.
+ * (cmd/limactl/shell.go sets SetInterspersed(false)); `--workdir /` keeps it from cd-ing into a host mount.
  * The exit status is the guest command's own.
  */
 export function createGuest(settings: GuestSettings): AscGuest {

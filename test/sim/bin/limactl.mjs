@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The fake limactl of the simulated Mac (test/sim). It keeps Lima's on-disk state in $LIMA_HOME and runs a
-// real sshd per running instance; see test/sim/README.md and /work/shared/reference/lima.md.
+// real sshd per running instance; see test/sim/README.md.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { findSubcommand, GLOBAL_FLAGS, parseFlags } from '../lib/cli.mjs';

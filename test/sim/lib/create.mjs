@@ -1,7 +1,8 @@
 // create / start (cmd/limactl/start.go, pkg/instance/{create,start}.go, the host agent); texts follow
-// reference/lima.md §2.
+// cmd/limactl/start.go and pkg/instance.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { argsError } from './cli.mjs';
 import {
   chooseSshPort,
@@ -17,7 +18,6 @@ import { err, info, LimaError, warn } from './log.mjs';
 import { isAlive } from './procs.mjs';
 import { effectiveConfig, inspect, instanceDir, sim, validateConfig } from './store.mjs';
 import { validateInstName } from './util.mjs';
-import { parseYaml } from './yaml.mjs';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -22,7 +22,7 @@ import { compareVersions, hostnameOf } from './util.mjs';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** `_config/user`: an ed25519 key made with ssh-keygen on first use (reference/lima.md §6). */
+/** `_config/user`: an ed25519 key made with ssh-keygen on first use (pkg/sshutil/sshutil.go). */
 export function ensureUserKey() {
   const key = path.join(configDir(), 'user');
   if (!existsSync(key)) {
@@ -85,7 +85,7 @@ export function freePort() {
 
 /**
  * determineSSHLocalPort: `ssh.localPort` wins; `default` created by Lima < 2.0 keeps 60022; otherwise a new
- * free port at every start (reference/lima.md §6 "Port").
+ * free port at every start (pkg/hostagent, determineSSHLocalPort; lima#3780).
  */
 export async function chooseSshPort(name, dir, config) {
   const fixed = Number(config.ssh?.localPort) || 0;

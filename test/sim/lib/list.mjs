@@ -1,4 +1,4 @@
-// `limactl list` (cmd/limactl/list.go, pkg/store/instance.go PrintInstances); reference/lima.md §1.
+// `limactl list` (cmd/limactl/list.go, pkg/store/instance.go PrintInstances).
 import { argsError } from './cli.mjs';
 import { LimaError, out, warn } from './log.mjs';
 import { brokenInstance, inspect, instanceJson, instanceNames, sim } from './store.mjs';

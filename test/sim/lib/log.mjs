@@ -1,4 +1,4 @@
-// logrus as limactl configures it (reference/lima.md §1 "Logging"): everything on stderr; on a non-TTY
+// logrus as limactl configures it (cmd/limactl/main.go): everything on stderr; on a non-TTY
 // `time="…" level=info msg="…"`, on a TTY `INFO[0000] msg`, with --log-format json one JSON object.
 import { writeSync } from 'node:fs';
 

@@ -1,11 +1,11 @@
 // `limactl validate` (template validate), `limactl info`, and the help text.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { argsError } from './cli.mjs';
 import { DEFAULT_TEMPLATE } from './create.mjs';
 import { info, LimaError, out } from './log.mjs';
 import { configDir, effectiveConfig, instanceDir, limaDir, validateConfig } from './store.mjs';
-import { parseYaml } from './yaml.mjs';
 
 export async function validateCommand(ctx, args) {
   const { flags, positionals } = ctx.parse(args, { fill: { type: 'bool', def: false } });

@@ -1,5 +1,5 @@
 // stop / restart / delete / edit (cmd/limactl/{stop,delete,edit}.go, pkg/instance/{stop,delete}.go);
-// texts follow reference/lima.md §2.
+// texts follow cmd/limactl and pkg/instance.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { argsError } from './cli.mjs';
@@ -28,7 +28,7 @@ async function stopForcibly(inst) {
 
 const backquoteDir = (p) => `\`${p}\``;
 
-/** StopGracefully: requires Running (reference/lima.md §2: stopping a stopped instance is not a no-op). */
+/** StopGracefully: requires Running (pkg/instance/stop.go: stopping a stopped instance is not a no-op). */
 async function stopGracefully(ctx, inst, isRestart = false) {
   if (inst.status !== 'Running') {
     if (isRestart) {

@@ -3,9 +3,9 @@
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { homedir, tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { readPidFile } from './procs.mjs';
 import { compareVersions, hostnameOf, ramInBytes } from './util.mjs';
-import { parseYaml } from './yaml.mjs';
 
 /** Settings the sandbox wrapper (test/sim/index.ts) passes in the environment. */
 export function sim() {
@@ -58,7 +58,7 @@ export function readLimaVersion(dir) {
 
 /**
  * The guest home: `/home/<u>.guest` when the instance's lima-version is >= 2.1.0 or unknown, else
- * `/home/<u>.linux` (reference/lima.md §7). In the sim it lives under the sandbox's guest root.
+ * `/home/<u>.linux` (pkg/osutil/user.go; lima#4577). In the sim it lives under the sandbox's guest root.
  */
 export function guestHome(instanceLimaVersion) {
   const { guestRoot, user } = sim();
@@ -180,7 +180,7 @@ export function effectiveConfig(name, dir, y) {
       }
       if (typeof rule.hostSocket === 'string') {
         rule.hostSocket = expandTemplate(rule.hostSocket, hostVars, { field });
-        // A relative hostSocket lives in {{.Dir}}/sock/ (reference/lima.md §4 "Template variables").
+        // A relative hostSocket lives in {{.Dir}}/sock/ (pkg/limayaml/defaults.go).
         if (rule.hostSocket !== '' && !path.isAbsolute(rule.hostSocket)) {
           rule.hostSocket = path.join(dir, 'sock', rule.hostSocket);
         }
@@ -258,7 +258,7 @@ function sshPortFromConfig(dir) {
 
 /**
  * store.Inspect: undefined when the instance does not exist (no lima.yaml); otherwise the instance with
- * its status from the PID files (reference/lima.md §1 `status`).
+ * its status from the PID files (pkg/store/instance.go, inspectStatusWithPIDFiles).
  */
 export function inspect(name) {
   const dir = instanceDir(name);
@@ -383,6 +383,6 @@ export function instanceJson(inst, version) {
   o.HostArch = 'aarch64';
   o.LimaHome = limaDir();
   o.IdentityFile = path.join(configDir(), 'user');
-  // v2.x pipes the JSON through yq, which deletes empty maps (reference/lima.md §1).
+  // v2.x pipes the JSON through yq, which deletes empty maps (cmd/limactl/list.go).
   return compareVersions(version, '2.0.0') >= 0 ? dropEmptyMaps(o) : o;
 }

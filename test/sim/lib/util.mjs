@@ -1,8 +1,9 @@
 // Small pieces of Go/Lima behaviour the fake limactl needs: sizes (go-units), durations, %#q quoting,
 // shell quoting (shellescape.Quote), instance-name rules and lenient version comparison.
+import semver from 'semver';
 import { goQuote } from './log.mjs';
 
-/** go-units RAMInBytes: `12GiB`, `12G`, `12GB`, `12 gib` are all 12×1024³ (reference/lima.md pitfall 3). */
+/** go-units RAMInBytes: `12GiB`, `12G`, `12GB`, `12 gib` are all 12×1024³ (docker/go-units, as Lima reads sizes). */
 export function ramInBytes(text) {
   const m = /^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(String(text));
   const size = m ? Number(m[1]) : Number.NaN;
@@ -51,7 +52,7 @@ export function backquote(text) {
   return /^[^`\p{C}]*$/u.test(text) ? `\`${text}\`` : goQuote(text);
 }
 
-/** Names in log messages: `%#q` since v2.1.2, `%q` before (commit 7d9a2769, reference/lima.md §1). */
+/** Names in log messages: `%#q` since v2.1.2, `%q` before (Lima commit 7d9a2769). */
 export function nameQuoter(version) {
   return compareVersions(version, '2.1.2') >= 0 ? backquote : goQuote;
 }
@@ -79,15 +80,9 @@ export function validateInstName(name) {
 /** hostname.FromInstName: `lima-` + name with `.` and `_` replaced by `-`. */
 export const hostnameOf = (name) => `lima-${name.replaceAll(/[._]/g, '-')}`;
 
-/** Compare `v2.1.0`, `2.1.0-beta.0`, `2.2` leniently (major.minor.patch only); unknown sorts last. */
+/** Compare `v2.1.0`, `2.1.0-beta.0`, `2.2` leniently, as semver after coercion; junk sorts last. */
 export function compareVersions(a, b) {
-  const parse = (v) => {
-    const m = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(String(v ?? '').trim());
-    return m ? [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)] : [Infinity, 0, 0];
-  };
-  const [x, y] = [parse(a), parse(b)];
-  for (let i = 0; i < 3; i++) {
-    if (x[i] !== y[i]) return (x[i] ?? 0) > (y[i] ?? 0) ? 1 : -1;
-  }
-  return 0;
+  const [x, y] = [semver.coerce(String(a ?? '')), semver.coerce(String(b ?? ''))];
+  if (!x || !y) return x === y ? 0 : x ? -1 : 1;
+  return semver.compare(x, y);
 }
