@@ -2,7 +2,7 @@
 
 export type { AscUserConfig, AscUserTask } from './core/config/schema.ts';
 export { parseDuration } from './core/config/schema.ts';
-export { defineConfig, definePlugin, drift, ok } from './core/define.ts';
+export { defineConfig, definePlugin, drift, ok, skip } from './core/define.ts';
 export type { AscErrorCode } from './core/errors.ts';
 export { AscError, ExitCode } from './core/errors.ts';
 export { editYaml, type YamlEdit, YamlEditError, type YamlPath } from './core/files/yaml-edit.ts';
@@ -22,6 +22,7 @@ export type {
   AscHost,
   AscHostFacts,
   AscLog,
+  AscNotApplicable,
   AscPlugin,
   AscPluginContext,
   AscResolvedConfig,

@@ -1,5 +1,5 @@
 import type { AscUserConfig } from './config/schema.ts';
-import type { AscConverged, AscDrift, AscPlugin } from './types.ts';
+import type { AscConverged, AscDrift, AscNotApplicable, AscPlugin } from './types.ts';
 
 /** Identity helper that gives a plugin object its types (options inferred from the schema). */
 export function definePlugin<Options>(plugin: AscPlugin<Options>): AscPlugin<Options> {
@@ -19,4 +19,9 @@ export function ok(reason?: string): AscConverged {
 /** A check's answer when apply has work to do. */
 export function drift(reason: string, diff?: string): AscDrift {
   return diff === undefined ? { converged: false, reason } : { converged: false, reason, diff };
+}
+
+/** A check's answer when the task does not apply on this machine: it is skipped with the reason, not failed. */
+export function skip(reason: string): AscNotApplicable {
+  return { converged: false, notApplicable: true, reason };
 }

@@ -1,6 +1,7 @@
 import type { Collected, HandlerNode, TaskNode } from './collect.ts';
 import { formatError } from './errors.ts';
 import type { TaskGraph } from './graph.ts';
+import { type PendingHandler, PendingHandlers } from './pending.ts';
 import { renderTree } from './render.ts';
 import { createContextFactory, type LogProxy, logProxy } from './task-context.ts';
 import type { AscLog, AscResolvedConfig, AscTaskContext, AscTaskResult, AscTaskStatus } from './types.ts';
@@ -58,6 +59,9 @@ export async function runTasks(
   const started = performance.now();
   const dryRun = options.mode === 'plan';
   const contextFor = createContextFactory({ ...options, dryRun, collected });
+  const pending = new PendingHandlers(options.stateDir);
+  // A notifying task's handlers become pending before its apply can change anything.
+  const beforeApply = (node: TaskNode) => (node.notify.length ? pending.mark(node.notify, node.id) : undefined);
   const slots = semaphore(Math.max(1, options.concurrency));
   const outcomes = new Map<string, Promise<Outcome>>();
   const results = new Map<string, AscTaskResult>();
@@ -79,7 +83,7 @@ export async function runTasks(
     try {
       if (options.signal.aborted) return { status: 'skipped', reason: 'interrupted before it started' };
       return {
-        ...(await checkAndApply(node, contextFor(node.id, log), dryRun)),
+        ...(await checkAndApply(node, contextFor(node.id, log), dryRun, beforeApply)),
         durationMs: performance.now() - t0,
       };
     } finally {
@@ -113,13 +117,17 @@ export async function runTasks(
     },
     runHandler: async (handler) => {
       await allTasks;
+      const notifiers = handlers.get(handler) ?? [];
       const wanted = dryRun ? 'would-change' : 'changed';
-      const notifiedBy = (handlers.get(handler) ?? []).filter((id) => results.get(id)?.status === wanted);
+      const notice: Notice = {
+        notifiedBy: notifiers.filter((id) => results.get(id)?.status === wanted),
+        failedNotifiers: notifiers.filter((id) => results.get(id)?.status === 'failed'),
+        pending: await pending.get(handler.id),
+      };
       const t = contextFor(handler.id, logs.get(handler.id)!);
-      const row = toResult(
-        handlerRow(handler),
-        await runHandler(handler, notifiedBy, dryRun, options.signal, t),
-      );
+      const outcome = await runHandler(handler, notice, dryRun, options.signal, t);
+      if (!dryRun && outcome.status === 'changed') await pending.clear([handler.id]);
+      const row = toResult(handlerRow(handler), outcome);
       results.set(handler.id, row);
       return row;
     },
@@ -129,14 +137,22 @@ export async function runTasks(
 }
 
 /** Check; converged → ok. Plan → the drift. Run → apply, then check again: still drifted is a failure. */
-async function checkAndApply(node: TaskNode, t: AscTaskContext, dryRun: boolean): Promise<Outcome> {
+async function checkAndApply(
+  node: TaskNode,
+  t: AscTaskContext,
+  dryRun: boolean,
+  beforeApply: (node: TaskNode) => Promise<void> | undefined,
+): Promise<Outcome> {
   try {
     const before = await node.check(t);
     if (before.converged) return before.reason ? { status: 'ok', reason: before.reason } : { status: 'ok' };
+    if (before.notApplicable) return { status: 'skipped', reason: before.reason };
     if (dryRun) return withDiff({ status: 'would-change', reason: before.reason }, before.diff);
     t.log.debug(`drift: ${before.reason}`);
+    await beforeApply(node);
     await node.apply(t);
     const after = await node.check(t);
+    if (after.notApplicable) return { status: 'skipped', reason: after.reason };
     if (!after.converged) {
       return withDiff({ status: 'failed', reason: `apply did not converge: ${after.reason}` }, after.diff);
     }
@@ -159,24 +175,50 @@ function notifiedHandlers(graph: TaskGraph, order: readonly TaskNode[]): Map<Han
   return handlers;
 }
 
+/** Why a handler would run: the tasks that notified it in this run, and whether an earlier run left it pending. */
+interface Notice {
+  notifiedBy: string[];
+  /** Notifiers whose apply failed: the handler waits for a run where they succeed. */
+  failedNotifiers: string[];
+  pending: PendingHandler | undefined;
+}
+
 async function runHandler(
   handler: HandlerNode,
-  notifiedBy: string[],
+  notice: Notice,
   dryRun: boolean,
   signal: AbortSignal,
   t: AscTaskContext,
 ): Promise<Outcome> {
-  if (notifiedBy.length === 0)
+  const { notifiedBy, failedNotifiers, pending } = notice;
+  const since = pending ? `pending since ${pending.since} (notified by ${pending.notifiedBy.join(', ')})` : '';
+  if (notifiedBy.length === 0 && !pending)
     return { status: 'skipped', reason: 'not notified: nothing it watches changed' };
-  const reason = `notified by ${notifiedBy.join(', ')}`;
-  if (dryRun) return { status: 'would-change', reason: `would run: ${reason}` };
-  if (signal.aborted) return { status: 'skipped', reason: 'interrupted before it started' };
+  const reason = notifiedBy.length ? `notified by ${notifiedBy.join(', ')}` : since;
+  if (dryRun) {
+    return {
+      status: 'would-change',
+      reason: notifiedBy.length ? `would run: ${reason}` : `handler ${handler.id} is ${since}`,
+    };
+  }
+  if (signal.aborted)
+    return { status: 'skipped', reason: 'interrupted before it started; it stays pending for the next run' };
+  if (failedNotifiers.length) {
+    return {
+      status: 'skipped',
+      reason: `not run because ${failedNotifiers.join(', ')} failed; it stays pending for the next run`,
+    };
+  }
   const t0 = performance.now();
   try {
     await handler.run(t);
     return { status: 'changed', reason, durationMs: performance.now() - t0 };
   } catch (error) {
-    return { status: 'failed', reason: formatError(error), durationMs: performance.now() - t0 };
+    return {
+      status: 'failed',
+      reason: `${formatError(error)}\n(it stays pending: the next run runs it again)`,
+      durationMs: performance.now() - t0,
+    };
   }
 }
 

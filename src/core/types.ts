@@ -1,21 +1,33 @@
 import type { z } from 'zod';
 import type { AscVmSpec } from './vm-spec.ts';
 
-/** What a check found: converged, or drifted with the reason (and a unified diff when a file would change). */
-export type AscCheckResult = AscConverged | AscDrift;
+/**
+ * What a check found: converged; drifted, with the reason (and a unified diff when a file would change);
+ * or not applicable on this machine (not a Mac, no GUI session), which skips the task and its dependents.
+ */
+export type AscCheckResult = AscConverged | AscDrift | AscNotApplicable;
 
 export interface AscConverged {
   readonly converged: true;
+  readonly notApplicable?: false;
   /** Optional detail shown with `--verbose` and in `--json`. */
   readonly reason?: string;
 }
 
 export interface AscDrift {
   readonly converged: false;
+  readonly notApplicable?: false;
   /** Why the world differs from the desired state, in a few words ("cpus is 4, want 6"). */
   readonly reason: string;
   /** A unified diff of the file that apply would change. */
   readonly diff?: string;
+}
+
+export interface AscNotApplicable {
+  readonly converged: false;
+  readonly notApplicable: true;
+  /** Why the task does not apply here ("not a Mac: launchd is macOS's"). */
+  readonly reason: string;
 }
 
 /** One idempotent unit of work. Its full id is `<plugin>.<id>`. */

@@ -159,3 +159,31 @@ describe('external plugins', () => {
     expect(result.stderr).toMatch(/plugins\["\.\/plugins\/nothing\.mjs"\]: .* does not export a plugin/);
   });
 });
+
+describe('a task that does not apply on this machine', () => {
+  it('is skipped with its reason, its dependents too, and the run still succeeds', async () => {
+    const cwd = path.join(sandbox.home, 'project');
+    await sandbox.write(
+      'project/plugins/mac.mjs',
+      `import { skip } from ${JSON.stringify(path.resolve('dist/index.js'))};
+export default {
+  name: 'mac',
+  tasks: () => [
+    { id: 'agent', check: async () => skip('not a Mac: launchd is macOS only'), apply: async () => { throw new Error('never'); } },
+    { id: 'loaded', needs: ['mac.agent'], check: async () => ({ converged: true }), apply: async () => {} },
+  ],
+};
+`,
+    );
+    await sandbox.write('project/.ascrc.yaml', 'plugins:\n  ./plugins/mac.mjs: {}\n');
+    for (const command of ['run', 'plan', 'status']) {
+      const result = await sandbox.asc([command, '--json'], { cwd });
+      expect(result.exitCode).toBe(0);
+      const tasks = JSON.parse(result.stdout).tasks as { id: string; status: string; reason: string }[];
+      expect(tasks.map((r) => [r.id, r.status, r.reason])).toEqual([
+        ['mac.agent', 'skipped', 'not a Mac: launchd is macOS only'],
+        ['mac.loaded', 'skipped', 'need mac.agent was skipped'],
+      ]);
+    }
+  });
+});
