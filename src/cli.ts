@@ -2,7 +2,7 @@
 import { homedir } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
-import type { CommandEnv } from './commands/converge.ts';
+import type { CommandEnv } from './commands/session.ts';
 
 // `--version` is answered before any command module or plugin is loaded: scripts call it most.
 if (process.argv.length === 3 && (process.argv[2] === '--version' || process.argv[2] === '-V')) {

@@ -1,10 +1,11 @@
 /** The public API for `asc.config.ts` and for plugins. */
 
 export type { AscUserConfig, AscUserTask } from './core/config/schema.ts';
-export { parseDuration } from './core/config/schema.ts';
+export { durationOption, parseDuration } from './core/config/schema.ts';
 export { defineConfig, definePlugin, drift, ok, skip } from './core/define.ts';
 export type { AscErrorCode } from './core/errors.ts';
 export { AscError, ExitCode } from './core/errors.ts';
+export { withTempFile } from './core/files/temp.ts';
 export { editYaml, type YamlEdit, YamlEditError, type YamlPath } from './core/files/yaml-edit.ts';
 export type {
   AscCheckResult,
@@ -36,3 +37,4 @@ export type {
 } from './core/types.ts';
 export type { AscVmImage, AscVmMount, AscVmPortForward, AscVmProvision, AscVmSpec } from './core/vm-spec.ts';
 export { createVmSpec } from './core/vm-spec.ts';
+export { ALL_EXIT_CODES, firstLine, lastLine, tail } from './core/text.ts';

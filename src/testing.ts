@@ -9,6 +9,7 @@ import path from 'node:path';
 import { planRefusal, quote } from './core/context/exec.ts';
 import { createFiles } from './core/context/files.ts';
 import { AscError } from './core/errors.ts';
+import { createOnceCache, type OnceCache } from './core/once.ts';
 import { createStateStores } from './core/state.ts';
 import type {
   AscExecOptions,
@@ -80,7 +81,7 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
     commands: [] as { argv: string[]; mutating: boolean }[],
     guestCommands: [] as { argv: string[]; mutating: boolean }[],
     logs: [] as string[],
-    memo: new Map<string, Promise<unknown>>(),
+    cache: createOnceCache(),
     stateDir: path.join(home, '.local', 'state', 'asc'),
   };
   return build(options, shared, options.dryRun ?? false);
@@ -91,7 +92,7 @@ type Shared = {
   commands: { argv: string[]; mutating: boolean }[];
   guestCommands: { argv: string[]; mutating: boolean }[];
   logs: string[];
-  memo: Map<string, Promise<unknown>>;
+  cache: OnceCache;
   stateDir: string;
 };
 
@@ -141,15 +142,6 @@ function build(options: TestContextOptions, shared: Shared, dryRun: boolean): Te
     if (mutating && dryRun) return Promise.reject(planRefusal(`(in the VM) ${quote(argv)}`));
     return answer(options.guest, argv, opts);
   };
-  const once = <T>(key: string, compute: () => Promise<T>): Promise<T> => {
-    let value = shared.memo.get(key) as Promise<T> | undefined;
-    if (!value) {
-      value = compute();
-      shared.memo.set(key, value);
-      value.catch(() => shared.memo.delete(key));
-    }
-    return value;
-  };
   const id = options.id ?? 'test.task';
   const log = (level: string) => (message: string) => shared.logs.push(`${level}: ${message}`);
   return {
@@ -165,6 +157,7 @@ function build(options: TestContextOptions, shared: Shared, dryRun: boolean): Te
       query: guest(false),
       run: guest(true),
       facts: async () => ({ ...options.guestFacts }),
+      refresh: () => {},
     },
     files: createFiles({ dryRun, home, backupDir: path.join(shared.stateDir, 'backups', 'test') }),
     log: { info: log('info'), warn: log('warn'), debug: log('debug') },
@@ -172,7 +165,8 @@ function build(options: TestContextOptions, shared: Shared, dryRun: boolean): Te
     dryRun,
     vm: freezeVmSpec(options.vm ?? createVmSpec()),
     confirm: async () => options.confirm ?? false,
-    once,
+    once: shared.cache.once,
+    forget: shared.cache.forget,
     state: createStateStores(shared.stateDir, dryRun)(id.split('.')[0] ?? id),
     commands: shared.commands,
     guestCommands: shared.guestCommands,

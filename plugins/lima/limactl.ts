@@ -11,6 +11,8 @@ export interface LimaInstance {
   memory?: number;
   disk?: number;
   sshConfigFile?: string;
+  /** The port sshd listens on now (a new one at every start since Lima 2.0). */
+  sshLocalPort?: number;
   limaVersion?: string;
 }
 
@@ -21,33 +23,41 @@ export const MIN_VERSION = '0.18.0';
 /** A new instance is created from `base: template:default`: `template:` locators in `base` came with 2.0. */
 export const MIN_VERSION_CREATE = '2.0.0';
 
+const LIST_KEY = 'lima:list';
+
 /**
- * Run-scoped Lima state: one `limactl list --json` per run, shared by every task, and read again only
- * after asc itself changed something (create, start, stop).
+ * Run-scoped Lima state: one `limactl list --json` per run, shared by every task (and every plugin), and
+ * read again only after asc itself changed something (create, start, stop).
  */
-export class LimaState {
-  #list: Promise<LimaInstance[]> | undefined;
-
-  list(t: AscTaskContext): Promise<LimaInstance[]> {
-    this.#list ??= readList(t);
-    this.#list.catch(() => {
-      this.#list = undefined;
-    });
-    return this.#list;
-  }
-
-  async instance(t: AscTaskContext, name: string): Promise<LimaInstance | undefined> {
-    return (await this.list(t)).find((instance) => instance.name === name);
-  }
-
+export interface LimaState {
+  list(t: AscTaskContext): Promise<LimaInstance[]>;
+  instance(t: AscTaskContext, name: string): Promise<LimaInstance | undefined>;
   /** After a mutating limactl call. */
-  invalidate(): void {
-    this.#list = undefined;
-  }
+  invalidate(): void;
 }
 
-export function limaState(t: AscTaskContext): Promise<LimaState> {
-  return t.once('lima:state', async () => new LimaState());
+export async function limaState(t: AscTaskContext): Promise<LimaState> {
+  return {
+    list: (ctx) => ctx.once(LIST_KEY, () => readList(ctx)),
+    instance: async (ctx, name) =>
+      (await ctx.once(LIST_KEY, () => readList(ctx))).find((found) => found.name === name),
+    invalidate: () => t.forget(LIST_KEY),
+  };
+}
+
+/** `limactl --version`, read once per run and parsed leniently (Homebrew builds print no `v`). */
+export async function limaVersion(t: AscTaskContext): Promise<string> {
+  return t.once('lima:version', async () => {
+    const { stdout, stderr } = await t.exec.query(LIMACTL, ['--version'], { timeoutMs: 15_000 });
+    const version = parseLimaVersion(stdout || stderr);
+    if (!version) {
+      throw new AscError(`could not read the version from \`limactl --version\`: ${stdout || stderr}`, {
+        code: 'E_TOOL_MISSING',
+        hint: `reinstall Lima: \`${INSTALL_HINT}\``,
+      });
+    }
+    return version;
+  });
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationOption } from '../../src/index.ts';
 import { SIZE_PATTERN } from './sizes.ts';
 
 const size = (what: string, fallback: string) =>
@@ -79,9 +80,7 @@ export const limaOptions = z
       .min(1)
       .default('template:default')
       .describe('What a new instance is based on (Lima `base:`); used only when the instance is created.'),
-    startTimeout: z
-      .string()
-      .regex(/^\d+(ms|s|m|h)$/, 'a duration like "10m"')
+    startTimeout: durationOption()
       .default('10m')
       .describe('How long `limactl start` may take (the first start downloads the image).'),
   })

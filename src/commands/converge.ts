@@ -4,21 +4,13 @@ import { selectTasks } from '../core/graph.ts';
 import { acquireRunLock, type RunLock } from '../core/lock.ts';
 import { details, exitCodeOf, jsonReport, recapLine, summarize } from '../core/report.ts';
 import { runTasks } from '../core/runner.ts';
-import { prepareSession } from '../core/session.ts';
 import { fileStamp, stateDir } from '../core/state.ts';
-import type { AscPlugin } from '../core/types.ts';
-import { type CommandIo, createIo, type GlobalOptions } from './io.ts';
+import type { CommandIo, GlobalOptions } from './io.ts';
+import { type CommandEnv, openSession } from './session.ts';
 
 export interface ConvergeOptions extends GlobalOptions {
   yes?: boolean;
   concurrency?: number;
-}
-
-export interface CommandEnv {
-  cwd: string;
-  home: string;
-  env: NodeJS.ProcessEnv;
-  builtins: readonly AscPlugin<unknown>[];
 }
 
 /** `run`, `plan` and `status`: the same checks; only `run` applies, only `status` is terse. */
@@ -28,8 +20,7 @@ export async function converge(
   options: ConvergeOptions,
   ctx: CommandEnv,
 ): Promise<number> {
-  const io = createIo(options, ctx.env);
-  const session = await prepareSession({ ...ctx, ...(options.config ? { configPath: options.config } : {}) });
+  const { io, session } = await openSession(options, ctx);
   if (session.loaded.file === undefined)
     noteDefaults(
       io,

@@ -1,17 +1,15 @@
 import { AscError } from '../core/errors.ts';
 import type { TaskGraph } from '../core/graph.ts';
-import { prepareSession } from '../core/session.ts';
-import type { CommandEnv } from './converge.ts';
-import { createIo, type GlobalOptions } from './io.ts';
+import type { GlobalOptions } from './io.ts';
+import { type CommandEnv, openSession } from './session.ts';
 
 /** `asc graph`: the task graph as Mermaid (renders on GitHub) or Graphviz DOT; an arrow goes from a need to its dependent. */
 export async function graph(options: GlobalOptions & { format?: string }, ctx: CommandEnv): Promise<number> {
-  const io = createIo(options, ctx.env);
   const format = options.format ?? 'mermaid';
   if (format !== 'mermaid' && format !== 'dot') {
     throw new AscError(`--format ${format}: expected mermaid or dot`, { code: 'E_USAGE' });
   }
-  const session = await prepareSession({ ...ctx, ...(options.config ? { configPath: options.config } : {}) });
+  const { io, session } = await openSession(options, ctx);
   const text = format === 'mermaid' ? toMermaid(session.graph) : toDot(session.graph);
   if (!io.json) {
     io.document(text);

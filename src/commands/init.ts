@@ -6,8 +6,8 @@ import { readText, writeAtomic } from '../core/context/files.ts';
 import { AscError } from '../core/errors.ts';
 import { fileStamp, stateDir } from '../core/state.ts';
 import type { AscPlugin } from '../core/types.ts';
-import type { CommandEnv } from './converge.ts';
 import { createIo, type GlobalOptions } from './io.ts';
+import type { CommandEnv } from './session.ts';
 
 /** `asc init`: the built-in defaults written out as a commented `.ascrc.yaml` to start from. */
 export async function init(options: GlobalOptions & { force?: boolean }, ctx: CommandEnv): Promise<number> {

@@ -1,11 +1,9 @@
-import { prepareSession } from '../core/session.ts';
-import type { CommandEnv } from './converge.ts';
-import { createIo, type GlobalOptions } from './io.ts';
+import type { GlobalOptions } from './io.ts';
+import { type CommandEnv, openSession } from './session.ts';
 
 /** `asc list`: plugins (enabled or not), phases, and every task with its needs. */
 export async function list(options: GlobalOptions, ctx: CommandEnv): Promise<number> {
-  const io = createIo(options, ctx.env);
-  const session = await prepareSession({ ...ctx, ...(options.config ? { configPath: options.config } : {}) });
+  const { io, session } = await openSession(options, ctx);
   const enabled = new Map(session.plugins.map((p) => [p.plugin.name, p]));
   const plugins = [
     ...session.builtins.map((plugin) => ({

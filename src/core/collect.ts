@@ -1,31 +1,10 @@
 import type { AscParsedConfig } from './config/validate.ts';
 import { AscError } from './errors.ts';
 import type { EnabledPlugin } from './plugins.ts';
-import type { AscCheckResult, AscPluginContext, AscResolvedConfig, AscTaskContext } from './types.ts';
+import type { HandlerNode, TaskNode } from './task-node.ts';
+import type { AscPluginContext, AscResolvedConfig } from './types.ts';
 import { userTasks } from './user-tasks.ts';
 import { type AscVmSpec, createVmSpec, freezeVmSpec } from './vm-spec.ts';
-
-/** A task as the graph and runner see it: full id, its plugin (or group), resolved defaults. */
-export interface TaskNode {
-  id: string;
-  plugin: string;
-  title: string;
-  phase: string | undefined;
-  /** As declared: ids or globs. */
-  needs: readonly string[];
-  notify: readonly string[];
-  check(t: AscTaskContext): Promise<AscCheckResult>;
-  apply(t: AscTaskContext): Promise<void>;
-  /** Who declared it, for error messages. */
-  source: string;
-}
-
-export interface HandlerNode {
-  id: string;
-  plugin: string;
-  title: string;
-  run(t: AscTaskContext): Promise<void>;
-}
 
 export interface Collected {
   vm: Readonly<AscVmSpec>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TaskNode } from './collect.ts';
+import type { TaskNode } from './task-node.ts';
 import { ok } from './define.ts';
 import { buildGraph, selectTasks } from './graph.ts';
 

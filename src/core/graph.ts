@@ -1,5 +1,6 @@
 import picomatch from 'picomatch';
-import type { Collected, HandlerNode, TaskNode } from './collect.ts';
+import type { Collected } from './collect.ts';
+import type { HandlerNode, TaskNode } from './task-node.ts';
 import { AscError } from './errors.ts';
 
 /** The phases asc knows even when no task uses them: phase1 (the VM and WezTerm) … phase6 (NixOS). */

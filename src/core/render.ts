@@ -1,5 +1,6 @@
 import type { ListrTask } from 'listr2';
-import type { HandlerNode, TaskNode } from './collect.ts';
+import type { HandlerNode, TaskNode } from './task-node.ts';
+import { firstLine } from './text.ts';
 import type { AscLog, AscTaskResult } from './types.ts';
 
 export interface TreeSpec {
@@ -158,8 +159,4 @@ export function plainLine(result: AscTaskResult, verbose = false): string {
 
 function label(title: string, id: string): string {
   return title === id ? id : `${title} (${id})`;
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0] ?? text;
 }

@@ -1,5 +1,6 @@
 import { ExitCode } from './errors.ts';
 import type { RunReport } from './runner.ts';
+import { indent } from './text.ts';
 import type { AscTaskResult } from './types.ts';
 
 export interface Summary {
@@ -52,11 +53,11 @@ export function details(
   const stderr: string[] = [];
   for (const result of report.results) {
     if (result.status === 'failed' && options.failures) {
-      stderr.push(`✖ ${result.id}: ${indentRest(result.reason ?? 'failed')}`);
+      stderr.push(`✖ ${result.id}: ${indent(result.reason ?? 'failed', '    ', { rest: true })}`);
     } else if (result.status === 'would-change' && options.drifts !== 'none') {
       if (options.drifts === 'line' || result.diff)
         stdout.push(`~ ${result.id}: ${result.reason ?? 'would change'}`);
-      if (result.diff && options.drifts === 'diff') stdout.push(indentAll(result.diff));
+      if (result.diff && options.drifts === 'diff') stdout.push(indent(result.diff, '    '));
     }
   }
   return { stdout, stderr };
@@ -95,13 +96,3 @@ function seconds(ms: number): string {
   return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
 }
 
-function indentRest(text: string): string {
-  return text.split('\n').join('\n    ');
-}
-
-function indentAll(text: string): string {
-  return text
-    .split('\n')
-    .map((line) => `    ${line}`)
-    .join('\n');
-}

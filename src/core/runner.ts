@@ -1,4 +1,5 @@
-import type { Collected, HandlerNode, TaskNode } from './collect.ts';
+import type { Collected } from './collect.ts';
+import type { HandlerNode, TaskNode } from './task-node.ts';
 import { formatError } from './errors.ts';
 import type { TaskGraph } from './graph.ts';
 import { type PendingHandler, PendingHandlers } from './pending.ts';
@@ -150,13 +151,13 @@ async function checkAndApply(
     if (dryRun) return withDiff({ status: 'would-change', reason: before.reason }, before.diff);
     t.log.debug(`drift: ${before.reason}`);
     await beforeApply(node);
-    await node.apply(t);
+    const done = await node.apply(t);
     const after = await node.check(t);
     if (after.notApplicable) return { status: 'skipped', reason: after.reason };
     if (!after.converged) {
       return withDiff({ status: 'failed', reason: `apply did not converge: ${after.reason}` }, after.diff);
     }
-    return withDiff({ status: 'changed', reason: before.reason }, before.diff);
+    return withDiff({ status: 'changed', reason: done || before.reason }, before.diff);
   } catch (error) {
     return { status: 'failed', reason: formatError(error) };
   }

@@ -3,6 +3,7 @@ import { createExec } from './context/exec.ts';
 import { createFiles } from './context/files.ts';
 import { createGuest } from './context/guest.ts';
 import { createHost } from './context/host.ts';
+import { createOnceCache } from './once.ts';
 import { createStateStores } from './state.ts';
 import type { AscLog, AscResolvedConfig, AscTaskContext } from './types.ts';
 
@@ -27,17 +28,7 @@ export interface ContextSettings {
  */
 export function createContextFactory(settings: ContextSettings): (id: string, log: AscLog) => AscTaskContext {
   const { dryRun, collected } = settings;
-  const memo = new Map<string, Promise<unknown>>();
-  const once = <T>(key: string, compute: () => Promise<T>): Promise<T> => {
-    let value = memo.get(key) as Promise<T> | undefined;
-    if (!value) {
-      value = compute();
-      memo.set(key, value);
-      // A failed computation is not remembered: the next task may try again (after a start, say).
-      value.catch(() => memo.delete(key));
-    }
-    return value;
-  };
+  const { once, forget } = createOnceCache();
   let questions: Promise<unknown> = Promise.resolve();
   const stateOf = createStateStores(settings.stateDir, dryRun);
 
@@ -59,6 +50,7 @@ export function createContextFactory(settings: ContextSettings): (id: string, lo
         exec,
         dryRun,
         once,
+        forget,
         factScripts: collected.guestFacts,
       }),
       files: createFiles({ dryRun, home: settings.home, backupDir: settings.backupDir }),
@@ -78,6 +70,7 @@ export function createContextFactory(settings: ContextSettings): (id: string, lo
         return answer;
       },
       once,
+      forget,
       state: stateOf(id.split('.')[0] ?? id),
     };
   };

@@ -42,8 +42,12 @@ export interface AscTask {
   needs?: string[];
   /** Is the world already as desired? Must not change anything: in plan mode its exec/files refuse writes. */
   check(t: AscTaskContext): Promise<AscCheckResult>;
-  /** Make it so. Runs only after a drifted check; the check runs again afterwards. */
-  apply(t: AscTaskContext): Promise<void>;
+  /**
+   * Make it so. Runs only after a drifted check; the check runs again afterwards. May return what it did,
+   * in a few words, for the report ("created default from template:default"); otherwise the report says
+   * the drift it fixed.
+   */
+  apply(t: AscTaskContext): Promise<string | undefined | void>;
   /** Handler ids (`<plugin>.<handler>`) to run once, after every task, when this task changed something. */
   notify?: string[];
 }
@@ -76,6 +80,8 @@ export interface AscTaskContext {
   confirm(question: string): Promise<boolean>;
   /** A value computed once per run and shared by every task (e.g. one `limactl list --json`). */
   once<T>(key: string, compute: () => Promise<T>): Promise<T>;
+  /** Drop a `once` value after asc changed what it describes (a start, a create); the next `once` recomputes it. */
+  forget(key: string): void;
   /** The plugin's own records in asc's state folder, kept between runs (what asc registered, a step done). */
   readonly state: AscState;
 }
@@ -124,7 +130,7 @@ export interface AscExecOptions {
   /** Written to the command's stdin. */
   input?: string;
   /** Exit codes that are not failures. @defaultValue [0] */
-  okCodes?: number[];
+  okCodes?: readonly number[];
 }
 
 export interface AscExecResult {
@@ -157,6 +163,8 @@ export interface AscGuest {
   run(args: readonly string[], options?: AscExecOptions): Promise<AscExecResult>;
   /** Guest facts every plugin registered, gathered in one round trip per run. */
   facts(): Promise<Readonly<Record<string, string>>>;
+  /** The VM stopped or started: the next `facts()` asks the guest again instead of using the cached answer. */
+  refresh(): void;
 }
 
 export interface AscWriteOptions {

@@ -1,11 +1,9 @@
-import type { TaskNode } from './collect.ts';
 import { parseDuration } from './config/schema.ts';
 import type { AscParsedConfig } from './config/validate.ts';
-import { tail } from './context/exec.ts';
 import { drift, ok } from './define.ts';
+import type { TaskNode } from './task-node.ts';
+import { ALL_EXIT_CODES, tail } from './text.ts';
 import type { AscResolvedConfig } from './types.ts';
-
-const ANY_EXIT = Array.from({ length: 256 }, (_, code) => code);
 
 /**
  * Taskfile-style tasks from `tasks:`: `check` and `apply` are the user's own shell lines, run with
@@ -24,7 +22,7 @@ export function userTasks(tasks: AscParsedConfig['tasks'], config: AscResolvedCo
       notify: [],
       source: `tasks[${index}] in ${config.file ?? 'the config'}`,
       async check(t) {
-        const result = await t.exec.query('sh', ['-c', task.check], { ...options, okCodes: ANY_EXIT });
+        const result = await t.exec.query('sh', ['-c', task.check], { ...options, okCodes: ALL_EXIT_CODES });
         if (result.exitCode === 0) return ok();
         const said = tail(result.stderr, 1) || tail(result.stdout, 1);
         return drift(`check exited ${result.exitCode}${said ? `: ${said}` : ''}`);

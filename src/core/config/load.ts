@@ -3,6 +3,7 @@ import path from 'node:path';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { AscError } from '../errors.ts';
+import { firstLine } from '../text.ts';
 
 /** A config file as found on disk, before validation. */
 export interface LoadedConfig {
@@ -183,10 +184,6 @@ const loadTs: Loader = async (filepath, content) => {
     throw new AscError(`${filepath}: ${(error as Error).message}`, { code: 'E_CONFIG_SYNTAX', cause: error });
   }
 };
-
-function firstLine(text: string): string {
-  return text.split('\n')[0] ?? text;
-}
 
 async function exists(file: string): Promise<boolean> {
   try {

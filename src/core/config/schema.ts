@@ -8,6 +8,9 @@ export const TASK_ID = /^[a-z0-9][a-z0-9_-]*(?:\.[a-z0-9][a-z0-9_-]*)*$/;
 export const PHASE = /^[a-z][a-z0-9-]*$/;
 const DURATION = /^(\d+)(ms|s|m|h)$/;
 
+/** A duration option (`30s`, `10m`, `500ms`, `1h`), checked as the user wrote it; `parseDuration` reads it. */
+export const durationOption = () => z.string().regex(DURATION, 'a duration like "30s", "10m" or "500ms"');
+
 /** `30s`, `10m`, `500ms`, `1h` → milliseconds. */
 export function parseDuration(text: string): number {
   const match = DURATION.exec(text);
@@ -39,9 +42,7 @@ export const userTaskSchema = z
       .min(1)
       .describe('Shell line run with `sh -c` in the config folder; exit 0 means converged.'),
     apply: z.string().min(1).describe('Shell line run with `sh -c` when the check failed.'),
-    timeout: z
-      .string()
-      .regex(DURATION, 'a duration like "30s", "10m" or "500ms"')
+    timeout: durationOption()
       .default('10m')
       .describe('How long check or apply may run before it is killed.'),
   })

@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { AscError } from '../errors.ts';
+import { indent, tail } from '../text.ts';
 import type { AscExec, AscExecOptions, AscExecResult } from '../types.ts';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -119,18 +120,6 @@ let execaModule: Promise<typeof import('execa')> | undefined;
 function loadExeca(): Promise<typeof import('execa')> {
   execaModule ??= import('execa');
   return execaModule;
-}
-
-/** The last lines of a command's output, enough to say why it failed. */
-export function tail(text: string, lines = 8): string {
-  return text.trim().split('\n').slice(-lines).join('\n');
-}
-
-function indent(text: string): string {
-  return text
-    .split('\n')
-    .map((line) => `  ${line}`)
-    .join('\n');
 }
 
 function formatMs(ms: number): string {

@@ -1,8 +1,8 @@
 import { constants } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { AscError } from '../errors.ts';
+import { withTempFile } from '../files/temp.ts';
 import type { AscFiles, AscWriteOptions, AscWriteResult } from '../types.ts';
 
 export interface FilesSettings {
@@ -69,13 +69,9 @@ export async function writeAtomic(
 }
 
 async function validateCopy(target: string, content: string, validate: (tempPath: string) => Promise<void>) {
-  // A private folder, not the target's: a stray file in ~/Library/LaunchAgents or beside an ssh Include
-  // glob would be picked up by launchd or ssh. The base name is kept for validators that look at it.
-  const dir = await mkdtemp(path.join(tmpdir(), 'asc-validate-'));
-  const temp = path.join(dir, path.basename(target));
   try {
-    await writeFile(temp, content, { mode: 0o600 });
-    await validate(temp);
+    // The base name is kept for validators that look at it.
+    await withTempFile(path.basename(target), content, validate);
   } catch (error) {
     if (error instanceof AscError) throw error;
     throw new AscError(`the new ${target} did not validate: ${(error as Error).message}`, {
@@ -83,8 +79,6 @@ async function validateCopy(target: string, content: string, validate: (tempPath
       hint: 'the file was left as it was',
       cause: error,
     });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
   }
 }
 

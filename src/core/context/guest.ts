@@ -8,6 +8,7 @@ export interface GuestSettings {
   exec: AscExec;
   dryRun: boolean;
   once: <T>(key: string, compute: () => Promise<T>) => Promise<T>;
+  forget: (key: string) => void;
   /** Every plugin's `guestFacts`, keyed `<plugin>.<fact>`. */
   factScripts: Readonly<Record<string, string>>;
 }
@@ -26,9 +27,12 @@ export function createGuest(settings: GuestSettings): AscGuest {
       if (settings.dryRun) return Promise.reject(planRefusal(`(in the VM) ${quote(args)}`));
       return settings.exec.run('limactl', guestArgv(settings.instance, args), options);
     },
-    facts: () => settings.once('core:guest-facts', () => gatherFacts(settings, shell)),
+    facts: () => settings.once(FACTS_KEY, () => gatherFacts(settings, shell)),
+    refresh: () => settings.forget(FACTS_KEY),
   };
 }
+
+const FACTS_KEY = 'core:guest-facts';
 
 export function guestArgv(instance: string, args: readonly string[]): string[] {
   return ['shell', '--tty=false', '--workdir', '/', instance, '--', ...args];

@@ -1,0 +1,103 @@
+import path from 'node:path';
+import { parse } from 'yaml';
+import {
+  AscError,
+  type AscTask,
+  type AscTaskContext,
+  drift,
+  editYaml,
+  ok,
+  parseDuration,
+} from '../../src/index.ts';
+import { startVm, stopVm, validateLimaYaml, withSpecFile } from './lifecycle.ts';
+import { limaYamlDrift } from './lima-yaml.ts';
+import { type LimaInstance, limaState } from './limactl.ts';
+import type { LimaOptions } from './options.ts';
+
+/**
+ * `lima.config`: the instance's lima.yaml holds every key the merged VM spec sets. On a running VM the
+ * change is one restart for every plugin's contribution: validate → stop → write → start.
+ */
+export function configTask(options: LimaOptions, instance: string): AscTask {
+  const timeout = { text: options.startTimeout, ms: parseDuration(options.startTimeout) };
+  return {
+    id: 'config',
+    title: `lima.yaml matches the VM spec`,
+    phase: 'phase1',
+    needs: ['lima.instance'],
+    async check(t) {
+      const planned = await plannedConfig(t, instance);
+      if (!planned.change) return ok();
+      const restart = planned.running ? '; the running VM needs a restart (stop → write → start)' : '';
+      return drift(`${planned.change.reasons.join(', ')}${restart}`, planned.change.diff);
+    },
+    async apply(t) {
+      const planned = await plannedConfig(t, instance);
+      if (!planned.change) return;
+      const { text, reasons } = planned.change;
+      const validate = (temp: string) => validateLimaYaml(t, temp);
+      if (!planned.running) {
+        await t.files.write(planned.file, text, { validate });
+        return `wrote lima.yaml: ${reasons.join(', ')}`;
+      }
+      const question = `The VM "${instance}" is running; its new config (${reasons.join(', ')}) needs a restart. Stop it, write lima.yaml and start it again?`;
+      if (!(await t.confirm(question))) {
+        throw new AscError(`the VM "${instance}" is running and its config changed: a restart is needed`, {
+          code: 'E_REFUSED',
+          hint: `run \`asc run ${t.id} --yes\` to stop, update and start it, or stop it yourself (\`limactl stop ${instance}\`) and run asc again`,
+        });
+      }
+      // Validate before stopping, so a spec Lima rejects never costs a stop.
+      await withSpecFile(t, text, validate);
+      t.log.info(`stopping ${instance}`);
+      await stopVm(t, instance);
+      await t.files.write(planned.file, text, { validate });
+      t.log.info(`starting ${instance}`);
+      await startVm(t, instance, planned.dir, timeout);
+      return `restarted ${instance} with the new lima.yaml: ${reasons.join(', ')}`;
+    },
+  };
+}
+
+interface PlannedConfig {
+  file: string;
+  dir: string;
+  running: boolean;
+  change: { text: string; reasons: string[]; diff: string | undefined } | undefined;
+}
+
+async function plannedConfig(t: AscTaskContext, instance: string): Promise<PlannedConfig> {
+  const found: LimaInstance | undefined = await (await limaState(t)).instance(t, instance);
+  if (!found) {
+    throw new AscError(`no instance named ${instance}`, {
+      code: 'E_COMMAND_FAILED',
+      hint: 'run `asc run lima.instance`',
+    });
+  }
+  const file = path.join(found.dir, 'lima.yaml');
+  const current = await t.files.read(file);
+  if (current === undefined) {
+    throw new AscError(`${file} does not exist, though limactl lists ${instance}`, {
+      code: 'E_FILE',
+      hint: `\`limactl list\` shows it as ${found.status}; a Broken instance may need \`limactl delete ${instance}\``,
+    });
+  }
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = (parse(current) ?? {}) as Record<string, unknown>;
+  } catch (error) {
+    throw new AscError(`${file} is not valid YAML: ${(error as Error).message}`, { code: 'E_FILE' });
+  }
+  const wanted = limaYamlDrift(parsed, t.vm, t.host.home, found);
+  const running = found.status === 'Running';
+  const unchanged = { file, dir: found.dir, running, change: undefined };
+  if (wanted.edits.length === 0) return unchanged;
+  const text = editYaml(current, wanted.edits);
+  if (text === current) return unchanged;
+  return {
+    file,
+    dir: found.dir,
+    running,
+    change: { text, reasons: wanted.reasons, diff: await t.files.diff(file, text) },
+  };
+}

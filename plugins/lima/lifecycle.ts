@@ -1,0 +1,61 @@
+import { AscError, type AscTaskContext, withTempFile } from '../../src/index.ts';
+import { LIMACTL, limaState, startLogs } from './limactl.ts';
+
+/** limactl waits up to 3m10s for the exit event, then 3m for Stopped (pkg/instance/stop.go). */
+const STOP_TIMEOUT_MS = 7 * 60_000;
+
+/**
+ * `limactl start --tty=false --timeout=<limit> <instance>`. limactl enforces its own timeout; asc kills
+ * it only if it overruns that by a margin (at most a minute). Afterwards the run's `limactl list` and
+ * guest facts are stale: both are read again on next use.
+ */
+export async function startVm(
+  t: AscTaskContext,
+  instance: string,
+  dir: string,
+  timeout: { text: string; ms: number },
+): Promise<void> {
+  const state = await limaState(t);
+  state.invalidate();
+  t.guest.refresh();
+  try {
+    await t.exec.run(LIMACTL, ['start', '--tty=false', `--timeout=${timeout.text}`, instance], {
+      timeoutMs: timeout.ms + Math.min(60_000, timeout.ms),
+    });
+  } catch (error) {
+    throw new AscError(`the VM ${instance} did not start cleanly: ${(error as Error).message}`, {
+      code: 'E_COMMAND_FAILED',
+      hint: `see ${startLogs(dir)}; \`limactl list\` shows its status`,
+    });
+  } finally {
+    state.invalidate();
+    t.guest.refresh();
+  }
+}
+
+/** `limactl stop <instance>` (it exits 1 on a stopped instance: callers check the status first). */
+export async function stopVm(t: AscTaskContext, instance: string): Promise<void> {
+  const state = await limaState(t);
+  state.invalidate();
+  t.guest.refresh();
+  try {
+    await t.exec.run(LIMACTL, ['stop', instance], { timeoutMs: STOP_TIMEOUT_MS });
+  } finally {
+    state.invalidate();
+    t.guest.refresh();
+  }
+}
+
+/** `limactl validate` on a file; its fatal message says what Lima rejects. */
+export async function validateLimaYaml(t: AscTaskContext, file: string): Promise<void> {
+  await t.exec.query(LIMACTL, ['validate', file], { timeoutMs: 60_000 });
+}
+
+/** A lima.yaml in a private temp folder (limactl create and validate read a path), removed afterwards. */
+export function withSpecFile<T>(
+  t: AscTaskContext,
+  text: string,
+  use: (file: string) => Promise<T>,
+): Promise<T> {
+  return withTempFile('lima.yaml', text, use, { dir: t.host.env.TMPDIR });
+}

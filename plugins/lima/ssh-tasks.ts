@@ -1,0 +1,116 @@
+import path from 'node:path';
+import {
+  ALL_EXIT_CODES,
+  AscError,
+  type AscExecResult,
+  type AscTask,
+  type AscTaskContext,
+  drift,
+  lastLine,
+  ok,
+} from '../../src/index.ts';
+import { hostAlias, limaHome, limaState } from './limactl.ts';
+import { addInclude, hasInclude, includeLine, sshConfigOwner } from './ssh-config.ts';
+
+/** `lima.ssh-include` and `lima.ssh-reachable`: `ssh lima-<instance>` (and WezTerm) find the VM. */
+export function sshTasks(instance: string): AscTask[] {
+  return [
+    {
+      id: 'ssh-include',
+      title: `~/.ssh/config includes ${hostAlias(instance)}`,
+      phase: 'phase1',
+      // Not before Lima is there: an Include of a file no Lima will write helps nobody.
+      needs: ['lima.installed'],
+      async check(t) {
+        const { file, target } = sshPaths(t, instance);
+        const text = (await t.files.read(file)) ?? '';
+        if (hasInclude(text, target)) return ok();
+        const owner = await sshConfigOwner(file, target, t.host.env);
+        if (!owner.writable) return drift(`${includeLine(target)} is missing, and ${owner.why}`);
+        return drift(
+          `${includeLine(target)} is missing`,
+          await t.files.diff(file, addInclude(text, target, instance)),
+        );
+      },
+      async apply(t) {
+        const { file, target } = sshPaths(t, instance);
+        const owner = await sshConfigOwner(file, target, t.host.env);
+        if (!owner.writable) {
+          throw new AscError(`${owner.why}; asc will not write it`, { code: 'E_REFUSED', hint: owner.fix });
+        }
+        const text = (await t.files.read(file)) ?? '';
+        await t.files.write(file, addInclude(text, target, instance), { mode: 0o600 });
+        return `added ${includeLine(target)} to ~/.ssh/config`;
+      },
+    },
+    {
+      id: 'ssh-reachable',
+      title: `ssh ${hostAlias(instance)} works`,
+      phase: 'phase1',
+      needs: ['lima.running', 'lima.ssh-include'],
+      async check(t) {
+        const result = await ssh(t, instance, ['true']);
+        if (result.exitCode === 0) return ok();
+        return drift(await brokenLink(t, instance, result));
+      },
+      async apply(t) {
+        const result = await ssh(t, instance, ['true']);
+        if (result.exitCode === 0) return;
+        throw new AscError(
+          `ssh ${hostAlias(instance)} does not reach the VM: ${await brokenLink(t, instance, result)}`,
+          {
+            code: 'E_COMMAND_FAILED',
+            hint: `try \`ssh -v ${hostAlias(instance)} true\`; \`asc doctor\` checks each link`,
+          },
+        );
+      },
+    },
+  ];
+}
+
+export function sshPaths(t: AscTaskContext, instance: string): { file: string; target: string } {
+  return {
+    file: path.join(t.host.home, '.ssh', 'config'),
+    target: path.join(limaHome(t), instance, 'ssh.config'),
+  };
+}
+
+/**
+ * `ssh -F <home>/.ssh/config lima-<instance> …`: -F because OpenSSH finds `~` through the account
+ * database, not $HOME. ControlMaster=no: reuse Lima's master if there is one, never leave a new one behind.
+ */
+export function ssh(t: AscTaskContext, instance: string, command: readonly string[]): Promise<AscExecResult> {
+  const { file } = sshPaths(t, instance);
+  return t.exec.query(
+    'ssh',
+    ['-F', file, '-o', 'ControlMaster=no', '-o', 'ConnectTimeout=15', hostAlias(instance), ...command],
+    { timeoutMs: 30_000, okCodes: ALL_EXIT_CODES },
+  );
+}
+
+/**
+ * Which link between `ssh lima-<instance>` and the VM is broken: the Include is missing (or stands after
+ * a Host/Match block), ssh resolves the alias to another port than the one Lima's VM listens on now (a
+ * Host block above the Include, or a hard-coded port), or sshd does not answer.
+ */
+export async function brokenLink(
+  t: AscTaskContext,
+  instance: string,
+  failed: AscExecResult,
+): Promise<string> {
+  const { file, target } = sshPaths(t, instance);
+  const said = lastLine(failed.stderr) || `exit ${failed.exitCode}`;
+  if (!hasInclude((await t.files.read(file)) ?? '', target)) {
+    return `${file} has no \`${includeLine(target)}\` before its first Host or Match line (${said})`;
+  }
+  const found = await (await limaState(t)).instance(t, instance);
+  const resolved = await t.exec.query('ssh', ['-G', '-F', file, hostAlias(instance)], {
+    timeoutMs: 15_000,
+    okCodes: ALL_EXIT_CODES,
+  });
+  const port = /^port (\d+)$/m.exec(resolved.stdout)?.[1];
+  if (found?.sshLocalPort && port && Number(port) !== found.sshLocalPort) {
+    return `\`ssh -G ${hostAlias(instance)}\` resolves to port ${port}, but Lima's VM listens on ${found.sshLocalPort}: a Host block or option earlier in ${file} wins over the Include (${said})`;
+  }
+  return `sshd of ${instance} at 127.0.0.1:${port ?? '?'} does not answer: ${said}`;
+}

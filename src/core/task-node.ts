@@ -1,0 +1,23 @@
+import type { AscCheckResult, AscTaskContext } from './types.ts';
+
+/** A task as the graph and runner see it: full id, its plugin (or group), resolved defaults. */
+export interface TaskNode {
+  id: string;
+  plugin: string;
+  title: string;
+  phase: string | undefined;
+  /** As declared: ids or globs. */
+  needs: readonly string[];
+  notify: readonly string[];
+  check(t: AscTaskContext): Promise<AscCheckResult>;
+  apply(t: AscTaskContext): Promise<string | undefined | void>;
+  /** Who declared it, for error messages. */
+  source: string;
+}
+
+export interface HandlerNode {
+  id: string;
+  plugin: string;
+  title: string;
+  run(t: AscTaskContext): Promise<void>;
+}
