@@ -7,6 +7,7 @@ export type { AscErrorCode } from './core/errors.ts';
 export { AscError, ExitCode } from './core/errors.ts';
 export { withTempFile } from './core/files/temp.ts';
 export { editYaml, type YamlEdit, YamlEditError, type YamlPath } from './core/files/yaml-edit.ts';
+export { ALL_EXIT_CODES, firstLine, lastLine, tail } from './core/text.ts';
 export type {
   AscCheckResult,
   AscConverged,
@@ -37,4 +38,3 @@ export type {
 } from './core/types.ts';
 export type { AscVmImage, AscVmMount, AscVmPortForward, AscVmProvision, AscVmSpec } from './core/vm-spec.ts';
 export { createVmSpec } from './core/vm-spec.ts';
-export { ALL_EXIT_CODES, firstLine, lastLine, tail } from './core/text.ts';

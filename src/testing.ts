@@ -3,7 +3,7 @@
  * the test, with real files in a folder the test owns, and `expectIdempotent` for the rule every task
  * must keep. Works with any test runner: failures are thrown as plain Errors.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { planRefusal, quote } from './core/context/exec.ts';
@@ -117,12 +117,12 @@ function build(options: TestContextOptions, shared: Shared, dryRun: boolean): Te
     const got = await fake?.(argv, opts);
     const command = quote(argv);
     if (!got) throw new AscError(`${argv[0]} not found`, { code: 'E_TOOL_MISSING' });
-    const result = {
-      command,
-      exitCode: got.exitCode ?? 0,
-      stdout: got.stdout ?? '',
-      stderr: got.stderr ?? '',
-    };
+    let stdout = got.stdout ?? '';
+    if (opts.stdoutFile) {
+      await writeFile(opts.stdoutFile, stdout);
+      stdout = '';
+    }
+    const result = { command, exitCode: got.exitCode ?? 0, stdout, stderr: got.stderr ?? '' };
     if (!(opts.okCodes ?? [0]).includes(result.exitCode)) {
       throw new AscError(`Command failed with exit code ${result.exitCode}: ${command}\n  ${result.stderr}`, {
         code: 'E_COMMAND_FAILED',

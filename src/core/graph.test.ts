@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { TaskNode } from './task-node.ts';
 import { ok } from './define.ts';
 import { buildGraph, selectTasks } from './graph.ts';
+import type { TaskNode } from './task-node.ts';
 
 function task(id: string, needs: string[] = [], phase?: string): TaskNode {
   return {

@@ -1,7 +1,7 @@
 import picomatch from 'picomatch';
 import type { Collected } from './collect.ts';
-import type { HandlerNode, TaskNode } from './task-node.ts';
 import { AscError } from './errors.ts';
+import type { HandlerNode, TaskNode } from './task-node.ts';
 
 /** The phases asc knows even when no task uses them: phase1 (the VM and WezTerm) … phase6 (NixOS). */
 export const KNOWN_PHASES = ['phase1', 'phase2', 'phase3', 'phase4', 'phase5', 'phase6'];

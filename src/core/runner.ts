@@ -1,10 +1,10 @@
 import type { Collected } from './collect.ts';
-import type { HandlerNode, TaskNode } from './task-node.ts';
 import { formatError } from './errors.ts';
 import type { TaskGraph } from './graph.ts';
 import { type PendingHandler, PendingHandlers } from './pending.ts';
 import { renderTree } from './render.ts';
 import { createContextFactory, type LogProxy, logProxy } from './task-context.ts';
+import type { HandlerNode, TaskNode } from './task-node.ts';
 import type { AscLog, AscResolvedConfig, AscTaskContext, AscTaskResult, AscTaskStatus } from './types.ts';
 
 export interface RunnerOptions {
@@ -62,7 +62,8 @@ export async function runTasks(
   const contextFor = createContextFactory({ ...options, dryRun, collected });
   const pending = new PendingHandlers(options.stateDir);
   // A notifying task's handlers become pending before its apply can change anything.
-  const beforeApply = (node: TaskNode) => (node.notify.length ? pending.mark(node.notify, node.id) : undefined);
+  const beforeApply = (node: TaskNode) =>
+    node.notify.length ? pending.mark(node.notify, node.id) : undefined;
   const slots = semaphore(Math.max(1, options.concurrency));
   const outcomes = new Map<string, Promise<Outcome>>();
   const results = new Map<string, AscTaskResult>();
@@ -192,7 +193,9 @@ async function runHandler(
   t: AscTaskContext,
 ): Promise<Outcome> {
   const { notifiedBy, failedNotifiers, pending } = notice;
-  const since = pending ? `pending since ${pending.since} (notified by ${pending.notifiedBy.join(', ')})` : '';
+  const since = pending
+    ? `pending since ${pending.since} (notified by ${pending.notifiedBy.join(', ')})`
+    : '';
   if (notifiedBy.length === 0 && !pending)
     return { status: 'skipped', reason: 'not notified: nothing it watches changed' };
   const reason = notifiedBy.length ? `notified by ${notifiedBy.join(', ')}` : since;

@@ -10,6 +10,7 @@ export interface TaskNode {
   needs: readonly string[];
   notify: readonly string[];
   check(t: AscTaskContext): Promise<AscCheckResult>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: an apply that returns nothing is the common case
   apply(t: AscTaskContext): Promise<string | undefined | void>;
   /** Who declared it, for error messages. */
   source: string;

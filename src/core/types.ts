@@ -47,6 +47,7 @@ export interface AscTask {
    * in a few words, for the report ("created default from template:default"); otherwise the report says
    * the drift it fixed.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: an apply that returns nothing is the common case
   apply(t: AscTaskContext): Promise<string | undefined | void>;
   /** Handler ids (`<plugin>.<handler>`) to run once, after every task, when this task changed something. */
   notify?: string[];
@@ -127,8 +128,12 @@ export interface AscExecOptions {
   cwd?: string;
   /** Added to the inherited environment. */
   env?: Record<string, string | undefined>;
-  /** Written to the command's stdin. */
+  /** Written to the command's stdin. Never logged: secrets go here, not into argv. */
   input?: string;
+  /** Stream this file (binary-safe) to the command's stdin, instead of `input`. */
+  stdinFile?: string;
+  /** Stream the command's stdout (binary-safe) into this file; the result's `stdout` is then empty. */
+  stdoutFile?: string;
   /** Exit codes that are not failures. @defaultValue [0] */
   okCodes?: readonly number[];
 }

@@ -42,9 +42,7 @@ export const userTaskSchema = z
       .min(1)
       .describe('Shell line run with `sh -c` in the config folder; exit 0 means converged.'),
     apply: z.string().min(1).describe('Shell line run with `sh -c` when the check failed.'),
-    timeout: durationOption()
-      .default('10m')
-      .describe('How long check or apply may run before it is killed.'),
+    timeout: durationOption().default('10m').describe('How long check or apply may run before it is killed.'),
   })
   .strict();
 

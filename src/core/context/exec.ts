@@ -62,7 +62,9 @@ export async function execCommand(
     cwd: options.cwd,
     env: { ...settings.env, ...options.env },
     extendEnv: false,
-    input: options.input ?? '',
+    ...(options.stdinFile ? { inputFile: options.stdinFile } : { input: options.input ?? '' }),
+    // Streamed, not buffered: a home-folder archive can be gigabytes.
+    ...(options.stdoutFile ? { stdout: { file: options.stdoutFile }, buffer: { stdout: false } } : {}),
     detached: true,
     cancelSignal: stop.signal,
     forceKillAfterDelay: false,
