@@ -126,7 +126,8 @@ async function reportError(error: unknown): Promise<number> {
   const code = (error as { code?: string }).code;
   if (typeof code === 'string' && code.startsWith('commander.')) {
     // commander already printed its message (or the help/version it was asked for).
-    if (code === 'commander.helpDisplayed' || code === 'commander.version') return 0;
+    // Help that was asked for (`--help`, `asc help run`) is not an error; help shown for a bare `asc` is.
+    if ((error as { exitCode?: number }).exitCode === 0) return 0;
     if (process.argv.includes('--json')) {
       const message = String((error as Error).message).replace(/^error: /, '');
       process.stdout.write(
@@ -144,6 +145,9 @@ async function reportError(error: unknown): Promise<number> {
       );
     }
     process.stderr.write(`asc: ${formatError(error)}\n`);
+    // A plugin hook that threw (a bug in the plugin) keeps its stack for --verbose.
+    const cause = error.cause as Error | undefined;
+    if (globals().verbose && cause?.stack) process.stderr.write(`${cause.stack}\n`);
     return error.exitCode;
   }
   process.stderr.write(`asc: internal error: ${(error as Error)?.stack ?? String(error)}\n`);

@@ -77,3 +77,19 @@ export function formatError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/**
+ * A task's failure in words. An AscError is asc's own, already phrased for the user. Anything else thrown
+ * by a plugin (a TypeError…) is a bug in that plugin: tagged with it and the task, as Vite tags plugin
+ * errors, with its stack under `--verbose`.
+ */
+export function describeFailure(
+  error: unknown,
+  where: { plugin: string; id: string },
+  verbose: boolean,
+): string {
+  if (error instanceof AscError || !(error instanceof Error)) return formatError(error);
+  const head = `[plugin ${where.plugin}] ${where.id}: ${error.name}: ${error.message}`;
+  if (verbose && error.stack) return `${head}\n${error.stack.split('\n').slice(1).join('\n')}`;
+  return `${head}\n  hint: a bug in the ${where.plugin} plugin, not in your machine's setup; run with -v for its stack and report it`;
+}

@@ -1,3 +1,4 @@
+import { distance } from 'fastest-levenshtein';
 import picomatch from 'picomatch';
 import type { Collected } from './collect.ts';
 import { AscError } from './errors.ts';
@@ -134,21 +135,7 @@ function unknownTarget(graph: TaskGraph, target: string, knownPlugins: readonly 
 
 /** Edit distance ≤ 2, or one contains the other: enough for "did you mean". */
 function close(a: string, b: string): boolean {
-  if (a.includes(b) || b.includes(a)) return true;
-  if (Math.abs(a.length - b.length) > 2) return false;
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(
-        row[j - 1]! + 1,
-        previous[j]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = row;
-  }
-  return previous[b.length]! <= 2;
+  return a.includes(b) || b.includes(a) || distance(a, b) <= 2;
 }
 
 function rejectCycles(ids: readonly string[], needs: ReadonlyMap<string, readonly string[]>): void {

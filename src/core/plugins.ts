@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { LoadedConfig } from './config/load.ts';
 import { type AscParsedConfig, formatPath, validatePluginOptions } from './config/validate.ts';
 import { AscError } from './errors.ts';
@@ -78,14 +78,9 @@ async function importPlugin(
 ): Promise<AscPlugin<unknown>> {
   const where = `${loaded.file}: ${formatPath(['plugins', key])}`;
   const isPath = /^(\.{1,2}\/|\/|~\/)/.test(key);
-  let resolved: string;
+  let url: string;
   try {
-    if (isPath) {
-      resolved = key.startsWith('~/') ? path.join(home, key.slice(2)) : path.resolve(loaded.dir, key);
-      createRequire(path.join(loaded.dir, 'noop.js')).resolve(resolved);
-    } else {
-      resolved = createRequire(path.join(loaded.dir, 'noop.js')).resolve(key);
-    }
+    url = await resolveModule(key, isPath, loaded.dir, home);
   } catch {
     const names = builtins.map((plugin) => plugin.name).join(', ');
     throw new AscError(`${where}: unknown plugin "${key}"`, {
@@ -95,9 +90,10 @@ async function importPlugin(
         : `built-in plugins are: ${names || '(none)'}; an external plugin is named by path (./my-plugin.mjs) or package name`,
     });
   }
+  const resolved = url.startsWith('file:') ? fileURLToPath(url) : url;
   let module: Record<string, unknown>;
   try {
-    module = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
+    module = (await import(url)) as Record<string, unknown>;
   } catch (error) {
     throw new AscError(`${where}: could not load ${resolved}: ${(error as Error).message}`, {
       code: 'E_PLUGIN_INVALID',
@@ -123,4 +119,19 @@ async function importPlugin(
     );
   }
   return plugin as AscPlugin<unknown>;
+}
+
+/**
+ * A plugin's module URL. A path is taken as it is (relative to the config's folder). A package is
+ * resolved as Node's ESM loader would from the config's folder, `exports` conditions included, so a
+ * package published as ESM only (`exports` with just an `import` condition) is found.
+ */
+async function resolveModule(key: string, isPath: boolean, dir: string, home: string): Promise<string> {
+  if (isPath) {
+    const file = key.startsWith('~/') ? path.join(home, key.slice(2)) : path.resolve(dir, key);
+    await access(file);
+    return pathToFileURL(file).href;
+  }
+  const { resolve } = await import('import-meta-resolve');
+  return resolve(key, pathToFileURL(path.join(dir, 'noop.js')).href);
 }

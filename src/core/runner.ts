@@ -1,5 +1,6 @@
+import pLimit from 'p-limit';
 import type { Collected } from './collect.ts';
-import { formatError } from './errors.ts';
+import { describeFailure } from './errors.ts';
 import type { TaskGraph } from './graph.ts';
 import { type PendingHandler, PendingHandlers } from './pending.ts';
 import { renderTree } from './render.ts';
@@ -64,7 +65,7 @@ export async function runTasks(
   // A notifying task's handlers become pending before its apply can change anything.
   const beforeApply = (node: TaskNode) =>
     node.notify.length ? pending.mark(node.notify, node.id) : undefined;
-  const slots = semaphore(Math.max(1, options.concurrency));
+  const limit = pLimit(Math.max(1, options.concurrency));
   const outcomes = new Map<string, Promise<Outcome>>();
   const results = new Map<string, AscTaskResult>();
 
@@ -80,17 +81,15 @@ export async function runTasks(
       if (outcome?.status === 'skipped') return { status: 'skipped', reason: `need ${need} was skipped` };
     }
     if (options.signal.aborted) return { status: 'skipped', reason: 'interrupted before it started' };
-    const release = await slots.acquire();
-    const t0 = performance.now();
-    try {
+    return limit(async () => {
       if (options.signal.aborted) return { status: 'skipped', reason: 'interrupted before it started' };
+      const t0 = performance.now();
+      const how = { dryRun, verbose: options.verbose, beforeApply };
       return {
-        ...(await checkAndApply(node, contextFor(node.id, log), dryRun, beforeApply)),
+        ...(await checkAndApply(node, contextFor(node.id, log), how)),
         durationMs: performance.now() - t0,
       };
-    } finally {
-      release();
-    }
+    });
   };
 
   const order = selected.map((id) => graph.tasks.get(id)!);
@@ -127,7 +126,13 @@ export async function runTasks(
         pending: await pending.get(handler.id),
       };
       const t = contextFor(handler.id, logs.get(handler.id)!);
-      const outcome = await runHandler(handler, notice, dryRun, options.signal, t);
+      const outcome = await runHandler(
+        handler,
+        notice,
+        { dryRun, verbose: options.verbose },
+        options.signal,
+        t,
+      );
       if (!dryRun && outcome.status === 'changed') await pending.clear([handler.id]);
       const row = toResult(handlerRow(handler), outcome);
       results.set(handler.id, row);
@@ -142,9 +147,9 @@ export async function runTasks(
 async function checkAndApply(
   node: TaskNode,
   t: AscTaskContext,
-  dryRun: boolean,
-  beforeApply: (node: TaskNode) => Promise<void> | undefined,
+  how: { dryRun: boolean; verbose: boolean; beforeApply: (node: TaskNode) => Promise<void> | undefined },
 ): Promise<Outcome> {
+  const { dryRun, beforeApply } = how;
   try {
     const before = await node.check(t);
     if (before.converged) return before.reason ? { status: 'ok', reason: before.reason } : { status: 'ok' };
@@ -160,7 +165,7 @@ async function checkAndApply(
     }
     return withDiff({ status: 'changed', reason: done || before.reason }, before.diff);
   } catch (error) {
-    return { status: 'failed', reason: formatError(error) };
+    return { status: 'failed', reason: describeFailure(error, node, how.verbose) };
   }
 }
 
@@ -188,10 +193,11 @@ interface Notice {
 async function runHandler(
   handler: HandlerNode,
   notice: Notice,
-  dryRun: boolean,
+  how: { dryRun: boolean; verbose: boolean },
   signal: AbortSignal,
   t: AscTaskContext,
 ): Promise<Outcome> {
+  const { dryRun } = how;
   const { notifiedBy, failedNotifiers, pending } = notice;
   const since = pending
     ? `pending since ${pending.since} (notified by ${pending.notifiedBy.join(', ')})`
@@ -220,7 +226,7 @@ async function runHandler(
   } catch (error) {
     return {
       status: 'failed',
-      reason: `${formatError(error)}\n(it stays pending: the next run runs it again)`,
+      reason: `${describeFailure(error, handler, how.verbose)}\n(it stays pending: the next run runs it again)`,
       durationMs: performance.now() - t0,
     };
   }
@@ -259,26 +265,4 @@ function groupByPlugin(order: readonly TaskNode[]): Map<string, TaskNode[]> {
     else groups.set(node.plugin, [node]);
   }
   return groups;
-}
-
-function semaphore(limit: number): { acquire(): Promise<() => void> } {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  const release = () => {
-    active--;
-    const next = waiting.shift();
-    if (next) {
-      active++;
-      next();
-    }
-  };
-  return {
-    acquire() {
-      if (active < limit) {
-        active++;
-        return Promise.resolve(release);
-      }
-      return new Promise((resolve) => waiting.push(() => resolve(release)));
-    },
-  };
 }

@@ -187,3 +187,41 @@ export default {
     }
   });
 });
+
+describe('plugins from packages, and plugin bugs', () => {
+  it('finds a package published as ESM only (exports with just an import condition)', async () => {
+    const cwd = path.join(sandbox.home, 'project');
+    await sandbox.write(
+      'project/node_modules/asc-plugin-esm/package.json',
+      JSON.stringify({ name: 'asc-plugin-esm', type: 'module', exports: { '.': { import: './index.js' } } }),
+    );
+    await sandbox.write(
+      'project/node_modules/asc-plugin-esm/index.js',
+      "export default { name: 'esm', description: 'an ESM-only plugin', tasks: () => [{ id: 'here', check: async () => ({ converged: true }), apply: async () => {} }] };\n",
+    );
+    await sandbox.write('project/.ascrc.yaml', 'plugins:\n  asc-plugin-esm: {}\n');
+    const list = await sandbox.asc(['list', '--json'], { cwd });
+    expect(list.stderr).toBe('');
+    expect(list.exitCode).toBe(0);
+    const doc = JSON.parse(list.stdout) as { plugins: { name: string; enabled: boolean }[] };
+    expect(doc.plugins).toContainEqual(expect.objectContaining({ name: 'esm', enabled: true }));
+    expect((await sandbox.asc(['run', 'esm.here'], { cwd })).exitCode).toBe(0);
+  });
+
+  it("a plugin's TypeError is tagged with the plugin and task, and -v shows its stack", async () => {
+    const cwd = path.join(sandbox.home, 'project');
+    await sandbox.write(
+      'project/plugins/buggy.mjs',
+      "export default { name: 'buggy', tasks: () => [{ id: 'task', check: async (t) => t.nothing.here(), apply: async () => {} }] };\n",
+    );
+    await sandbox.write('project/.ascrc.yaml', 'plugins:\n  ./plugins/buggy.mjs: {}\n');
+    const plain = await sandbox.asc(['run'], { cwd });
+    expect(plain.exitCode).toBe(1);
+    expect(plain.stdout).toContain(
+      "✖ buggy.task: failed: [plugin buggy] buggy.task: TypeError: Cannot read properties of undefined (reading 'here')",
+    );
+    expect(plain.stdout).toContain('hint: a bug in the buggy plugin');
+    const verbose = await sandbox.asc(['run', '-v'], { cwd });
+    expect(verbose.stdout).toMatch(/at .*plugins\/buggy\.mjs:1:\d+/);
+  });
+});

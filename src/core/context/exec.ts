@@ -1,5 +1,3 @@
-import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { AscError } from '../errors.ts';
 import { indent, tail } from '../text.ts';
@@ -26,7 +24,10 @@ export function createExec(settings: ExecSettings): AscExec {
       if (settings.dryRun) return Promise.reject(planRefusal(quote([file, ...args])));
       return execCommand(file, args, options, settings);
     },
-    which: (file) => which(file, settings.env.PATH),
+    which: async (file) => {
+      const { default: which } = await import('which');
+      return (await which(file, { path: settings.env.PATH ?? '', nothrow: true })) ?? undefined;
+    },
   };
 }
 
@@ -128,28 +129,13 @@ function formatMs(ms: number): string {
   return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
-/** A command line for display: arguments that need it are single-quoted, as a shell would read them. */
+/**
+ * A command line for display: arguments that need it are single-quoted, as a shell would read them.
+ * (Our own three lines: execa's `escapedCommand` exists only on a result, and plan mode must quote a
+ * command it refuses to run.)
+ */
 export function quote(argv: readonly string[]): string {
   return argv
     .map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`))
     .join(' ');
-}
-
-async function which(file: string, pathEnv: string | undefined): Promise<string | undefined> {
-  if (file.includes('/')) return (await isExecutable(file)) ? path.resolve(file) : undefined;
-  for (const dir of (pathEnv ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, file);
-    if (await isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
