@@ -26,6 +26,11 @@ export async function converge(
       io,
       session.plugins.map((p) => p.plugin.name),
     );
+  if (session.graph.tasks.size === 0) {
+    io.err(
+      'asc: no plugin is enabled: asc has nothing to do (enable one under `plugins:`, e.g. `lima: {}`, or add `tasks:`; `asc init` writes a starter)',
+    );
+  }
   const chosen = targets.length ? targets : ['all'];
   const selected = selectTasks(
     session.graph,

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Document, isMap, type Pair, type YAMLMap } from 'yaml';
 import { z } from 'zod';
+import { quote } from '../core/context/exec.ts';
 import { readText, writeAtomic } from '../core/context/files.ts';
 import { AscError } from '../core/errors.ts';
 import { fileStamp, stateDir } from '../core/state.ts';
@@ -27,7 +28,9 @@ export async function init(options: GlobalOptions & { force?: boolean }, ctx: Co
       ? `wrote ${file}${backup ? ` (the old one is in ${backup})` : ''}`
       : `${file} already holds the defaults`,
   );
-  io.out('next: `asc plan all` shows what asc would change; `asc run all` does it');
+  // A config written elsewhere is only found again with -c: say so in the commands we suggest.
+  const flag = options.config ? ` -c ${quote([options.config])}` : '';
+  io.out(`next: \`asc plan all${flag}\` shows what asc would change; \`asc run all${flag}\` does it`);
   if (io.json) io.document(JSON.stringify({ wrote: changed ? file : null, backup: backup ?? null }, null, 2));
   return 0;
 }

@@ -58,6 +58,45 @@ describe('asc init', () => {
   });
 });
 
+describe('first contact', () => {
+  it('asc init -c FILE suggests the next commands with -c FILE', async () => {
+    const result = await sandbox.asc(['init', '-c', 'conf dir/asc.yaml'], { cwd: sandbox.home });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(
+      "next: `asc plan all -c 'conf dir/asc.yaml'` shows what asc would change; `asc run all -c 'conf dir/asc.yaml'` does it",
+    );
+  });
+
+  it('asc help and asc help run print help and exit 0; a bare asc is a usage error', async () => {
+    const help = await sandbox.asc(['help']);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: asc \[options\] \[command\]/);
+    const run = await sandbox.asc(['help', 'run']);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: asc run \[options\] \[targets\.\.\.\]/);
+    expect((await sandbox.asc([])).exitCode).toBe(2);
+  });
+
+  it('a config that enables nothing says asc has nothing to do', async () => {
+    const cwd = path.join(sandbox.home, 'empty');
+    await sandbox.write('empty/.ascrc.yaml', 'plugins: {}\n');
+    const result = await sandbox.asc(['run'], { cwd });
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toMatch(/^asc: no plugin is enabled: asc has nothing to do/);
+  });
+
+  it('on a machine that is not a Mac, a missing limactl first says that asc manages a Mac', async () => {
+    const cwd = path.join(sandbox.home, 'linux');
+    await sandbox.write('linux/.ascrc.yaml', 'plugins:\n  lima: {}\n');
+    // No simulated Mac here: uname is this machine's own (Linux), and there is no limactl on PATH.
+    const result = await sandbox.asc(['run', 'lima.installed'], { cwd });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain(
+      "✖ limactl 0.18.0 or newer (lima.installed): failed: asc manages a Mac's Lima VM, and this machine runs Linux: limactl not found: install it with `brew install lima`",
+    );
+  });
+});
+
 describe('asc list and graph', () => {
   it('lists phases and tasks with their needs, as text and as JSON', async () => {
     await sandbox.write('repo/.ascrc.yaml', config);

@@ -87,6 +87,16 @@ const cases: { name: string; config: string; args?: string[]; message: RegExp }[
     message: /config file not found: .*\/nowhere\/asc\.yaml \(given with --config\)/,
   },
   {
+    name: "a number below its minimum, in asc words rather than zod's",
+    config: `plugins:\n  lima:\n    cpus: 0\ntasks:${marker}\n`,
+    message: /\.ascrc\.yaml:3:11: plugins\.lima\.cpus: must be at least 1, got 0/,
+  },
+  {
+    name: 'an empty string where text is required',
+    config: `tasks:${marker}\n    title: ""\n`,
+    message: /\.ascrc\.yaml:5:12: tasks\[0\]\.title: must not be empty, got ""/,
+  },
+  {
     name: 'bad duration',
     config: `tasks:${marker}\n    timeout: soon\n`,
     message: /\.ascrc\.yaml:5:14: tasks\[0\]\.timeout: a duration like "30s"/,

@@ -196,7 +196,8 @@ describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', () => {
     const agent = path.join(sandbox.home, 'agent.sock');
     await sandbox.write(
       'sysinit/plugins/env.mjs',
-      `export default { name: 'envvar', vm(spec) { spec.env.ASC_HELLO = 'world'; }, tasks: () => [] };\n`,
+      // Its task reads the guest facts at once (no needs), before lima.config restarts the VM.
+      `export default { name: 'envvar', vm(spec) { spec.env.ASC_HELLO = 'world'; }, tasks: () => [{ id: 'early', phase: 'phase1', check: async (t) => { await t.guest.facts(); return { converged: true }; }, apply: async () => {} }] };\n`,
     );
     await sandbox.write(
       'sysinit/plugins/agent.mjs',
@@ -225,6 +226,9 @@ describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', () => {
       expect(run.exitCode).toBe(0);
       const verbs = (await mac.mutatingCalls()).map((argv) => argv[0]);
       expect(verbs).toEqual(['stop', 'start']);
+      // lima.running asked the restarted guest, not the facts cached before the stop.
+      const calls = (await mac.callLog()).map((argv) => argv[0]);
+      expect(calls.lastIndexOf('shell')).toBeGreaterThan(calls.lastIndexOf('start'));
       const written = parse(await limaYaml());
       expect(written).toMatchObject({ cpus: 4, env: { ASC_HELLO: 'world' } });
       expect(written.portForwards).toHaveLength(1);

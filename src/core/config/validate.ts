@@ -103,11 +103,29 @@ function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}`;
     case 'invalid_format':
       return `${issue.message}, got ${JSON.stringify(value)}`;
+    case 'too_small':
+    case 'too_big':
+      return `${bound(issue)}, got ${JSON.stringify(value)}`;
     default:
       return value === undefined || typeof value === 'object'
         ? issue.message
         : `${issue.message}, got ${JSON.stringify(value)}`;
   }
+}
+
+/** zod's "Too small: expected number to be >=1" in asc's words: "must be at least 1". */
+function bound(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {
+  const small = issue.code === 'too_small';
+  const limit = Number(
+    small ? (issue as z.core.$ZodIssueTooSmall).minimum : (issue as z.core.$ZodIssueTooBig).maximum,
+  );
+  const inclusive = issue.inclusive !== false;
+  const unit =
+    { string: ' characters', array: ' items', set: ' items', file: ' bytes' }[issue.origin as string] ?? '';
+  if (issue.origin === 'string' && small && limit === 1) return 'must not be empty';
+  if (issue.origin === 'array' && small && limit === 1) return 'must have at least one item';
+  const relation = small ? (inclusive ? 'at least' : 'more than') : inclusive ? 'at most' : 'less than';
+  return `must be ${relation} ${limit}${unit}`;
 }
 
 function kindOf(value: unknown): string {

@@ -80,11 +80,7 @@ export async function execCommand(
   const stdout = String(result.stdout ?? '');
   const stderr = String(result.stderr ?? '');
   if ((result as { code?: string }).code === 'ENOENT' && result.exitCode === undefined) {
-    const install = settings.tools[path.basename(file)]?.install;
-    throw new AscError(`${file} not found${install ? `: install it with \`${install}\`` : ''}`, {
-      code: 'E_TOOL_MISSING',
-      ...(install ? {} : { hint: `install ${file} and make sure it is on PATH` }),
-    });
+    throw await missingTool(file, settings);
   }
   if (timedOut) {
     throw new AscError(`Command timed out after ${formatMs(timeoutMs)}: ${command}`, {
@@ -102,6 +98,26 @@ export async function execCommand(
     });
   }
   return { command, exitCode, stdout, stderr };
+}
+
+/**
+ * "limactl not found: install it with `brew install lima`". On a machine that is not a Mac (asked of
+ * `uname -s`, as the host facts are, so a simulated Mac counts as one) the message first says that asc
+ * manages a Mac's VM: the tool is missing because this is the wrong machine, not a broken Mac.
+ */
+async function missingTool(file: string, settings: Parameters<typeof execCommand>[3]): Promise<AscError> {
+  const install = settings.tools[path.basename(file)]?.install;
+  let system = 'Darwin';
+  if (file !== 'uname') {
+    system = await execCommand('uname', ['-s'], { timeoutMs: 5000 }, settings)
+      .then((r) => r.stdout.trim() || 'Darwin')
+      .catch(() => 'Darwin');
+  }
+  const notMac = system === 'Darwin' ? '' : `asc manages a Mac's Lima VM, and this machine runs ${system}: `;
+  return new AscError(`${notMac}${file} not found${install ? `: install it with \`${install}\`` : ''}`, {
+    code: 'E_TOOL_MISSING',
+    ...(install ? {} : { hint: `install ${file} and make sure it is on PATH` }),
+  });
 }
 
 /** SIGTERM to the command's process group, SIGKILL two seconds later if anything is left. */
