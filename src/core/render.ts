@@ -37,6 +37,12 @@ export async function renderTree(spec: TreeSpec): Promise<void> {
     for (const handler of spec.handlers) print(await spec.runHandler(handler));
     return;
   }
+  // What each row came out as, by listr2 task id: the marks are asc's own (see markOf).
+  const statuses = new Map<string, AscTaskResult['status']>();
+  const settle = (task: { task: { id: string } } & TaskView, result: AscTaskResult) => {
+    statuses.set(task.task.id, result.status);
+    show(task, result, spec.verbose);
+  };
   const parents: ListrTask[] = [...spec.groups.entries()].map(([plugin, members]) => ({
     title: plugin,
     task: (_ctx, parent) =>
@@ -45,7 +51,7 @@ export async function renderTree(spec: TreeSpec): Promise<void> {
           title: label(node.title, node.id),
           task: async (_c, task) => {
             spec.bindLog(node.id, treeLog(task, spec.verbose));
-            show(task, await spec.runTask(node), spec.verbose);
+            settle(task, await spec.runTask(node));
           },
         })),
         { concurrent: true, exitOnError: false },
@@ -60,19 +66,40 @@ export async function renderTree(spec: TreeSpec): Promise<void> {
             title: label(handler.title, handler.id),
             task: async (_c, task) => {
               spec.bindLog(handler.id, treeLog(task, spec.verbose));
-              show(task, await spec.runHandler(handler), spec.verbose);
+              settle(task, await spec.runHandler(handler));
             },
           })),
           { concurrent: false, exitOnError: false },
         ),
     });
   }
-  const { Listr } = await import('listr2');
+  const { Listr, DefaultRenderer, color } = await import('listr2');
+  /**
+   * listr2's tree with asc's marks: a task that would change is `~`, not `✔`; a plugin whose task failed
+   * is `✖`, and one whose task would change is `~`, where listr2 would draw a completed parent `✔` (or `⚠`).
+   */
+  class AscTreeRenderer extends DefaultRenderer {
+    protected override style(task: ListrRendererTaskLike, output = false): string {
+      const mark = output ? undefined : markOf(task);
+      if (mark === 'failed') return color.red(MARK.failed);
+      if (mark === 'would-change') return color.yellow(MARK['would-change']);
+      return super.style(task as never, output);
+    }
+  }
+  const markOf = (task: ListrRendererTaskLike): AscTaskResult['status'] | undefined => {
+    if (!task.isCompleted()) return undefined;
+    const own = task.hasSubtasks()
+      ? task.subtasks.map((child) => statuses.get(child.id))
+      : [statuses.get(task.id)];
+    if (own.includes('failed')) return 'failed';
+    if (own.includes('would-change')) return 'would-change';
+    return undefined;
+  };
   const list = new Listr(parents, {
     concurrent: true,
     exitOnError: false,
     registerSignalListeners: false,
-    renderer: 'default',
+    renderer: AscTreeRenderer,
     fallbackRenderer: 'simple',
     rendererOptions: {
       collapseSubtasks: false,
@@ -82,6 +109,14 @@ export async function renderTree(spec: TreeSpec): Promise<void> {
     },
   });
   await list.run();
+}
+
+/** The parts of a listr2 task the marks look at. */
+interface ListrRendererTaskLike {
+  id: string;
+  subtasks: ListrRendererTaskLike[];
+  isCompleted(): boolean;
+  hasSubtasks(): boolean;
 }
 
 interface TaskView {
