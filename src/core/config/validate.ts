@@ -103,6 +103,9 @@ function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}`;
     case 'invalid_format':
       return `${issue.message}, got ${JSON.stringify(value)}`;
+    case 'invalid_key':
+      // A record key that fails its own rule ("Invalid key in record"): the rule's words, and the key.
+      return `${issue.issues[0]?.message ?? 'not an allowed key'}, got key ${JSON.stringify(issue.path.at(-1))}`;
     case 'too_small':
     case 'too_big':
       return `${bound(issue)}, got ${JSON.stringify(value)}`;
