@@ -191,8 +191,16 @@ export interface AscFiles {
   read(path: string): Promise<string | undefined>;
   /** Replace the file's content (atomic, with backup); refused in plan mode. Writes through a symlink. */
   write(path: string, content: string, options?: AscWriteOptions): Promise<AscWriteResult>;
-  /** A unified diff from the file's current content to `desired`, or undefined when they are equal. */
-  diff(path: string, desired: string): Promise<string | undefined>;
+  /**
+   * A unified diff from the file's current content to `desired` (undefined: the file removed), or
+   * undefined when nothing would change.
+   */
+  diff(path: string, desired: string | undefined): Promise<string | undefined>;
+  /**
+   * Remove the file (a symlink itself, not its target), after copying its content to the backup folder;
+   * refused in plan mode. `changed` is false when there was nothing to remove.
+   */
+  remove(path: string): Promise<AscWriteResult>;
 }
 
 export interface AscLog {

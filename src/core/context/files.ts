@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { copyFile, mkdir, readFile, realpath } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readFile, realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { AscError } from '../errors.ts';
 import { withTempFile } from '../files/temp.ts';
@@ -27,9 +27,43 @@ export function createFiles(settings: FilesSettings): AscFiles {
       }
       return writeAtomic(file, content, options, settings.backupDir);
     },
-    diff: async (file, desired) =>
-      unifiedDiff(displayPath(file, settings.home), (await readText(file)) ?? '', desired),
+    diff: async (file, desired) => {
+      const label = displayPath(file, settings.home);
+      const current = await readText(file);
+      if (desired === undefined) {
+        return current === undefined ? undefined : unifiedDiff(label, current, '', '/dev/null');
+      }
+      return unifiedDiff(label, current ?? '', desired);
+    },
+    remove: (file) => {
+      if (settings.dryRun) {
+        return Promise.reject(
+          new AscError(`plan mode: refusing to remove ${file}`, {
+            code: 'E_PLAN_WRITE',
+            hint: 'a check must only read; remove in apply',
+          }),
+        );
+      }
+      return removeWithBackup(file, settings.backupDir);
+    },
   };
+}
+
+/** Copy the file (or the link's target content) to the backup folder, then unlink it. */
+export async function removeWithBackup(file: string, backupDir: string): Promise<AscWriteResult> {
+  try {
+    await lstat(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { changed: false };
+    throw fileError('remove', file, error);
+  }
+  const backup = (await readText(file)) === undefined ? undefined : await backupFile(file, backupDir);
+  try {
+    await unlink(file);
+  } catch (error) {
+    throw fileError('remove', file, error);
+  }
+  return backup === undefined ? { changed: true } : { changed: true, backup };
 }
 
 export async function readText(file: string): Promise<string | undefined> {
@@ -97,12 +131,17 @@ async function backupFile(target: string, backupDir: string): Promise<string> {
 }
 
 /** A unified diff with `~`-relative labels, or undefined when the texts are equal. */
-export async function unifiedDiff(label: string, before: string, after: string): Promise<string | undefined> {
-  if (before === after) return undefined;
+export async function unifiedDiff(
+  label: string,
+  before: string,
+  after: string,
+  newLabel = label,
+): Promise<string | undefined> {
+  if (before === after && newLabel === label) return undefined;
   const { createTwoFilesPatch } = await import('diff');
-  const lines = createTwoFilesPatch(label, label, before, after, undefined, undefined, { context: 3 }).split(
-    '\n',
-  );
+  const lines = createTwoFilesPatch(label, newLabel, before, after, undefined, undefined, {
+    context: 3,
+  }).split('\n');
   // Keep the patch from its `---` line: jsdiff puts an `Index:` line and a row of `=` before it.
   return lines
     .slice(lines.findIndex((line) => line.startsWith('--- ')))
