@@ -87,6 +87,14 @@ for (const name of ['run', 'plan', 'status'] as const) {
 }
 
 program
+  .command('doctor')
+  .description('check every prerequisite and known trap, one row each with its fix (exit 1 if one fails)')
+  .action(async () => {
+    const { doctor } = await import('./commands/doctor.ts');
+    exitCode = await doctor(globals(), await withBuiltins());
+  });
+
+program
   .command('list')
   .description('plugins (enabled or not), phases, and every task with its needs')
   .action(async () => {

@@ -1,4 +1,5 @@
 import { definePlugin } from '../../src/index.ts';
+import { limaDoctor } from './doctor.ts';
 import { INSTALL_HINT, LIMACTL } from './limactl.ts';
 import { limaOptions } from './options.ts';
 import { limaTasks } from './tasks.ts';
@@ -17,6 +18,8 @@ export const limaPlugin = definePlugin({
     // The guest home is /home/<user>.linux or .guest depending on the Lima version: ask, never assume.
     home: 'printf %s "$HOME"',
     user: 'id -un',
+    // For `asc doctor`: a VM's clock falls behind while the Mac sleeps.
+    clock: 'date +%s',
   },
   vm(spec, options) {
     spec.cpus = options.cpus;
@@ -29,4 +32,5 @@ export const limaPlugin = definePlugin({
     Object.assign(spec.ssh, options.ssh);
   },
   tasks: (options, ctx) => limaTasks(options, ctx.config.instance),
+  doctor: (_options, ctx) => limaDoctor(ctx.config.instance),
 });

@@ -1,6 +1,7 @@
 import type { Stats } from 'node:fs';
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
+import picomatch from 'picomatch';
 
 /**
  * The `Include` of one instance's ssh.config by absolute path. WezTerm's ssh parser expands neither `~`
@@ -11,14 +12,66 @@ export function includeLine(sshConfigPath: string): string {
   return `Include ${/\s/.test(sshConfigPath) ? `"${sshConfigPath}"` : sshConfigPath}`;
 }
 
-/** True when an Include naming `sshConfigPath` stands before the first Host or Match block. */
+/**
+ * True when a line `Include <sshConfigPath>` (that path alone: WezTerm reads one path per line) stands
+ * before the first Host or Match block.
+ */
 export function hasInclude(text: string, sshConfigPath: string): boolean {
+  return includeProblems(text, sshConfigPath).found;
+}
+
+/** How ~/.ssh/config includes an instance's ssh.config: in a form both OpenSSH and WezTerm read, or why not. */
+export type IncludeCheck = { found: true } | { found: false; readableByOpenSsh: boolean; why: string };
+
+/**
+ * WezTerm's ssh parser expands neither `~` nor globs' `~` and reads one path per Include line
+ * (wezterm-ssh/src/config.rs; wezterm#7812); OpenSSH scopes an Include after a Host or Match line to
+ * that block. Only an absolute, single-path Include before the first block serves both.
+ */
+export function includeProblems(
+  text: string,
+  sshConfigPath: string,
+  home = homeOf(sshConfigPath),
+): IncludeCheck {
+  let inBlock = false;
+  let lineNo = 0;
+  let openSshOnly: string | undefined;
   for (const line of text.split(/\r?\n/)) {
+    lineNo++;
     const [keyword, args] = splitLine(line);
-    if (keyword === 'host' || keyword === 'match') return false;
-    if (keyword === 'include' && splitArgs(args).includes(sshConfigPath)) return true;
+    if (keyword === 'host' || keyword === 'match') inBlock = true;
+    if (keyword !== 'include') continue;
+    const paths = splitArgs(args);
+    const names = paths.some((p) => matchesPath(p, sshConfigPath, home));
+    if (!names) continue;
+    if (inBlock) {
+      return {
+        found: false,
+        readableByOpenSsh: false,
+        why: `line ${lineNo} includes ${sshConfigPath} inside a Host or Match block, where OpenSSH applies it only to that block`,
+      };
+    }
+    if (paths.length === 1 && paths[0] === sshConfigPath) return { found: true };
+    openSshOnly ??= `line ${lineNo} (\`${line.trim()}\`) includes it in a form OpenSSH reads but WezTerm does not (a \`~\`, a glob or several paths on one line)`;
   }
-  return false;
+  if (openSshOnly) return { found: false, readableByOpenSsh: true, why: openSshOnly };
+  return {
+    found: false,
+    readableByOpenSsh: false,
+    why: `no Include of ${sshConfigPath}: ssh and WezTerm cannot find the VM by its alias`,
+  };
+}
+
+/** An Include argument names the file: the same absolute path, or a `~`/glob pattern that matches it. */
+function matchesPath(pattern: string, file: string, home: string): boolean {
+  const expanded = pattern.replace(/^~(?=\/)/, home);
+  if (expanded === file) return true;
+  return /[*?[]/.test(expanded) && picomatch(expanded, { dot: true })(file);
+}
+
+/** `<home>/.lima/<instance>/ssh.config` → `<home>` (the Include's `~` is the same home). */
+function homeOf(sshConfigPath: string): string {
+  return sshConfigPath.replace(/\/\.lima\/[^/]+\/ssh\.config$/, '');
 }
 
 /** The text with our Include added before the first Host/Match line (or at the end); nothing else moves. */

@@ -1,8 +1,8 @@
 import type { AscParsedConfig } from './config/validate.ts';
 import { AscError } from './errors.ts';
 import type { EnabledPlugin } from './plugins.ts';
-import type { HandlerNode, TaskNode } from './task-node.ts';
-import type { AscPluginContext, AscResolvedConfig } from './types.ts';
+import type { DoctorNode, HandlerNode, TaskNode } from './task-node.ts';
+import type { AscPluginContext, AscResolvedConfig, AscTask } from './types.ts';
 import { userTasks } from './user-tasks.ts';
 import { type AscVmSpec, createVmSpec, freezeVmSpec } from './vm-spec.ts';
 
@@ -10,6 +10,10 @@ export interface Collected {
   vm: Readonly<AscVmSpec>;
   tasks: TaskNode[];
   handlers: HandlerNode[];
+  /** Every plugin's `asc doctor` rows. */
+  doctor: DoctorNode[];
+  /** Every plugin's `asc uninstall` tasks (their own id space). */
+  uninstall: TaskNode[];
   /** Install hints by program, from every plugin's `tools`. */
   tools: Record<string, { install: string }>;
   /** Guest fact scripts keyed `<plugin>.<fact>`. */
@@ -32,25 +36,21 @@ export function collectTasks(
   const ctx: AscPluginContext = { config, home, vm };
   const tasks: TaskNode[] = [];
   const handlers: HandlerNode[] = [];
+  const doctor: DoctorNode[] = [];
+  const uninstall: TaskNode[] = [];
   const tools: Record<string, { install: string }> = {};
   const guestFacts: Record<string, string> = {};
   for (const { plugin, options } of plugins) {
     Object.assign(tools, plugin.tools);
     for (const [name, script] of Object.entries(plugin.guestFacts ?? {}))
       guestFacts[`${plugin.name}.${name}`] = script;
-    for (const task of guardPlugin(plugin.name, 'tasks', () => plugin.tasks(options, ctx))) {
-      const id = `${plugin.name}.${task.id}`;
-      tasks.push({
-        id,
-        plugin: plugin.name,
-        title: task.title ?? id,
-        phase: task.phase,
-        needs: task.needs ?? [],
-        notify: task.notify ?? [],
-        check: task.check,
-        apply: task.apply,
-        source: `plugin ${plugin.name}`,
-      });
+    for (const task of guardPlugin(plugin.name, 'tasks', () => plugin.tasks(options, ctx)))
+      tasks.push(taskNode(plugin.name, task));
+    for (const task of guardPlugin(plugin.name, 'uninstall', () => plugin.uninstall?.(options, ctx) ?? []))
+      uninstall.push(taskNode(plugin.name, task, 'uninstall'));
+    for (const check of guardPlugin(plugin.name, 'doctor', () => plugin.doctor?.(options, ctx) ?? [])) {
+      const id = `${plugin.name}.${check.id}`;
+      doctor.push({ id, plugin: plugin.name, title: check.title ?? id, run: check.run });
     }
     for (const handler of guardPlugin(plugin.name, 'handlers', () => plugin.handlers?.(options, ctx) ?? [])) {
       const id = `${plugin.name}.${handler.id}`;
@@ -58,7 +58,22 @@ export function collectTasks(
     }
   }
   tasks.push(...userTasks(parsed.tasks, config));
-  return { vm, tasks, handlers, tools, guestFacts };
+  return { vm, tasks, handlers, doctor, uninstall, tools, guestFacts };
+}
+
+function taskNode(plugin: string, task: AscTask, hook = 'tasks'): TaskNode {
+  const id = `${plugin}.${task.id}`;
+  return {
+    id,
+    plugin,
+    title: task.title ?? id,
+    phase: task.phase,
+    needs: task.needs ?? [],
+    notify: task.notify ?? [],
+    check: task.check,
+    apply: task.apply,
+    source: hook === 'tasks' ? `plugin ${plugin}` : `plugin ${plugin} (${hook})`,
+  };
 }
 
 function guardPlugin<T>(name: string, hook: string, call: () => T): T {

@@ -21,12 +21,16 @@ export interface SessionOptions {
   home: string;
   env: NodeJS.ProcessEnv;
   configPath?: string;
+  /** Ignore every config file: the built-in defaults (doctor falls back to them when the config is broken). */
+  defaultsOnly?: boolean;
   builtins: readonly AscPlugin<unknown>[];
 }
 
 export async function prepareSession(options: SessionOptions): Promise<AscSession> {
   const explicit = options.configPath === undefined ? {} : { explicit: options.configPath };
-  const loaded = await findConfig({ cwd: options.cwd, home: options.home, env: options.env, ...explicit });
+  const loaded: LoadedConfig = options.defaultsOnly
+    ? { file: undefined, dir: options.cwd, raw: undefined, source: undefined, sourcePath: [] }
+    : await findConfig({ cwd: options.cwd, home: options.home, env: options.env, ...explicit });
   const parsed = validateConfig(loaded, options.builtins);
   const config: AscResolvedConfig = Object.freeze({
     instance: parsed.instance,

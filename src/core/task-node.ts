@@ -1,4 +1,4 @@
-import type { AscCheckResult, AscTaskContext } from './types.ts';
+import type { AscCheckResult, AscDoctorFinding, AscTaskContext } from './types.ts';
 
 /** A task as the graph and runner see it: full id, its plugin (or group), resolved defaults. */
 export interface TaskNode {
@@ -21,4 +21,13 @@ export interface HandlerNode {
   plugin: string;
   title: string;
   run(t: AscTaskContext): Promise<void>;
+}
+
+/** A row of `asc doctor`, from a plugin's `doctor` hook or the core. */
+export interface DoctorNode {
+  /** `<plugin>.<id>` (`core.node` for the core's own). */
+  id: string;
+  plugin: string;
+  title: string;
+  run(t: AscTaskContext): Promise<AscDoctorFinding>;
 }
