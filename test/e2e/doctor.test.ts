@@ -87,7 +87,9 @@ describe.skipIf(skip).sequential('asc doctor', () => {
   });
 
   it('a guest clock that fell behind and an Include only OpenSSH reads are warnings with their fixes', async () => {
-    await sandbox.asc(['run', 'phase1', '--yes'], { cwd });
+    const run = await sandbox.asc(['run', 'phase1', '--yes'], { cwd });
+    expect(run.stdout + run.stderr).toMatch(/run: .* 0 failed/);
+    expect(run.exitCode).toBe(0);
     // WezTerm cannot read `~` or globs in an Include: replace asc's line with Lima's documented one.
     await sandbox.write('.ssh/config', 'Include ~/.lima/*/ssh.config\n\nHost *\n  ServerAliveInterval 30\n');
     const guestHome = await mac.guestHome('default');
@@ -98,6 +100,7 @@ describe.skipIf(skip).sequential('asc doctor', () => {
     );
     await sandbox.write(path.join(guestHome, '.profile'), `PATH="${guestHome}/bin:$PATH"\n`);
     const { exitCode, rows } = await doctor();
+    expect(rows.get('lima.instance')?.status).toBe('ok');
     expect(exitCode).toBe(0);
     expect(rows.get('lima.clock')).toMatchObject({
       status: 'warn',

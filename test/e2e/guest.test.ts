@@ -62,6 +62,7 @@ describe.skipIf(skip).sequential('guest access', () => {
       expect(one.facts).toEqual({
         'lima.home': home,
         'lima.user': expect.any(String),
+        'lima.clock': expect.stringMatching(/^\d+$/),
         'one.kernel': 'Linux',
         'two.kernel': 'Linux',
       });

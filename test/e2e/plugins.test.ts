@@ -134,8 +134,9 @@ describe('external plugins', () => {
     const cwd = await setup('hi');
     const result = await sandbox.asc(['run', 'echo.tool'], { cwd });
     expect(result.exitCode).toBe(1);
+    // This sandbox is no simulated Mac: the message first says asc manages a Mac.
     expect(result.stdout).toContain(
-      '✖ echo.tool: failed: asc-missing-tool not found: install it with `brew install asc-missing-tool`',
+      "✖ echo.tool: failed: asc manages a Mac's Lima VM, and this machine runs Linux: asc-missing-tool not found: install it with `brew install asc-missing-tool`",
     );
   });
 

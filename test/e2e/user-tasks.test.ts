@@ -242,7 +242,7 @@ tasks:
       'asc: no config file found; using the built-in defaults (lima). `asc init` writes them to .ascrc.yaml',
     ]);
     expect(result.stdout).toMatch(
-      /✖ .*\(lima\.installed\): failed: limactl not found: install it with `brew install lima`/,
+      /✖ .*\(lima\.installed\): failed: asc manages a Mac's Lima VM, and this machine runs Linux: limactl not found: install it with `brew install lima`/,
     );
     expect(result.stdout).toMatch(/↓ .*\(lima\.instance\): skipped: need lima\.installed failed/);
     expect(result.stdout).not.toMatch(/at .*\.js:\d+/);
