@@ -33,10 +33,7 @@ const keyOption = z
       .default('')
       .describe('Modifiers joined with |: CMD (= SUPER), SHIFT, CTRL, ALT, LEADER.'),
     action: z
-      .union([z.enum(ACTIONS), z.literal(false)], {
-        error: () =>
-          'one of "ShowLauncherArgs" (the launcher), "SpawnTab" (a new tab in the domain), or false (leave this combination alone)',
-      })
+      .literal([...ACTIONS, false])
       .describe('ShowLauncherArgs, SpawnTab (in `domain`), or false to leave the combination alone.'),
     flags: z
       .string()
@@ -63,29 +60,23 @@ export const DEFAULT_KEYS: readonly KeyOption[] = [
   { key: 't', mods: 'CTRL|SHIFT', action: 'SpawnTab' },
 ];
 
-const keysSchema = z
-  .union([z.literal(false), z.array(keyOption)], {
-    error: (issue) =>
-      issue.code === 'invalid_union' && Array.isArray(issue.input)
-        ? undefined
-        : 'a list of bindings ({ key, mods, action }), or false to leave the key bindings alone',
-  })
-  .superRefine((keys, ctx) => {
-    if (keys === false) return;
-    const seen = new Map<string, number>();
-    keys.forEach((binding, index) => {
-      const id = comboId(normalizeBinding(binding.key, binding.mods));
-      const first = seen.get(id);
-      if (first !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [index],
-          message: `${describeCombo(binding.key, binding.mods)} is the same binding as keys[${first}] once WezTerm normalises it (CMD = SUPER; SHIFT+letter = the upper-case letter)`,
-        });
-      }
-      seen.set(id, index);
-    });
+// The list first: a value of the wrong type is then reported as "expected array".
+const keysSchema = z.union([z.array(keyOption), z.literal(false)]).superRefine((keys, ctx) => {
+  if (keys === false) return;
+  const seen = new Map<string, number>();
+  keys.forEach((binding, index) => {
+    const id = comboId(normalizeBinding(binding.key, binding.mods));
+    const first = seen.get(id);
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [index],
+        message: `${describeCombo(binding.key, binding.mods)} is the same binding as keys[${first}] once WezTerm normalises it (CMD = SUPER; SHIFT+letter = the upper-case letter)`,
+      });
+    }
+    seen.set(id, index);
   });
+});
 
 /** Options of the wezterm plugin. */
 export const weztermOptions = z
