@@ -12,7 +12,7 @@ export const weztermPlugin = definePlugin({
   name: 'wezterm',
   description: 'WezTerm: the SSH domain of the VM and its keys, in your Lua config',
   options: weztermOptions,
-  tasks: (options, ctx) => weztermTasks(options, ctx.config.instance),
+  tasks: (options, ctx) => weztermTasks(options, ctx),
   handlers: (options) => weztermHandlers(options),
   doctor: (options, ctx) => weztermDoctor(options, ctx.config.instance),
 });

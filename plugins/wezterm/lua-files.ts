@@ -17,9 +17,12 @@ export interface LuaFile {
 
 /** `~` is the user's home (`t.host.home`); a relative path is from the config file's folder. */
 export function luaFile(t: AscTaskContext, option: string, written: string): LuaFile {
-  const home = t.host.home;
+  return resolveLuaFile(t.host.home, t.config.dir, option, written);
+}
+
+export function resolveLuaFile(home: string, dir: string, option: string, written: string): LuaFile {
   const expanded = written.replace(/^~(?=\/|$)/, home);
-  const absolute = path.resolve(t.config.dir, expanded);
+  const absolute = path.resolve(dir, expanded);
   const shown =
     absolute === home || absolute.startsWith(`${home}/`) ? `~${absolute.slice(home.length)}` : absolute;
   return { option: `plugins.wezterm.${option}`, written, path: absolute, shown };

@@ -38,7 +38,7 @@ export async function withLuaTree<T>(text: string, file: string, use: (root: Nod
   if (!tree) throw new AscError(`could not parse ${file}: the Lua parser gave up`, { code: 'E_FILE' });
   try {
     const error = firstError(tree.rootNode);
-    if (error) throw syntaxError(file, error);
+    if (error) throw syntaxError(file, error.node, error.why);
     return use(tree.rootNode);
   } finally {
     tree.delete();
@@ -46,28 +46,67 @@ export async function withLuaTree<T>(text: string, file: string, use: (root: Nod
 }
 
 /** Thrown for a file that is not valid Lua: it names the file, the line and the column. */
-export function syntaxError(file: string, node: Node): AscError {
+export function syntaxError(file: string, node: Node, why?: string): AscError {
   const { row, column } = node.startPosition;
-  const near = node.isMissing
-    ? `missing ${node.type === 'identifier' ? 'a name or value' : `"${node.type}"`}`
-    : `unexpected ${JSON.stringify(firstLine(node.text) || node.type)}`;
+  const near =
+    why ??
+    (node.isMissing
+      ? `missing ${node.type === 'identifier' ? 'a name or value' : `"${node.type}"`}`
+      : `unexpected ${JSON.stringify(firstLine(node.text) || node.type)}`);
   return new AscError(`${file}:${row + 1}:${column + 1}: not valid Lua (${near}); asc left it as it is`, {
     code: 'E_FILE',
     hint: `fix line ${row + 1} of ${file} (\`luac -p\` names the problem too), then run asc again`,
   });
 }
 
-function firstError(node: Node): Node | undefined {
+/**
+ * The first problem in the tree. The grammar is more lenient than Lua in two places, which Lua's own
+ * lexer and parser refuse (lua/llex.c `read_string`, lua/lparser.c `getlocalattribute`): a line break
+ * inside a quoted string ("unfinished string"), and a local attribute other than <const> and <close>.
+ */
+function firstError(root: Node): { node: Node; why?: string } | undefined {
+  const found: { node: Node; why?: string }[] = [];
+  const error = firstSyntaxError(root);
+  if (error) found.push({ node: error });
+  for (const node of walk(root)) {
+    if (node.type === 'string' && unfinished(node)) {
+      found.push({ node, why: `unfinished string ${JSON.stringify(firstLine(node.text))}` });
+      break;
+    }
+    if (node.type === 'attribute' && !/^<\s*(const|close)\s*>$/.test(node.text)) {
+      found.push({ node, why: `unknown attribute ${JSON.stringify(node.text)}` });
+      break;
+    }
+  }
+  return found.sort((a, b) => a.node.startIndex - b.node.startIndex)[0];
+}
+
+function firstSyntaxError(node: Node): Node | undefined {
   if (!node.hasError) return undefined;
   if (node.isError || node.isMissing) {
     // An ERROR node's first token is what the parser could not place.
     return node.isError ? (node.children.find((child) => child.text.trim() !== '') ?? node) : node;
   }
   for (const child of node.children) {
-    const found = firstError(child);
+    const found = firstSyntaxError(child);
     if (found) return found;
   }
   return node.isMissing ? node : undefined;
+}
+
+/** A quoted string with a raw line break in it (an escaped one, `\` or `\z`, is fine). */
+function unfinished(string: Node): boolean {
+  const open = string.firstChild?.text;
+  if (open !== '"' && open !== "'") return false;
+  const content = string.childForFieldName('content');
+  if (!content) return false;
+  let text = content.text;
+  for (const sequence of [...content.namedChildren].reverse()) {
+    if (sequence?.type !== 'escape_sequence') continue;
+    const start = sequence.startIndex - content.startIndex;
+    text = text.slice(0, start) + text.slice(start + sequence.text.length);
+  }
+  return /[\r\n]/.test(text);
 }
 
 function firstLine(text: string): string {

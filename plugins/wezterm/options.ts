@@ -60,8 +60,17 @@ export const DEFAULT_KEYS: readonly KeyOption[] = [
   { key: 't', mods: 'CTRL|SHIFT', action: 'SpawnTab' },
 ];
 
-// The list first: a value of the wrong type is then reported as "expected array".
-const keysSchema = z.union([z.array(keyOption), z.literal(false)]).superRefine((keys, ctx) => {
+// `false` as a boolean that must be false: a value of another type then fails both branches on its type,
+// and the config error says "expected array" rather than "expected one of false".
+const noKeys = z
+  .boolean()
+  .refine(
+    (value) => value === false,
+    'true is not a list: write the bindings, or false to leave key bindings alone',
+  )
+  .transform(() => false as const);
+
+const keysSchema = z.union([z.array(keyOption), noKeys]).superRefine((keys, ctx) => {
   if (keys === false) return;
   const seen = new Map<string, number>();
   keys.forEach((binding, index) => {

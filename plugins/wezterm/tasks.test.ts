@@ -1,7 +1,7 @@
 import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { AscTask } from '../../src/index.ts';
+import { type AscPluginContext, type AscTask, createVmSpec } from '../../src/index.ts';
 import { createTestContext, expectIdempotent, type FakeCommands } from '../../src/testing.ts';
 import { ROOT } from '../../test/harness/sandbox.ts';
 import { weztermDoctor } from './doctor.ts';
@@ -22,6 +22,13 @@ async function setup(files: Record<string, string>, exec?: FakeCommands) {
   return t;
 }
 
+/** What the plugin's hooks get; the tasks resolve their files against the task context's home. */
+const pluginContext = (instance = 'default'): AscPluginContext => ({
+  config: { instance, file: undefined, dir: '/Users/dev/sysinit' },
+  home: '/Users/dev',
+  vm: createVmSpec(),
+});
+
 const task = (tasks: AscTask[], id: string) => tasks.find((candidate) => candidate.id === id)!;
 
 describe('the wezterm tasks', () => {
@@ -36,11 +43,18 @@ describe('the wezterm tasks', () => {
       [`${PKG}/core.lua`]: 'sysinit-core.lua',
       [`${PKG}/keybindings.lua`]: 'keybindings-module.lua',
     });
-    const tasks = weztermTasks(sysinit, 'default');
+    const tasks = weztermTasks(sysinit, pluginContext());
     expect(tasks.map((candidate) => [candidate.id, candidate.needs, candidate.notify])).toEqual([
       ['ssh-domain', ['lima.ssh-include'], ['wezterm.deploy']],
-      ['keys', ['wezterm.ssh-domain'], ['wezterm.deploy']],
+      ['keys', ['lima.ssh-include'], ['wezterm.deploy']],
     ]);
+    // One file for both: the keys task waits for the domain task, so the two never write it at once.
+    const one = weztermTasks(
+      weztermOptions.parse({ configFile: '~/w.lua', keysFile: '/Users/dev/w.lua' }),
+      pluginContext(),
+    );
+    expect(one[1]?.needs).toEqual(['wezterm.ssh-domain']);
+    expect(weztermTasks(weztermOptions.parse({}), pluginContext())[1]?.needs).toEqual(['wezterm.ssh-domain']);
     const domain = await expectIdempotent(task(tasks, 'ssh-domain'), t);
     expect(domain.reason).toBe('ascalon: remote_address "127.0.0.1:62068" → "lima-default" (line 18)');
     const keys = await expectIdempotent(task(tasks, 'keys'), t);
@@ -63,7 +77,7 @@ describe('the wezterm tasks', () => {
   it('the instance name decides the alias, as Lima writes it: dots and underscores become dashes', async () => {
     const t = await setup({ 'wezterm.lua': 'config-builder.lua' });
     const options = weztermOptions.parse({ configFile: '~/wezterm.lua' });
-    const result = await task(weztermTasks(options, 'dev_box.2'), 'ssh-domain').check(t);
+    const result = await task(weztermTasks(options, pluginContext('dev_box.2')), 'ssh-domain').check(t);
     expect(result).toMatchObject({
       converged: false,
       reason:
@@ -75,12 +89,12 @@ describe('the wezterm tasks', () => {
   it('a configFile that does not exist, or is a folder: an error naming the option and the path', async () => {
     const t = await setup({});
     await mkdir(path.join(t.host.home, '.config/wezterm'), { recursive: true });
-    const missing = weztermTasks(weztermOptions.parse({ configFile: '~/nope/wezterm.lua' }), 'default');
+    const missing = weztermTasks(weztermOptions.parse({ configFile: '~/nope/wezterm.lua' }), pluginContext());
     await expect(task(missing, 'ssh-domain').check(t)).rejects.toMatchObject({
       code: 'E_FILE',
       message: 'plugins.wezterm.configFile names ~/nope/wezterm.lua, which does not exist',
     });
-    const folder = weztermTasks(weztermOptions.parse({ configFile: '~/.config/wezterm' }), 'default');
+    const folder = weztermTasks(weztermOptions.parse({ configFile: '~/.config/wezterm' }), pluginContext());
     await expect(task(folder, 'ssh-domain').check(t)).rejects.toMatchObject({
       code: 'E_FILE',
       message: 'plugins.wezterm.configFile is a folder, not a Lua file: ~/.config/wezterm',
@@ -88,7 +102,7 @@ describe('the wezterm tasks', () => {
     });
     const keys = weztermTasks(
       weztermOptions.parse({ configFile: '~/.config/wezterm', keysFile: 'keys.lua' }),
-      'default',
+      pluginContext(),
     );
     await expect(task(keys, 'keys').check(t)).rejects.toThrow(
       'plugins.wezterm.keysFile names ~/keys.lua, which does not exist',
@@ -103,7 +117,7 @@ describe('the wezterm tasks', () => {
       'config.font_size = = 14.0',
     );
     await writeFile(file, broken);
-    const tasks = weztermTasks(weztermOptions.parse({ configFile: '~/wezterm.lua' }), 'default');
+    const tasks = weztermTasks(weztermOptions.parse({ configFile: '~/wezterm.lua' }), pluginContext());
     await expect(task(tasks, 'ssh-domain').check(t)).rejects.toThrow(/^~\/wezterm\.lua:4:\d+: not valid Lua/);
     await expect(task(tasks, 'ssh-domain').apply(t)).rejects.toThrow(/^~\/wezterm\.lua:4:/);
     expect(await readFile(file, 'utf8')).toBe(broken);
@@ -117,7 +131,7 @@ describe('the wezterm tasks', () => {
     const target = path.join(store, 'abc-home-manager-files/wezterm.lua');
     await writeFile(target, await readFile(path.join(FIXTURES, 'config-builder.lua'), 'utf8'));
     await symlink(target, path.join(t.host.home, 'wezterm.lua'));
-    const tasks = weztermTasks(weztermOptions.parse({ configFile: '~/wezterm.lua' }), 'default');
+    const tasks = weztermTasks(weztermOptions.parse({ configFile: '~/wezterm.lua' }), pluginContext());
     await expect(task(tasks, 'ssh-domain').check(t2)).rejects.toMatchObject({
       code: 'E_REFUSED',
       message: `plugins.wezterm.configFile names ~/wezterm.lua, a link into the Nix store (${target})`,
@@ -126,9 +140,9 @@ describe('the wezterm tasks', () => {
 
   it('without deploy, no handler and nothing to notify; keys: false makes no keys task', () => {
     const options = weztermOptions.parse({ keys: false });
-    expect(weztermTasks(options, 'default').map((candidate) => [candidate.id, candidate.notify])).toEqual([
-      ['ssh-domain', []],
-    ]);
+    expect(
+      weztermTasks(options, pluginContext()).map((candidate) => [candidate.id, candidate.notify]),
+    ).toEqual([['ssh-domain', []]]);
     expect(weztermHandlers(options)).toEqual([]);
     expect(
       weztermPlugin
@@ -184,7 +198,7 @@ describe('the doctor rows', () => {
 
   it('ok on a converged file', async () => {
     const t = await setup({ 'wezterm.lua': 'config-builder.lua' });
-    const tasks = weztermTasks(options, 'default');
+    const tasks = weztermTasks(options, pluginContext());
     await tasks[0]!.apply(t);
     await tasks[1]!.apply(t);
     const rows = weztermDoctor(options, 'default');

@@ -1,7 +1,8 @@
-import path from 'node:path';
+import nodePath from 'node:path';
 import {
   AscError,
   type AscHandler,
+  type AscPluginContext,
   type AscTask,
   type AscTaskContext,
   drift,
@@ -10,7 +11,7 @@ import {
 } from '../../src/index.ts';
 import { hostAlias } from '../lima/limactl.ts';
 import { planKeys } from './key-bindings.ts';
-import { type LuaFile, luaFile, planFile, refuseNixStore, writePlan } from './lua-files.ts';
+import { type LuaFile, luaFile, planFile, refuseNixStore, resolveLuaFile, writePlan } from './lua-files.ts';
 import { type WeztermOptions, wantedBindings } from './options.ts';
 import { planSshDomain } from './ssh-domain.ts';
 
@@ -39,8 +40,14 @@ export function planners(options: WeztermOptions, instance: string) {
   };
 }
 
-export function weztermTasks(options: WeztermOptions, instance: string): AscTask[] {
-  const plan = planners(options, instance);
+export function weztermTasks(options: WeztermOptions, ctx: AscPluginContext): AscTask[] {
+  const plan = planners(options, ctx.config.instance);
+  const path = (option: string, written: string) =>
+    resolveLuaFile(ctx.home, ctx.config.dir, option, written).path;
+  // Both tasks edit the one file when keysFile is left out (or names it): one after the other then.
+  const sameFile =
+    options.keysFile === undefined ||
+    path('keysFile', options.keysFile) === path('configFile', options.configFile);
   const notify = options.deploy ? [DEPLOY_HANDLER] : [];
   const tasks: AscTask[] = [
     {
@@ -67,8 +74,7 @@ export function weztermTasks(options: WeztermOptions, instance: string): AscTask
       id: 'keys',
       title: `WezTerm keys ${plan.wantedKeys.map((want) => want.label).join(', ')}`,
       phase: 'phase1',
-      // After the domain: the keys open tabs in it, and both tasks may edit the same file.
-      needs: ['wezterm.ssh-domain'],
+      needs: sameFile ? ['wezterm.ssh-domain'] : ['lima.ssh-include'],
       notify,
       async check(t) {
         const found = await planFile(t, weztermFiles(t, options).keys, plan.keys);
@@ -98,7 +104,7 @@ export function weztermHandlers(options: WeztermOptions): AscHandler[] {
       id: 'deploy',
       title: `Deploy the WezTerm config: ${deploy}`,
       async run(t) {
-        const cwd = path.dirname(luaFile(t, 'configFile', options.configFile).path);
+        const cwd = nodePath.dirname(luaFile(t, 'configFile', options.configFile).path);
         const result = await t.exec.run('sh', ['-c', deploy], { cwd, timeoutMs, okCodes: ANY_EXIT });
         for (const line of `${result.stdout}\n${result.stderr}`.split('\n')) {
           if (line.trim() !== '') t.log.info(line);

@@ -118,8 +118,20 @@ export async function evaluateWezTermConfig(
  * same keys replacing earlier ones. Returns `KEY MODS` → the actions bound, in file order, so a test can
  * see duplicates too.
  */
-export function bindingsByKeys(keys: readonly EvaluatedKey[] | undefined): Map<string, (EvaluatedAction | string)[]> {
-  const names: Record<string, string> = { CMD: 'SUPER', WIN: 'SUPER', SUPER: 'SUPER', OPT: 'ALT', META: 'ALT', ALT: 'ALT', CTRL: 'CTRL', SHIFT: 'SHIFT', LEADER: 'LEADER' };
+export function bindingsByKeys(
+  keys: readonly EvaluatedKey[] | undefined,
+): Map<string, (EvaluatedAction | string)[]> {
+  const names: Record<string, string> = {
+    CMD: 'SUPER',
+    WIN: 'SUPER',
+    SUPER: 'SUPER',
+    OPT: 'ALT',
+    META: 'ALT',
+    ALT: 'ALT',
+    CTRL: 'CTRL',
+    SHIFT: 'SHIFT',
+    LEADER: 'LEADER',
+  };
   const out = new Map<string, (EvaluatedAction | string)[]>();
   for (const binding of keys ?? []) {
     const mods = new Set<string>();
@@ -127,7 +139,8 @@ export function bindingsByKeys(keys: readonly EvaluatedKey[] | undefined): Map<s
       const name = raw.trim();
       if (name === '' || name === 'NONE') continue;
       const canonical = names[name];
-      if (!canonical) throw new Error(`WezTerm would refuse mods ${binding.mods}: invalid modifier name ${name}`);
+      if (!canonical)
+        throw new Error(`WezTerm would refuse mods ${binding.mods}: invalid modifier name ${name}`);
       mods.add(canonical);
     }
     let key = binding.key.replace(/^mapped:/, '');
