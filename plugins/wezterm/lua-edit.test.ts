@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ROOT } from '../../test/harness/sandbox.ts';
+import { evaluateWezTermConfig } from '../../test/harness/wezterm-lua.ts';
 import {
   appendItems,
   applySplices,
@@ -56,6 +60,25 @@ describe('the Lua parser', () => {
     );
     // An invalid escape is a syntax error in Lua 5.4 too.
     await expect(withLuaTree('x = "a\\q"', 'k.lua', () => 0)).rejects.toThrow(/^k\.lua:1:\d+: not valid Lua/);
+  });
+
+  it.each([
+    ['a doubled =', 'status_update_interval = 200', 'status_update_interval = = 200'],
+    ['an unfinished string', 'name = "arrakis",', 'name = "arrakis,'],
+    ['a missing separator', '"--login",', '"--login"\n      "--x",'],
+    ['a stray keyword', 'local M = {}', 'local M = {} then'],
+    ['an unknown attribute', 'local M = {}', 'local M <static> = {}'],
+  ])('names the line Lua 5.4 names for %s', async (_, from, to) => {
+    const text = readFileSync(path.join(ROOT, 'test/fixtures/wezterm/sysinit-core.lua'), 'utf8').replace(
+      from,
+      to,
+    );
+    const lua = await evaluateWezTermConfig(text).catch((error: Error) => error.message);
+    const luaLine = /main\.lua:(\d+):/.exec(String(lua))?.[1];
+    expect(luaLine).toBeDefined();
+    await expect(withLuaTree(text, 'core.lua', () => 0)).rejects.toThrow(
+      new RegExp(`^core\\.lua:${luaLine}:\\d+: not valid Lua`),
+    );
   });
 
   it('reads string values with their escapes and long brackets', async () => {

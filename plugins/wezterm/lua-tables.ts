@@ -74,7 +74,7 @@ export function findListSetting(root: LuaNode, file: string, name: string, examp
       `${file} sets no ${name}: asc looked for an assignment \`config.${name} = { … }\` (any \`<table>.${name} = …\`) and for a table field \`${name} = { … }\`, and found neither`,
       {
         code: 'E_FILE',
-        hint: `check plugins.wezterm's file options, or add this where the file builds its config:\n${example}`,
+        hint: `add this where the file builds its config (or point the plugin's file option at the file that sets ${name}):\n${example}`,
       },
     );
   }

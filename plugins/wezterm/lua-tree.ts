@@ -63,36 +63,43 @@ export function syntaxError(file: string, node: Node, why?: string): AscError {
  * The first problem in the tree. The grammar is more lenient than Lua in two places, which Lua's own
  * lexer and parser refuse (lua/llex.c `read_string`, lua/lparser.c `getlocalattribute`): a line break
  * inside a quoted string ("unfinished string"), and a local attribute other than <const> and <close>.
+ * An unfinished string comes first: Lua's lexer stops there, while the grammar, reading on to the next
+ * quote, reports its confusion wherever its recovery happens to start.
  */
 function firstError(root: Node): { node: Node; why?: string } | undefined {
+  for (const node of walk(root)) {
+    if (node.type === 'string' && unfinished(node)) {
+      return { node, why: `unfinished string ${JSON.stringify(firstLine(node.text))}` };
+    }
+  }
   const found: { node: Node; why?: string }[] = [];
   const error = firstSyntaxError(root);
   if (error) found.push({ node: error });
-  for (const node of walk(root)) {
-    if (node.type === 'string' && unfinished(node)) {
-      found.push({ node, why: `unfinished string ${JSON.stringify(firstLine(node.text))}` });
-      break;
-    }
-    if (node.type === 'attribute' && !/^<\s*(const|close)\s*>$/.test(node.text)) {
-      found.push({ node, why: `unknown attribute ${JSON.stringify(node.text)}` });
-      break;
-    }
-  }
+  const attribute = [...walk(root)].find(
+    (node) => node.type === 'attribute' && !/^<\s*(const|close)\s*>$/.test(node.text),
+  );
+  if (attribute) found.push({ node: attribute, why: `unknown attribute ${JSON.stringify(attribute.text)}` });
   return found.sort((a, b) => a.node.startIndex - b.node.startIndex)[0];
 }
 
 function firstSyntaxError(node: Node): Node | undefined {
   if (!node.hasError) return undefined;
-  if (node.isError || node.isMissing) {
-    // An ERROR node's first token is what the parser could not place.
-    return node.isError ? (node.children.find((child) => child.text.trim() !== '') ?? node) : node;
+  if (node.isMissing) return node;
+  if (node.isError) {
+    // Recovery may wrap statements that parsed well; the problem is the first child that did not.
+    const bad = node.children.find(
+      (child) => child.text.trim() !== '' && (child.hasError || !child.isNamed || !COMPLETE.test(child.type)),
+    );
+    return bad ? (firstSyntaxError(bad) ?? bad) : node;
   }
   for (const child of node.children) {
     const found = firstSyntaxError(child);
     if (found) return found;
   }
-  return node.isMissing ? node : undefined;
+  return undefined;
 }
+
+const COMPLETE = /(_statement|_declaration|^comment)$/;
 
 /** A quoted string with a raw line break in it (an escaped one, `\` or `\z`, is fine). */
 function unfinished(string: Node): boolean {

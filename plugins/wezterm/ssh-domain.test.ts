@@ -131,6 +131,14 @@ describe('the ssh_domains entry', () => {
     ]);
   });
 
+  it('edits at the right place after non-ASCII text (nerd-font glyphs, emoji) earlier in the file', async () => {
+    const before = `-- 󰆍 terminal ✨ café 😀\nlocal c = { tab = "󰓩 " }\nc.ssh_domains = { { name = "ascalon", remote_address = "x" } }\nreturn c\n`;
+    const plan = await converge(before, 'w.lua');
+    expect(plan.text).toBe(
+      `-- 󰆍 terminal ✨ café 😀\nlocal c = { tab = "󰓩 " }\nc.ssh_domains = { { name = "ascalon", remote_address = "lima-default", multiplexing = "None" } }\nreturn c\n`,
+    );
+  });
+
   it('follows wezterm.default_ssh_domains() with the entry added by table.insert', async () => {
     const before = [
       'local wezterm = require "wezterm"',

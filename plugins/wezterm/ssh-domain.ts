@@ -154,5 +154,11 @@ function cannotFollow(file: string, setting: ListSetting, want: WantedDomain, st
 function exampleDomains(want: WantedDomain): string {
   const style: LuaStyle = { quote: '"', indentUnit: '  ', eol: '\n' };
   const entry = renderTable(entryFields(want, '"'), { ...DEFAULT_LAYOUT, multiline: false }, '', style);
-  return `  config.ssh_domains = {\n    ${entry},\n  }\n(setting ssh_domains replaces WezTerm's default SSH:<host> domains; to keep them, write \`config.ssh_domains = wezterm.default_ssh_domains()\` and then \`table.insert(config.ssh_domains, ${entry})\`)`;
+  return [
+    '  config.ssh_domains = {',
+    `    ${entry},`,
+    '  }',
+    "A list of your own replaces WezTerm's default SSH:<host> domains. To keep them, start from",
+    `\`config.ssh_domains = wezterm.default_ssh_domains()\` and add \`table.insert(config.ssh_domains, ${entry})\`.`,
+  ].join('\n');
 }
