@@ -5,8 +5,7 @@ import {
   type AscTaskContext,
 } from '../../src/index.ts';
 import { describeAction } from './actions.ts';
-import type { LuaPlan } from './key-bindings.ts';
-import { type LuaFile, planFile } from './lua-files.ts';
+import { type LuaFile, type LuaPlan, planFile } from './lua-files.ts';
 import type { WeztermOptions } from './options.ts';
 import { planners, weztermFiles } from './tasks.ts';
 

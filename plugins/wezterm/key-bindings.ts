@@ -26,6 +26,7 @@ import {
   type Splice,
   tableLayout,
 } from './lua-edit.ts';
+import type { LuaPlan } from './lua-files.ts';
 import { findListSetting, itemTable, type ListItem, type ListSetting } from './lua-tables.ts';
 import {
   fieldsNamed,
@@ -37,15 +38,6 @@ import {
   withLuaTree,
 } from './lua-tree.ts';
 import type { WantedBinding } from './options.ts';
-
-/** What a file needs so that it holds the wanted bindings: the new text, and why. */
-export interface LuaPlan {
-  text: string;
-  /** One line per change; empty when the file is already right. */
-  changes: string[];
-  /** What is right already, for `--verbose` and doctor. */
-  found: string[];
-}
 
 interface Binding {
   item: ListItem;
@@ -191,7 +183,25 @@ function removeBinding(text: string, setting: ListSetting, binding: Binding): Sp
   return removeItem(text, setting.table!, binding.item.node);
 }
 
-/** `{ key = "s", mods = "CMD", action = act.ShowLauncherArgs { flags = "FUZZY|DOMAINS" } }`, like `sample`. */
+const INLINE = { multiline: false, padded: true, spacedEquals: true, separator: ',', trailing: false };
+
+/** `{ key = "s", mods = "CMD", action = act.ShowLauncherArgs { flags = "FUZZY|DOMAINS" } }`. */
+function bindingText(
+  want: WantedBinding,
+  spelling: Spelling,
+  style: LuaStyle,
+  layout: typeof INLINE,
+  indent: string,
+): string {
+  const fields: [string, string][] = [
+    ['key', luaString(want.key, style.quote)],
+    ['mods', luaString(want.mods, style.quote)],
+    ['action', renderAction(want.action, spelling, style.quote, layout)],
+  ];
+  return renderTable(fields, layout, indent, style);
+}
+
+/** A new binding laid out like `sample`, the last binding the table holds (inline when there is none). */
 function renderBinding(
   want: WantedBinding,
   spelling: Spelling,
@@ -199,17 +209,8 @@ function renderBinding(
   sample: LuaNode | undefined,
   text: string,
 ): RenderItem {
-  return (indent) => {
-    const layout = sample
-      ? tableLayout(text, sample, style)
-      : { multiline: false, padded: true, spacedEquals: true, separator: ',', trailing: false };
-    const fields: [string, string][] = [
-      ['key', luaString(want.key, style.quote)],
-      ['mods', luaString(want.mods, style.quote)],
-      ['action', renderAction(want.action, spelling, style.quote, layout)],
-    ];
-    return renderTable(fields, layout, indent, style);
-  };
+  return (indent) =>
+    bindingText(want, spelling, style, sample ? tableLayout(text, sample, style) : INLINE, indent);
 }
 
 function cannotFollow(
@@ -219,7 +220,7 @@ function cannotFollow(
   spelling: Spelling,
   style: LuaStyle,
 ): AscError {
-  const entries = wanted.map((want) => renderBinding(want, spelling, style, undefined, '')('', {} as never));
+  const entries = wanted.map((want) => bindingText(want, spelling, style, INLINE, ''));
   const why = setting.computed
     ? `its value is computed (\`${firstLine(setting.computed.text)}\`, line ${lineOf(setting.computed)})`
     : 'bindings are added to it in ways asc cannot read';
@@ -248,9 +249,7 @@ function cannotFollow(
 function exampleKeys(wanted: readonly WantedBinding[]): string {
   const style: LuaStyle = { quote: '"', indentUnit: '  ', eol: '\n' };
   const spelling: Spelling = { kind: 'member', prefix: 'wezterm.action', paren: false, gap: ' ' };
-  const lines = wanted.map(
-    (want) => `    ${renderBinding(want, spelling, style, undefined, '')('', {} as never)},`,
-  );
+  const lines = wanted.map((want) => `    ${bindingText(want, spelling, style, INLINE, '')},`);
   return `  config.keys = {\n${lines.join('\n')}\n  }`;
 }
 

@@ -97,8 +97,8 @@ export function describeCombo(key: string, mods: string): string {
  */
 export function couldBe(combo: KeyCombo, key: string | undefined, mods: string | undefined): boolean {
   if (key !== undefined) {
-    const a = normalizeBinding(key, 'SHIFT').key.toUpperCase();
-    return a === combo.key.toUpperCase() || normalizeBinding(key, '').key === combo.key;
+    // The same key, or the same letter in the other case (SHIFT, if set, changes it).
+    return normalizeBinding(key, '').key.toUpperCase() === combo.key.toUpperCase();
   }
   if (mods !== undefined) {
     const parsed = parseMods(mods).mods.filter((mod) => mod !== 'SHIFT');

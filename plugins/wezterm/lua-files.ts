@@ -1,7 +1,15 @@
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { AscError, type AscTaskContext } from '../../src/index.ts';
-import type { LuaPlan } from './key-bindings.ts';
+
+/** What a file needs: its new text, and why (empty `changes` when it is right already). */
+export interface LuaPlan {
+  text: string;
+  /** One line per change; empty when the file is already right. */
+  changes: string[];
+  /** What is right already, for `--verbose` and doctor. */
+  found: string[];
+}
 
 /** One of the Lua files the options name. */
 export interface LuaFile {

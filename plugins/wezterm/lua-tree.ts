@@ -4,8 +4,6 @@ import { AscError } from '../../src/index.ts';
 
 export type { Node as LuaNode } from 'web-tree-sitter';
 
-type LuaNode = Node;
-
 /**
  * Lua source read with tree-sitter's Lua grammar (tree-sitter-grammars/tree-sitter-lua), which knows Lua
  * 5.4, the version WezTerm embeds: `local wezterm <const> = require 'wezterm'` is common in WezTerm
@@ -186,7 +184,7 @@ export function fieldsNamed(table: Node, name: string): Node[] {
 }
 
 /** The value of the field `name` of a table constructor (the last one, as Lua keeps). */
-export function lastFieldValue(table: LuaNode, name: string): LuaNode | undefined {
+export function lastFieldValue(table: Node, name: string): Node | undefined {
   const field = fieldsNamed(table, name).at(-1);
   return field ? fieldValue(field) : undefined;
 }

@@ -1,5 +1,4 @@
 import { AscError } from '../../src/index.ts';
-import type { LuaPlan } from './key-bindings.ts';
 import {
   appendItems,
   applySplices,
@@ -14,6 +13,7 @@ import {
   type Splice,
   tableLayout,
 } from './lua-edit.ts';
+import type { LuaPlan } from './lua-files.ts';
 import { findListSetting, itemTable, type ListSetting } from './lua-tables.ts';
 import {
   fieldsNamed,
