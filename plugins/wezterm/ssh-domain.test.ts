@@ -179,6 +179,39 @@ describe('the ssh_domains entry', () => {
     expect((await planSshDomain(fixed, '~/w.lua', want)).changes).toEqual([]);
   });
 
+  it('a list built in a loop: the exact entry to add inside the table; once added, asc edits it like any other', async () => {
+    const before = [
+      'local config = {}',
+      'config.ssh_domains = {}',
+      'for _, host in ipairs({ "arrakis", "lv426" }) do',
+      '  table.insert(config.ssh_domains, { name = host, remote_address = host })',
+      'end',
+      'return config',
+      '',
+    ].join('\n');
+    const error = await rejection(planSshDomain(before, 'w.lua', want));
+    expect(error.message).toBe(
+      'asc cannot follow the ssh_domains set at w.lua:2: it holds entries, or gets them added, in ways asc cannot read, so it cannot tell whether a domain named ascalon is there',
+    );
+    expect(error.hint).toBe(
+      'add this entry to the ssh_domains table at line 2 of w.lua (and remove any other entry named ascalon):\n  { name = "ascalon", remote_address = "lima-default", multiplexing = "None" },\nasc then finds it',
+    );
+    const added = before.replace(
+      'config.ssh_domains = {}',
+      'config.ssh_domains = {\n  { name = "ascalon", remote_address = "127.0.0.1:60022" },\n}',
+    );
+    const plan = await converge(added, 'w.lua');
+    expect(plan.changes).toEqual([
+      'ascalon: remote_address "127.0.0.1:60022" → "lima-default" (line 3)',
+      'ascalon: multiplexing is not set → "None" (line 3)',
+    ]);
+    expect((await evaluateWezTermConfig(plan.text)).ssh_domains).toEqual([
+      { name: 'ascalon', remote_address: 'lima-default', multiplexing: 'None' },
+      { name: 'arrakis', remote_address: 'arrakis' },
+      { name: 'lv426', remote_address: 'lv426' },
+    ]);
+  });
+
   it('a file without ssh_domains: an error that says which assignment asc looked for, and where', async () => {
     const error = await rejection(
       planSshDomain(fixture('keybindings-module.lua'), '~/sysinit/keys.lua', want),
