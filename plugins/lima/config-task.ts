@@ -24,7 +24,10 @@ export function configTask(options: LimaOptions, instance: string): AscTask {
     id: 'config',
     title: `lima.yaml matches the VM spec`,
     phase: 'phase1',
-    needs: ['lima.instance'],
+    // nixos.migrated, when the nixos plugin is on, deletes the instance and re-creates it from the whole
+    // spec: configuring the old instance first would cost a restart of a VM about to be deleted. A glob,
+    // because a need on a disabled plugin's task is a config error; it always matches lima.instance.
+    needs: ['{lima.instance,nixos.migrated}'],
     async check(t) {
       const planned = await plannedConfig(t, instance);
       if (!planned.change) return ok();

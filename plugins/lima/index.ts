@@ -2,6 +2,7 @@ import { definePlugin } from '../../src/index.ts';
 import { limaDoctor } from './doctor.ts';
 import { INSTALL_HINT, LIMACTL } from './limactl.ts';
 import { limaOptions } from './options.ts';
+import { largerSize } from './sizes.ts';
 import { limaTasks } from './tasks.ts';
 
 /**
@@ -23,7 +24,8 @@ export const limaPlugin = definePlugin({
   },
   vm(spec, options) {
     spec.cpus = options.cpus;
-    spec.memory = options.memory;
+    // A plugin before lima may have asked for more (the nixos plugin's 8GiB floor): keep the larger.
+    spec.memory = largerSize(spec.memory, options.memory);
     spec.disk = options.disk;
     spec.mounts.push(...options.mounts);
     spec.portForwards.push(...options.portForwards);

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import semver from 'semver';
 import { AscError, type AscTask, drift, ok, parseDuration } from '../../src/index.ts';
-import { startVm, withSpecFile } from './lifecycle.ts';
+import { createVm, startVm } from './lifecycle.ts';
 import { creationYaml } from './lima-yaml.ts';
-import { LIMACTL, limaHome, limaState, limaVersion, MIN_VERSION, MIN_VERSION_CREATE } from './limactl.ts';
+import { limaHome, limaState, limaVersion, MIN_VERSION, MIN_VERSION_CREATE } from './limactl.ts';
 import type { LimaOptions } from './options.ts';
 
 /** `lima.installed`, `lima.instance` and `lima.running`: Lima is there, the instance exists, and it answers. */
@@ -52,7 +52,6 @@ export function instanceTasks(
         return drift(`no instance named ${instance}`, await t.files.diff(file, spec));
       },
       async apply(t) {
-        const state = await limaState(t);
         const version = await limaVersion(t);
         if (semver.lt(version, MIN_VERSION_CREATE)) {
           throw new AscError(
@@ -63,18 +62,9 @@ export function instanceTasks(
             },
           );
         }
-        await withSpecFile(t, creationYaml(t.vm, options.base), async (file) => {
-          state.invalidate();
-          try {
-            // --tty=false: without it, a terminal gets Lima's interactive menu (Lima's docs: pass it for automation).
-            await t.exec.run(LIMACTL, ['create', '--tty=false', `--name=${instance}`, file], {
-              timeoutMs: 5 * 60_000,
-            });
-          } finally {
-            state.invalidate();
-          }
-        });
-        return `created ${instance} from ${options.base}`;
+        await createVm(t, instance, creationYaml(t.vm, options.base));
+        // A plugin's images (the nixos plugin's) replace `base:` in a new instance.
+        return `created ${instance} from ${t.vm.images[0]?.location ?? options.base}`;
       },
     },
     running: {

@@ -46,6 +46,40 @@ export async function stopVm(t: AscTaskContext, instance: string): Promise<void>
   }
 }
 
+/**
+ * `limactl create --tty=false --name=<instance> <file>` from lima.yaml text. Without --tty=false a terminal
+ * gets Lima's interactive menu (Lima's docs: pass it for automation). The run's `limactl list` is stale after.
+ */
+export async function createVm(t: AscTaskContext, instance: string, limaYaml: string): Promise<void> {
+  const state = await limaState(t);
+  await withSpecFile(t, limaYaml, async (file) => {
+    state.invalidate();
+    try {
+      await t.exec.run(LIMACTL, ['create', '--tty=false', `--name=${instance}`, file], {
+        timeoutMs: 5 * 60_000,
+      });
+    } finally {
+      state.invalidate();
+    }
+  });
+}
+
+/**
+ * `limactl delete <instance>`: the instance and its disk are gone. It refuses a running instance
+ * (``expected status `Stopped` ``), so callers stop it first; a missing one is only a warning (exit 0).
+ */
+export async function deleteVm(t: AscTaskContext, instance: string): Promise<void> {
+  const state = await limaState(t);
+  state.invalidate();
+  t.guest.refresh();
+  try {
+    await t.exec.run(LIMACTL, ['delete', instance], { timeoutMs: STOP_TIMEOUT_MS });
+  } finally {
+    state.invalidate();
+    t.guest.refresh();
+  }
+}
+
 /** `limactl validate` on a file; its fatal message says what Lima rejects. */
 export async function validateLimaYaml(t: AscTaskContext, file: string): Promise<void> {
   await t.exec.query(LIMACTL, ['validate', file], { timeoutMs: 60_000 });

@@ -11,6 +11,12 @@ export function parseSize(text: string | number | null | undefined): number | un
   return Math.round(Number(match[1]) * 1024 ** power);
 }
 
+/** The larger of two sizes, as written (`b` when `a` is unset or unreadable). */
+export function largerSize(a: string | undefined, b: string): string {
+  const [x, y] = [parseSize(a), parseSize(b)];
+  return x !== undefined && y !== undefined && x > y ? (a as string) : b;
+}
+
 /** `12GiB`, for messages. */
 export function formatSize(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

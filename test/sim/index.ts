@@ -3,14 +3,15 @@
  * first on the sandbox's PATH, with a real OpenSSH sshd standing in for each running Lima VM.
  * See test/sim/README.md for what is faithful and what is not.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { RunOptions, RunResult, Sandbox } from '../harness/sandbox.ts';
+import { flakeSystem, guestPaths, OS_RELEASE, parseOsRelease } from './guest/system.mjs';
 import { isAlive, killTrees } from './lib/procs.mjs';
 
 const SIM_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -19,6 +20,38 @@ const BIN_DIR = path.join(SIM_DIR, 'bin');
 /** The sshd the fake limactl runs for each started instance (override with FAKE_SIM_SSHD). */
 export const SSHD_PATH = process.env.FAKE_SIM_SSHD ?? '/usr/sbin/sshd';
 export const sshdAvailable = (): boolean => existsSync(SSHD_PATH);
+
+/**
+ * Whether this machine can show a guest its own OS: `limactl shell` binds the guest's os-release over
+ * /etc/os-release in a private mount namespace, which needs root (`unshare -m`).
+ */
+export function guestOsAvailable(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  return spawnSync('unshare', ['-m', '-u', 'true'], { stdio: 'ignore' }).status === 0;
+}
+
+/** What `nixos-rebuild` in the simulated guest builds from `<flakeDir>#nixosConfigurations.<host>`. */
+export function simulatedFlakeSystem(
+  flakeDir: string,
+  host: string,
+): { toplevel: string; hostName: string; lima: boolean; mutableUsers: boolean } {
+  const system = flakeSystem(flakeDir, host);
+  if ('error' in system) throw new Error(system.error);
+  return system;
+}
+
+/** The simulated guest OS as its disk and /run say. */
+export interface GuestState {
+  /** `ID` of its os-release, or undefined for the plain guest (this machine). */
+  os: string | undefined;
+  hostname: string | undefined;
+  /** The target of /run/current-system (NixOS). */
+  currentSystem: string | undefined;
+  /** What the next boot starts (nixos-rebuild boot). */
+  bootDefault: string | undefined;
+  /** Unit → state (`active`, `failed`) of the units the sim knows. */
+  units: Record<string, string>;
+}
 
 /** Subcommands that change Lima's state (the rest only read it, or run commands in the guest). */
 export const MUTATING_SUBCOMMANDS: ReadonlySet<string> = new Set([
@@ -85,6 +118,11 @@ export interface SimulatedMac {
   seedInstance(name: string, limaYaml: string, options?: SeedOptions): Promise<void>;
   /** Run the fake limactl with the sandbox's environment (the call is logged like any other). */
   limactl(args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** Make the guest disk's OS Ubuntu or NixOS (its os-release), or any os-release text. */
+  setGuestOs(os: 'ubuntu' | 'nixos' | { osRelease: string }): Promise<void>;
+  guestState(): Promise<GuestState>;
+  /** Every call of a fake guest tool (nixos-rebuild, nix, hostnamectl, systemctl, sudo), argv first. */
+  guestCalls(): Promise<string[][]>;
   /** Kill every process this sandbox's sim started (sshd, forwards, ssh masters, guest commands). Never throws. */
   stopAll(): Promise<void>;
 }
@@ -209,6 +247,37 @@ export async function createSimulatedMac(
       }
     },
     limactl,
+    async setGuestOs(os) {
+      const file = guestPaths(guestRoot).osRelease;
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, typeof os === 'string' ? OS_RELEASE[os] : os.osRelease);
+    },
+    async guestState() {
+      const p = guestPaths(guestRoot);
+      const text = (file: string) =>
+        readFile(file, 'utf8').then(
+          (t) => t.trim(),
+          () => undefined,
+        );
+      const units: Record<string, string> = {};
+      for (const name of await readdir(p.units).catch(() => [] as string[])) {
+        units[name.replace(/\.service$/, '')] = (await text(path.join(p.units, name))) ?? '';
+      }
+      return {
+        os: parseOsRelease((await text(p.osRelease)) ?? '').ID,
+        hostname: await text(p.hostname),
+        currentSystem: await readlink(p.currentSystem).catch(() => undefined),
+        bootDefault: await text(p.bootDefault),
+        units,
+      };
+    },
+    async guestCalls() {
+      const log = await readFile(path.join(sandbox.root, '.fake-guest-calls.log'), 'utf8').catch(() => '');
+      return log
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as string[]);
+    },
     async stopAll() {
       const marker = `${sandbox.root}${path.sep}`;
       try {

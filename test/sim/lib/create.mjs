@@ -3,6 +3,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { bootGuest } from '../guest/system.mjs';
 import { argsError } from './cli.mjs';
 import {
   chooseSshPort,
@@ -241,6 +242,14 @@ export async function startInstance(
   }
   info(`Starting the instance ${q(name)} with internal VM driver ${q(inst.config.vmType)}`);
   const guest = prepareGuest(dir);
+  // The first start makes the disk from the images; a NixOS guest boots its default system.
+  const unhealthy = bootGuest({
+    root: sim().guestRoot,
+    instanceDir: dir,
+    images: inst.config.images,
+    arch: inst.config.arch,
+    limaVersion: ctx.version,
+  });
   const hang = process.env.FAKE_LIMACTL_START_HANG === '1';
   let port = 0;
   let pid = 0;
@@ -270,7 +279,8 @@ export async function startInstance(
       await startSocketForward(name, dir, rule);
     }
   }
-  if (process.env.FAKE_LIMACTL_START_DEGRADED === '1') {
+  if (unhealthy) warn(`Waiting for the essential requirement: ${unhealthy}`);
+  if (process.env.FAKE_LIMACTL_START_DEGRADED === '1' || unhealthy) {
     const log = path.join(dir, 'ha.stderr.log');
     warn(
       `DEGRADED. The VM seems running, but file sharing and port forwarding may not work. (hint: see ${q(log)})`,

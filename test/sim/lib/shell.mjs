@@ -1,6 +1,7 @@
 // `limactl shell` (cmd/limactl/shell.go): flags only before the instance name, a login-shell remote script,
 // ssh with Lima's options (not ssh.config), and the remote exit status passed through.
 import { spawn } from 'node:child_process';
+import { guestShell } from '../guest/system.mjs';
 import { startInstance } from './create.mjs';
 import { sshOptions } from './hostagent.mjs';
 import { LimaError, error as logError, warn } from './log.mjs';
@@ -80,6 +81,13 @@ export async function shellCommand(ctx, argv) {
 
   const shell = flags.shell ? shellQuote(flags.shell) : shellQuote(inst.config.user.shell ?? '/bin/bash');
   // The sim's guest HOME: sshd sets the OS user's home, so point HOME at the sandboxed guest home.
+  // A guest disk with an os-release (a test's Ubuntu, a nixos-lima image's NixOS) is seen through a namespace.
+  const s = sim();
+  const os = guestShell(s.guestRoot, {
+    FAKE_SIM_GUEST_ROOT: s.guestRoot,
+    FAKE_SIM_ROOT: s.root,
+    FAKE_SIM_NODE: process.execPath,
+  });
   let script = `HOME=${shellQuote(gHome)}; export HOME; ${changeDir} ; exec ${shell} -l`;
   if (args.length > 1) {
     let parsingEnv = true;
@@ -92,8 +100,9 @@ export async function shellCommand(ctx, argv) {
       parsingEnv = false;
       return shellQuote(arg);
     });
-    script += ` -c ${shellQuote(quoted.join(' '))}`;
+    script += ` -c ${shellQuote(`${os?.prelude ?? ''}${quoted.join(' ')}`)}`;
   }
+  if (os) script = os.wrap(script);
 
   const [sshExe = 'ssh', ...sshPre] = (process.env.SSH || 'ssh').split(/\s+/).filter(Boolean);
   const sshArgs = [...sshPre, '-F', '/dev/null', ...sshOptions(inst.dir).flatMap((o) => ['-o', o])];

@@ -2,11 +2,12 @@
 // texts follow cmd/limactl and pkg/instance.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { wipeGuestDisk } from '../guest/system.mjs';
 import { argsError } from './cli.mjs';
 import { editFlagSpec, refuseEditFlags, requireNonInteractive, startInstance } from './create.mjs';
 import { killInstanceProcesses } from './hostagent.mjs';
 import { info, LimaError, warn } from './log.mjs';
-import { inspect, instanceDir } from './store.mjs';
+import { inspect, instanceDir, sim } from './store.mjs';
 import { validateInstName } from './util.mjs';
 
 /** StopForcibly, with its log lines. */
@@ -117,6 +118,8 @@ export async function deleteCommand(ctx, args) {
     }
     await stopForcibly(inst);
     rmSync(inst.dir, { recursive: true, force: true });
+    // Its disk goes with it: the next instance starts from its image's empty guest (one disk per sandbox).
+    wipeGuestDisk(sim().guestRoot, sim().root);
     info(`Deleted ${q(name)} (${q(inst.dir)})`);
   }
 }

@@ -217,6 +217,14 @@ export function validateConfig(y) {
       problems.push(`field \`mounts[${i}].location\` must be an absolute path, got \`${m.location}\``);
     }
   });
+  // pkg/limayaml/validate.go: every image needs a location; a digest is `<algorithm>:<hex>`.
+  (Array.isArray(y.images) ? y.images : []).forEach((image, i) => {
+    if (!isMap(image) || typeof image.location !== 'string' || image.location === '') {
+      problems.push(`field \`images[${i}].location\` must be set`);
+    } else if (image.digest != null && !/^(sha256|sha512):[0-9a-f]+$/.test(String(image.digest))) {
+      problems.push(`field \`images[${i}].digest\` is invalid: ${image.digest}`);
+    }
+  });
   if (y.portForwards != null && !Array.isArray(y.portForwards)) {
     problems.push('field `portForwards` must be a list');
   }

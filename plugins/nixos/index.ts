@@ -1,0 +1,57 @@
+import { AscError, definePlugin } from '../../src/index.ts';
+import { parseSize } from '../lima/sizes.ts';
+import { nixosDoctor } from './doctor.ts';
+import { DEFAULT_IMAGES } from './images.ts';
+import { migratedTask } from './migration.ts';
+import { nixosOptions } from './options.ts';
+import { systemTasks } from './system-tasks.ts';
+
+/** nixos-lima#48: nix runs out of memory in Lima's default 4GiB. */
+const MIN_MEMORY = '8GiB';
+
+/**
+ * NixOS in the VM (opt-in): the instance is moved from Ubuntu by delete and re-create, its home folder
+ * archived on the Mac first and restored after; then hostname, the flake's rebuild and nixos-lima's services.
+ */
+export const nixosPlugin = definePlugin({
+  name: 'nixos',
+  description: 'NixOS in the VM, moved there with its home folder kept (opt-in: `enabled: true`)',
+  options: nixosOptions,
+  // `|| true`: the facts' round trip exits with its last line's status, and on Ubuntu these fail
+  // (`systemctl is-active` exits 3 for an inactive or unknown unit).
+  guestFacts: {
+    'os-release': 'cat /etc/os-release',
+    hostname: 'hostnamectl hostname || true',
+    'current-system': 'readlink /run/current-system || true',
+    services: 'systemctl is-active lima-init lima-guestagent || true',
+  },
+  vm(spec, options, ctx) {
+    if (options.enabled !== true) {
+      throw new AscError(
+        `${ctx.config.file ?? 'the config'}: plugins.nixos: the nixos plugin is opt-in: moving the VM to NixOS deletes and re-creates it, so it is on only with \`enabled: true\``,
+        {
+          code: 'E_CONFIG_INVALID',
+          hint: 'write `nixos: { enabled: true }` to turn it on, or `nixos: false` (or no key) to keep it off; nothing was changed',
+        },
+      );
+    }
+    const images = options.image === undefined ? DEFAULT_IMAGES : [options.image].flat();
+    spec.images.push(...images.map((image) => ({ ...image })));
+    // At least 8GiB: raise a smaller value now; the lima plugin keeps this floor if it comes later.
+    const memory = parseSize(spec.memory);
+    if (memory === undefined || memory < (parseSize(MIN_MEMORY) ?? 0)) spec.memory = MIN_MEMORY;
+    // NixOS's DHCP client listens on 0.0.0.0:68; forwarded, it breaks the Mac's DHCP (nixos-lima#50, lima#4501).
+    const dhcp = { proto: 'udp', guestPort: 68, guestIP: '0.0.0.0', ignore: true } as const;
+    if (!spec.portForwards.some((f) => f.proto === 'udp' && f.guestPort === 68 && f.ignore)) {
+      spec.portForwards.push({ ...dhcp });
+    }
+    // As nixos-lima's nixos.yaml: no containerd, so no nerdctl download either.
+    spec.containerd = { ...spec.containerd, system: false, user: false };
+    // template:default mounts ~ read-only; a VM made from images has only the spec's mounts.
+    if (!spec.mounts.some((m) => m.location === '~' || m.location === ctx.home)) {
+      spec.mounts.push({ location: '~', writable: false });
+    }
+  },
+  tasks: (options, ctx) => [migratedTask(options, ctx.config.instance), ...systemTasks(options, ctx)],
+  doctor: nixosDoctor,
+});
