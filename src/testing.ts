@@ -51,8 +51,8 @@ export interface TestContextOptions {
   guest?: FakeCommands;
   /** Programs `exec.which` finds, name → absolute path. @defaultValue none */
   which?: Record<string, string>;
-  /** What `guest.facts()` returns, keyed `<plugin>.<fact>`. @defaultValue {} */
-  guestFacts?: Record<string, string>;
+  /** What `guest.facts()` returns, keyed `<plugin>.<fact>`; a function is asked at each call. @defaultValue {} */
+  guestFacts?: Record<string, string> | (() => Record<string, string>);
   /** Plan mode: run commands, writes and state changes are refused. @defaultValue false */
   dryRun?: boolean;
   /** The answer `confirm` gives (as `--yes` or a key at the prompt). @defaultValue false */
@@ -147,7 +147,7 @@ function build(options: TestContextOptions, shared: Shared, dryRun: boolean): Te
   return {
     id,
     config,
-    host: { home, env, facts: async () => facts },
+    host: { home, env, stateDir: shared.stateDir, facts: async () => facts },
     exec: {
       query: host(false),
       run: host(true),
@@ -156,7 +156,8 @@ function build(options: TestContextOptions, shared: Shared, dryRun: boolean): Te
     guest: {
       query: guest(false),
       run: guest(true),
-      facts: async () => ({ ...options.guestFacts }),
+      facts: async () =>
+        typeof options.guestFacts === 'function' ? options.guestFacts() : { ...options.guestFacts },
       refresh: () => {},
     },
     files: createFiles({ dryRun, home, backupDir: path.join(shared.stateDir, 'backups', 'test') }),

@@ -26,12 +26,10 @@ describe('the nixos options', () => {
     ).toBe(false);
   });
 
-  it('the vm hook refuses the plugin without enabled: true (`nixos: {}` or `nixos: true`)', () => {
-    const spec = createVmSpec();
-    const refuse = () => nixosPlugin.vm?.(spec, nixosOptions.parse({}), ctx());
-    expect(refuse).toThrow(AscError);
-    expect(refuse).toThrow(/plugins\.nixos: the nixos plugin is opt-in: .*`enabled: true`/);
-    expect(spec.images).toEqual([]);
+  it('is opt-in: the core turns it on only with enabled: true (the e2e test shows the refusal)', () => {
+    expect(nixosPlugin.optIn).toBe(true);
+    expect(nixosOptions.parse({ enabled: true }).enabled).toBe(true);
+    expect(nixosOptions.safeParse({ enabled: false }).success).toBe(false);
   });
 });
 

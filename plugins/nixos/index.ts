@@ -1,4 +1,4 @@
-import { AscError, definePlugin } from '../../src/index.ts';
+import { definePlugin } from '../../src/index.ts';
 import { parseSize } from '../lima/sizes.ts';
 import { nixosDoctor } from './doctor.ts';
 import { DEFAULT_IMAGES } from './images.ts';
@@ -15,26 +15,17 @@ const MIN_MEMORY = '8GiB';
  */
 export const nixosPlugin = definePlugin({
   name: 'nixos',
-  description: 'NixOS in the VM, moved there with its home folder kept (opt-in: `enabled: true`)',
+  description: 'NixOS in the VM, moved there with its home folder kept',
+  optIn: true,
   options: nixosOptions,
-  // `|| true`: the facts' round trip exits with its last line's status, and on Ubuntu these fail
-  // (`systemctl is-active` exits 3 for an inactive or unknown unit).
   guestFacts: {
     'os-release': 'cat /etc/os-release',
-    hostname: 'hostnamectl hostname || true',
-    'current-system': 'readlink /run/current-system || true',
-    services: 'systemctl is-active lima-init lima-guestagent || true',
+    hostname: 'hostnamectl hostname',
+    'current-system': 'readlink /run/current-system',
+    // systemctl is-active exits 3 for an inactive unit: its output still says which.
+    services: 'systemctl is-active lima-init lima-guestagent',
   },
   vm(spec, options, ctx) {
-    if (options.enabled !== true) {
-      throw new AscError(
-        `${ctx.config.file ?? 'the config'}: plugins.nixos: the nixos plugin is opt-in: moving the VM to NixOS deletes and re-creates it, so it is on only with \`enabled: true\``,
-        {
-          code: 'E_CONFIG_INVALID',
-          hint: 'write `nixos: { enabled: true }` to turn it on, or `nixos: false` (or no key) to keep it off; nothing was changed',
-        },
-      );
-    }
     const images = options.image === undefined ? DEFAULT_IMAGES : [options.image].flat();
     spec.images.push(...images.map((image) => ({ ...image })));
     // At least 8GiB: raise a smaller value now; the lima plugin keeps this floor if it comes later.

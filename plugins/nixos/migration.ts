@@ -1,6 +1,14 @@
 import path from 'node:path';
 import { parse } from 'yaml';
-import { AscError, type AscTask, type AscTaskContext, drift, ok, parseDuration } from '../../src/index.ts';
+import {
+  AscError,
+  type AscTask,
+  type AscTaskContext,
+  drift,
+  fileStamp,
+  ok,
+  parseDuration,
+} from '../../src/index.ts';
 import { createVm, deleteVm, startVm, stopVm } from '../lima/lifecycle.ts';
 import { creationYaml } from '../lima/lima-yaml.ts';
 import { type LimaInstance, limaHome, limaState, limaVersion } from '../lima/limactl.ts';
@@ -8,7 +16,7 @@ import { archiveGuestFolder, countArchiveEntries, countGuestEntries, restoreInto
 import { describeImages, imageMismatch, isNixosImage } from './images.ts';
 import type { NixosOptions } from './options.ts';
 import { osName, parseOsRelease } from './os-release.ts';
-import { archiveDir, stamp, tilde } from './paths.ts';
+import { archiveDir, tilde } from './paths.ts';
 
 /** The steps of a migration, in order; each is recorded in asc's state folder once done. */
 export const STEPS = ['archived', 'saved-config', 'deleted', 'recreated', 'restored'] as const;
@@ -136,7 +144,7 @@ export function migratedTask(options: NixosOptions, instance: string): AscTask {
       // 1. The home folder, to the Mac, verified. Nothing is deleted unless this succeeds.
       const from = guestHome(facts, instance);
       const dir = archiveDir(t);
-      const when = stamp();
+      const when = fileStamp();
       const archive = path.join(dir, `${instance}-home-${when}.tar.gz`);
       const partial = `${archive}.part`;
       t.log.info(`archiving ${from} to ${tilde(t, archive)}`);

@@ -66,12 +66,8 @@ describe('nixos.hostname', () => {
       }
       return undefined;
     };
-    // The kit copies guestFacts at each facts() call: a getter stands in for the guest re-read after apply.
-    const guestFacts = {
-      get 'nixos.hostname'() {
-        return hostname;
-      },
-    };
+    // Asked at each facts() call: the guest is read again after apply.
+    const guestFacts = () => ({ 'nixos.hostname': hostname });
     const t = await createTestContext({ guest, id: 'nixos.hostname', guestFacts });
     const [task] = systemTasks(options, pluginCtx());
     expect(await expectIdempotent(task!, t)).toEqual({ reason: 'hostname is nixos, want ascalon' });

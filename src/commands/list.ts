@@ -9,6 +9,7 @@ export async function list(options: GlobalOptions, ctx: CommandEnv): Promise<num
     ...session.builtins.map((plugin) => ({
       name: plugin.name,
       enabled: enabled.has(plugin.name),
+      optIn: plugin.optIn === true,
       builtin: true,
       description: plugin.description ?? '',
     })),
@@ -17,6 +18,7 @@ export async function list(options: GlobalOptions, ctx: CommandEnv): Promise<num
       .map((p) => ({
         name: p.plugin.name,
         enabled: true,
+        optIn: false,
         builtin: false,
         description: p.plugin.description ?? p.key,
       })),
@@ -47,7 +49,7 @@ export async function list(options: GlobalOptions, ctx: CommandEnv): Promise<num
   io.out('\nplugins:');
   for (const p of plugins) {
     io.out(
-      `  ${p.name.padEnd(14)} ${(p.enabled ? 'enabled' : 'disabled').padEnd(9)} ${p.description}`.trimEnd(),
+      `  ${p.name.padEnd(14)} ${(p.enabled ? 'enabled' : p.optIn ? 'disabled (opt-in)' : 'disabled').padEnd(17)} ${p.description}`.trimEnd(),
     );
   }
   io.out('\nphases:');

@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { LoadedConfig } from './config/load.ts';
-import { type AscParsedConfig, formatPath, validatePluginOptions } from './config/validate.ts';
+import { type AscParsedConfig, configError, formatPath, validatePluginOptions } from './config/validate.ts';
 import { AscError } from './errors.ts';
 import type { AscPlugin } from './types.ts';
 
@@ -36,12 +36,18 @@ export async function resolvePlugins(
     if (value === false || value === undefined) continue;
     const builtin = byName.get(key);
     if (builtin) {
-      enabled.push({
-        plugin: builtin,
-        options: value === true ? defaults(builtin) : value,
-        key,
-        builtin: true,
-      });
+      if (builtin.optIn && (value === true || (value as { enabled?: unknown }).enabled !== true)) {
+        throw configError(loaded, [
+          {
+            path: ['plugins', key, 'enabled'],
+            message: `the ${key} plugin is opt-in: write \`${key}: { enabled: true }\` to turn it on, or \`${key}: false\` to keep it off`,
+          },
+        ]);
+      }
+      // `true` takes the defaults, checked like any value: a required option is a config error, not a crash.
+      const options =
+        value === true && builtin.options ? validatePluginOptions(loaded, key, builtin.options, {}) : value;
+      enabled.push({ plugin: builtin, options, key, builtin: true });
       continue;
     }
     const plugin = await importPlugin(key, loaded, builtins, home);

@@ -43,7 +43,7 @@ export function createContextFactory(settings: ContextSettings): (id: string, lo
     return {
       id,
       config: settings.config,
-      host: createHost(settings.home, settings.env, exec, once),
+      host: createHost(settings.home, settings.stateDir, settings.env, exec, once),
       exec,
       guest: createGuest({
         instance: settings.config.instance,

@@ -105,6 +105,8 @@ export interface AscHost {
   readonly home: string;
   /** The environment asc was started with (LIMA_HOME, NIX_STORE_DIR…), read-only. */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** asc's state folder (`$XDG_STATE_HOME/asc`, else `~/.local/state/asc`): backups, records, archives. */
+  readonly stateDir: string;
   /** Facts from the host's own tools, gathered once per run on first use. */
   facts(): Promise<AscHostFacts>;
 }
@@ -261,6 +263,12 @@ export interface AscPlugin<Options = Record<string, unknown>> {
   options?: z.ZodType<Options>;
   /** On in the built-in defaults, when there is no config file. @defaultValue false */
   defaultEnabled?: boolean;
+  /**
+   * On only with `enabled: true` in its options: its key alone (`{}`, `true`) is a config error naming
+   * `plugins.<name>.enabled`, and `asc list` shows it as `disabled (opt-in)`. For plugins whose tasks
+   * are disruptive (re-creating the VM). @defaultValue false
+   */
+  optIn?: boolean;
   /** Programs its tasks run, with the install hint shown when one is missing. */
   tools?: Record<string, { install: string }>;
   /** Guest facts: name → a shell line run in the guest, all of them in one round trip per run. */

@@ -144,7 +144,7 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     await sandbox.write('sysinit/.ascrc.yaml', 'plugins:\n  lima: {}\n');
     const list = await sandbox.asc(['list'], { cwd });
     expect(list.exitCode).toBe(0);
-    expect(list.stdout).toMatch(/^ {2}nixos +disabled +.*\(opt-in: `enabled: true`\)$/m);
+    expect(list.stdout).toMatch(/^ {2}nixos +disabled \(opt-in\) +NixOS in the VM/m);
     expect(list.stdout).not.toMatch(/nixos\.migrated/);
 
     const run = await sandbox.asc(['run', 'all', '--json'], { cwd });
@@ -161,8 +161,9 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
       await mac.clearCallLog();
       const refused = await sandbox.asc(['run', 'all'], { cwd });
       expect(refused.exitCode).toBe(2);
-      expect(refused.stderr).toMatch(/plugins\.nixos: the nixos plugin is opt-in: .*`enabled: true`/);
-      expect(refused.stderr).toMatch(/hint: write `nixos: \{ enabled: true \}`/);
+      expect(refused.stderr).toMatch(
+        /\.ascrc\.yaml:3:\d+: plugins\.nixos\.enabled: the nixos plugin is opt-in: write `nixos: \{ enabled: true \}` to turn it on/,
+      );
       expect(await mac.callLog()).toEqual([]);
     }
   });

@@ -3,6 +3,7 @@ import type { AscExec, AscHost, AscHostFacts } from '../types.ts';
 /** Host facts from the host's own tools (so a simulated Mac can supply them), gathered once. */
 export function createHost(
   home: string,
+  stateDir: string,
   env: NodeJS.ProcessEnv,
   exec: AscExec,
   once: <T>(key: string, compute: () => Promise<T>) => Promise<T>,
@@ -10,6 +11,7 @@ export function createHost(
   return {
     home,
     env,
+    stateDir,
     facts: () => once('core:host-facts', () => gatherHostFacts(exec)),
   };
 }
