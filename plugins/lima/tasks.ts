@@ -12,11 +12,12 @@ import {
   ok,
   parseDuration,
 } from '../../src/index.ts';
-import { creationYaml, limaYamlDrift } from './lima-yaml.ts';
+import { creationYaml, hasGuestTemplate, limaYamlDrift } from './lima-yaml.ts';
 import {
   hostAlias,
   INSTALL_HINT,
   LIMACTL,
+  guestTemplateVars,
   type LimaInstance,
   limaHome,
   limaState,
@@ -268,7 +269,9 @@ async function plannedConfig(t: AscTaskContext, instance: string): Promise<Plann
   } catch (error) {
     throw new AscError(`${file} is not valid YAML: ${(error as Error).message}`, { code: 'E_FILE' });
   }
-  const wanted = limaYamlDrift(parsed, t.vm, t.host.home, found);
+  const templated = Object.values(t.vm.env).some(hasGuestTemplate);
+  const guest = templated ? await guestTemplateVars(t, found) : undefined;
+  const wanted = limaYamlDrift(parsed, t.vm, t.host.home, { ...found, guest });
   const running = found.status === 'Running';
   if (wanted.edits.length === 0) return { file, dir: found.dir, running, change: undefined };
   const text = editYaml(current, wanted.edits);
