@@ -14,10 +14,10 @@ import {
 } from '../../src/index.ts';
 import { creationYaml, hasGuestTemplate, limaYamlDrift } from './lima-yaml.ts';
 import {
+  guestTemplateVars,
   hostAlias,
   INSTALL_HINT,
   LIMACTL,
-  guestTemplateVars,
   type LimaInstance,
   limaHome,
   limaState,
