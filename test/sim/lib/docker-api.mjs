@@ -81,7 +81,7 @@ function version() {
 function containers(all) {
   const list = state().containers ?? [];
   return list
-    .filter((c) => all || c.State === 'running')
+    .filter((c) => all || (c.State ?? 'running') === 'running')
     .map((c, i) => ({
       Id: c.Id ?? `${String(i + 1).padStart(2, '0')}c0ffee`.padEnd(64, '0'),
       Names: [`/${c.Name}`],
