@@ -196,8 +196,10 @@ describe('the onepassword plugin: the SSH agent', () => {
   });
 });
 
+const TOKEN_REF = 'op://Dev/asc service account/credential';
+
 describe('the onepassword plugin: op with a service account', () => {
-  const account = { serviceAccount: { tokenRef: 'op://Dev/asc service account/credential' } };
+  const account = { serviceAccount: { tokenRef: TOKEN_REF } };
 
   it('without a service account, says what op in the VM will and will not do', async () => {
     const { t } = await context({});
@@ -263,6 +265,26 @@ describe('the onepassword plugin: op with a service account', () => {
       'op://Dev/asc service account/credential does not hold a service account token',
     );
     await expect(failed).rejects.not.toThrow(/hunter2/);
+    expect(t.guestCommands).toEqual([]);
+  });
+
+  it('op-token: a reference op cannot read fails with op’s own words, before anything reaches the VM', async () => {
+    const { t } = await context(
+      {},
+      {
+        exec: (argv) =>
+          argv[0] === 'op'
+            ? {
+                exitCode: 1,
+                stderr: `[ERROR] 2026/08/30 10:00:00 could not read secret '${TOKEN_REF}': "x" isn't an item`,
+              }
+            : { stdout: '' },
+      },
+    );
+    await expect(task('op-token', account).apply(t)).rejects.toMatchObject({
+      message: `op read on the Mac could not read ${TOKEN_REF}: [ERROR] 2026/08/30 10:00:00 could not read secret '${TOKEN_REF}': "x" isn't an item`,
+      hint: expect.stringContaining("needs 1Password's CLI integration"),
+    });
     expect(t.guestCommands).toEqual([]);
   });
 

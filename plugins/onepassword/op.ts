@@ -176,7 +176,18 @@ async function tokenProblem(t: AscTaskContext, tokenRef: string): Promise<string
 
 /** `op read` on the Mac. Its output is the secret: it goes to the guest's stdin and nowhere else. */
 async function readToken(t: AscTaskContext, tokenRef: string): Promise<string> {
-  const { stdout } = await t.exec.query('op', ['read', tokenRef], { timeoutMs: 5 * 60_000 });
+  let stdout: string;
+  try {
+    ({ stdout } = await t.exec.query('op', ['read', tokenRef], { timeoutMs: 5 * 60_000 }));
+  } catch (error) {
+    if (!(error instanceof AscError) || error.code !== 'E_COMMAND_FAILED') throw error;
+    // A failed `op read` prints no secret: its message is op's error line.
+    const said = error.message.trim().split('\n').at(-1)?.trim() ?? '';
+    throw new AscError(`op read on the Mac could not read ${tokenRef}: ${said}`, {
+      code: 'E_COMMAND_FAILED',
+      hint: `check the reference with \`op read "${tokenRef}"\`; op on the Mac needs 1Password's CLI integration (Settings → Developer) or \`op signin\``,
+    });
+  }
   const token = stdout.trim();
   if (!/^ops_\S+$/.test(token)) {
     throw new AscError(`${tokenRef} does not hold a service account token (those start with "ops_")`, {

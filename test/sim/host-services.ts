@@ -3,7 +3,7 @@
  * guest's, once its fake apt "installs" it), and a real ssh-agent playing 1Password's agent on the Mac.
  */
 import { constants, existsSync } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Running, Sandbox } from '../harness/sandbox.ts';
 
@@ -41,6 +41,8 @@ export async function startSshAgent(sandbox: Sandbox, socket: string, comment: s
   const agent: Running = sandbox.spawn('ssh-agent', ['-D', '-a', socket]);
   await agent.waitFor(/SSH_AUTH_SOCK=/);
   const key = path.join(path.dirname(socket), `${comment}.key`);
+  await rm(key, { force: true });
+  await rm(`${key}.pub`, { force: true });
   const keygen = await sandbox.exec('ssh-keygen', [
     '-q',
     '-t',
