@@ -12,7 +12,6 @@
  * - guest probes that are read once per run as guest facts, and afresh after an apply changed them.
  */
 import { lstat, readlink } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -58,7 +57,7 @@ export function tildify(file: string, home: string): string {
 }
 
 /** The instance folder, from the run's one `limactl list`; undefined when there is no instance. */
-export async function instanceDir(t: AscTaskContext): Promise<string | undefined> {
+async function instanceDir(t: AscTaskContext): Promise<string | undefined> {
   return (await (await limaState(t)).instance(t, t.config.instance))?.dir;
 }
 
@@ -128,29 +127,6 @@ export async function writeLink(t: AscTaskContext, link: string, target: string)
   await t.exec.run('ln', ['-sfn', target, link], { timeoutMs: 15_000 });
 }
 
-/** Does a unix socket on the Mac accept a connection? (A leftover socket file refuses: ECONNREFUSED.) */
-export function connectUnix(
-  socket: string,
-  timeoutMs = 5000,
-): Promise<{ ok: true } | { ok: false; code: string }> {
-  return new Promise((resolve) => {
-    const s = net.connect(socket);
-    const timer = setTimeout(() => {
-      s.destroy();
-      resolve({ ok: false, code: 'ETIMEDOUT' });
-    }, timeoutMs);
-    s.once('connect', () => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve({ ok: true });
-    });
-    s.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      resolve({ ok: false, code: error.code ?? error.message });
-    });
-  });
-}
-
 /**
  * A guest probe: the plugin's guest fact, read with every plugin's facts in one round trip; after an
  * apply changed what it describes (`markStale`), run again with `t.guest.query`.
@@ -201,7 +177,7 @@ export function socketProbeLines(guestFile: string): string {
 }
 
 /** Lima sets socket forwards up after boot, concurrently with the rest of the start (pkg/hostagent). */
-export const BOOT_GRACE_SECONDS = 120;
+const BOOT_GRACE_SECONDS = 120;
 
 /**
  * Right after the VM booted, the forward may not be there yet: poll `works` (bounded) before deciding it
