@@ -76,9 +76,10 @@ describe.skipIf(skip).sequential('the docker plugin on a simulated Mac', { timeo
     return agent;
   };
 
-  it('a fresh Mac: one boot, then `lima docker ps` lists Colima’s containers; plain ssh too; a second run changes nothing', async () => {
+  it('a fresh Mac with docker and onepassword: one boot, then `lima docker ps` lists Colima’s containers; plain ssh too; a second run changes nothing', async () => {
     await mac.startColima({ containers: CONTAINERS });
-    await config('  docker: {}\n');
+    await startAgent();
+    await config('  docker: {}\n  onepassword: {}\n');
     const run = await asc(['run', 'all', '--yes']);
     expect(run.stderr).toBe('');
     expect(run.exitCode).toBe(0);
@@ -90,6 +91,8 @@ describe.skipIf(skip).sequential('the docker plugin on a simulated Mac', { timeo
       'docker.host-socket': 'changed',
       'docker.guest-cli': 'changed',
       'docker.works': 'ok',
+      'onepassword.agent-socket': 'changed',
+      'onepassword.agent-works': 'ok',
     });
     expect((await mac.mutatingCalls()).map((argv) => argv[0])).toEqual(['create', 'start']);
     expect(await guest.aptInstalls()).toEqual(['docker-cli']);
@@ -102,8 +105,16 @@ describe.skipIf(skip).sequential('the docker plugin on a simulated Mac', { timeo
         hostSocket: '{{.Dir}}/sock/asc-docker.sock',
         reverse: true,
       },
+      {
+        guestSocket: '{{.Home}}/.asc-ssh-agent.sock',
+        hostSocket: '{{.Dir}}/sock/asc-ssh-agent.sock',
+        reverse: true,
+      },
     ]);
-    expect(yaml.env).toEqual({ DOCKER_HOST: `unix://${socket}` });
+    expect(yaml.env).toEqual({
+      DOCKER_HOST: `unix://${socket}`,
+      SSH_AUTH_SOCK: await guestSocket('.asc-ssh-agent.sock'),
+    });
     expect(yaml.mounts ?? []).toEqual([]);
     expect(await readlink(path.join(mac.instanceDir('default'), 'sock/asc-docker.sock'))).toBe(
       path.join(sandbox.home, '.colima/default/docker.sock'),
@@ -129,6 +140,7 @@ describe.skipIf(skip).sequential('the docker plugin on a simulated Mac', { timeo
       'printf %s "$DOCKER_HOST"',
     ]);
     expect(ssh.stdout).toBe(`unix://${socket}`);
+    expect((await lima('ssh-add', '-l')).stdout.trim()).toBe(agent?.keys.join('\n'));
 
     await mac.clearCallLog();
     const again = await asc(['run', 'all', '--json']);
