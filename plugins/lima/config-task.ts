@@ -10,8 +10,8 @@ import {
   parseDuration,
 } from '../../src/index.ts';
 import { startVm, stopVm, validateLimaYaml, withSpecFile } from './lifecycle.ts';
-import { limaYamlDrift } from './lima-yaml.ts';
-import { type LimaInstance, limaState } from './limactl.ts';
+import { hasGuestTemplate, limaYamlDrift } from './lima-yaml.ts';
+import { guestTemplateVars, type LimaInstance, limaState } from './limactl.ts';
 import type { LimaOptions } from './options.ts';
 
 /**
@@ -91,7 +91,10 @@ async function plannedConfig(t: AscTaskContext, instance: string): Promise<Plann
   } catch (error) {
     throw new AscError(`${file} is not valid YAML: ${(error as Error).message}`, { code: 'E_FILE' });
   }
-  const wanted = limaYamlDrift(parsed, t.vm, t.host.home, found);
+  // Lima does not expand templates in `env` (pkg/limayaml/defaults.go): asc writes the guest's own values.
+  const templated = Object.values(t.vm.env).some(hasGuestTemplate);
+  const guest = templated ? await guestTemplateVars(t, found) : undefined;
+  const wanted = limaYamlDrift(parsed, t.vm, t.host.home, { ...found, guest });
   const running = found.status === 'Running';
   const unchanged = { file, dir: found.dir, running, change: undefined };
   if (wanted.edits.length === 0) return unchanged;

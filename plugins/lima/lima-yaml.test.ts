@@ -111,6 +111,35 @@ describe('limaYamlDrift', () => {
   });
 });
 
+describe('env values with guest templates', () => {
+  const guest = { Home: '/home/u.guest', User: 'u', UID: 501, Name: 'default', Hostname: 'lima-default' };
+  const wanted = spec({
+    env: { DOCKER_HOST: 'unix://{{.Home}}/.asc-docker.sock', WHO: '{{ .User }}:{{.UID}}@{{.Hostname}}' },
+    portForwards: [{ guestSocket: '{{.Home}}/.asc-docker.sock', hostSocket: '/h.sock', reverse: true }],
+  });
+
+  it('are expanded from the instance, since Lima writes env to /etc/environment verbatim', () => {
+    const current = { cpus: 6, memory: '12GiB', disk: '50GiB' };
+    const drift = limaYamlDrift(current, wanted, HOME, { guest });
+    expect(drift.edits).toContainEqual({
+      op: 'set',
+      path: ['env', 'DOCKER_HOST'],
+      value: 'unix:///home/u.guest/.asc-docker.sock',
+    });
+    expect(drift.edits).toContainEqual({ op: 'set', path: ['env', 'WHO'], value: 'u:501@lima-default' });
+    // The forward keeps its template: Lima expands guestSocket itself, and the raw text compares equal.
+    const after = parse(editYaml('cpus: 6\nmemory: 12GiB\ndisk: 50GiB\n', drift.edits));
+    expect(after.portForwards[0].guestSocket).toBe('{{.Home}}/.asc-docker.sock');
+    expect(limaYamlDrift(after, wanted, HOME, { guest }).edits).toEqual([]);
+  });
+
+  it('are left out of a new instance, for lima.config to add before the first start', () => {
+    const doc = parse(creationYaml(spec({ env: { ...wanted.env, PLAIN: 'x' } }), 'template:default'));
+    expect(doc.env).toEqual({ PLAIN: 'x' });
+    expect(() => limaYamlDrift(doc, wanted, HOME, {})).toThrow(/env DOCKER_HOST uses a guest template/);
+  });
+});
+
 describe('creationYaml', () => {
   it('writes the base and every key of the spec, which then shows no drift', () => {
     const wanted = spec({ mounts: [{ location: '~/my code/$(touch x)', writable: true }] });

@@ -14,6 +14,34 @@ export interface Effective {
   cpus?: number | undefined;
   memory?: number | undefined;
   disk?: number | undefined;
+  /** The instance's values of Lima's guest templates, to expand them in `env` (see expandGuestTemplate). */
+  guest?: GuestTemplateVars | undefined;
+}
+
+/** What Lima's guest templates stand for in one instance (pkg/limayaml/defaults.go, executeGuestTemplate). */
+export interface GuestTemplateVars {
+  Home: string;
+  User: string;
+  UID: number;
+  Name: string;
+  Hostname: string;
+}
+
+const GUEST_TEMPLATE = /\{\{-?\s*\.(Home|User|UID|Name|Hostname)\s*-?\}\}/g;
+
+/** True when a value uses one of Lima's guest templates (`{{.Home}}`…). */
+export function hasGuestTemplate(value: string): boolean {
+  return new RegExp(GUEST_TEMPLATE.source).test(value);
+}
+
+/**
+ * Lima expands guest templates in guestSocket, mountPoint and provision scripts, but writes `env` to the
+ * guest's /etc/environment verbatim (pkg/limayaml/defaults.go merges env without executeGuestTemplate;
+ * pkg/cidata/cidata.TEMPLATE.d/etc_environment prints the values as they are). asc expands them itself, so
+ * that `DOCKER_HOST: unix://{{.Home}}/…` reaches guest shells as a real path.
+ */
+export function expandGuestTemplate(value: string, vars: GuestTemplateVars): string {
+  return value.replace(GUEST_TEMPLATE, (_, field: keyof GuestTemplateVars) => String(vars[field]));
 }
 
 type Doc = Record<string, unknown>;
@@ -91,7 +119,17 @@ export function limaYamlDrift(
   }
 
   const env = (current.env ?? {}) as Record<string, unknown>;
-  for (const [key, value] of Object.entries(spec.env)) {
+  for (const [key, raw] of Object.entries(spec.env)) {
+    let value = raw;
+    if (hasGuestTemplate(raw)) {
+      if (!effective.guest) {
+        throw new AscError(`env ${key} uses a guest template (${raw}), but the guest's user is not known`, {
+          code: 'E_COMMAND_FAILED',
+          hint: '`limactl list --json` should report the instance; run `asc run lima.instance`',
+        });
+      }
+      value = expandGuestTemplate(raw, effective.guest);
+    }
     if (env[key] !== value) set(['env', key], value, `env ${key}`);
   }
 
@@ -130,7 +168,10 @@ export function creationYaml(spec: Readonly<AscVmSpec>, base: string): string {
   if (spec.mounts.length > 0)
     doc.mounts = spec.mounts.map((m) => compact({ ...m, writable: m.writable ?? false }));
   if (spec.portForwards.length > 0) doc.portForwards = spec.portForwards.map(compact);
-  if (Object.keys(spec.env).length > 0) doc.env = { ...spec.env };
+  // An env value with a guest template waits for lima.config, which expands it once the instance
+  // exists (before its first start): Lima itself would write the template text literally.
+  const env = Object.entries(spec.env).filter(([, value]) => !hasGuestTemplate(value));
+  if (env.length > 0) doc.env = Object.fromEntries(env);
   if (spec.provision.length > 0)
     doc.provision = spec.provision.map((p) => ({ mode: p.mode, script: p.script }));
   if (Object.values(spec.ssh).some((v) => v !== undefined)) doc.ssh = compact(spec.ssh);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import semver from 'semver';
 import { AscError, type AscTaskContext } from '../../src/index.ts';
+import type { GuestTemplateVars } from './lima-yaml.ts';
 
 /** One instance as `limactl list --json` reports it (the fields asc reads). */
 export interface LimaInstance {
@@ -14,6 +15,8 @@ export interface LimaInstance {
   /** The port sshd listens on now (a new one at every start since Lima 2.0). */
   sshLocalPort?: number;
   limaVersion?: string;
+  /** The instance's config after defaults and templates (`user` since Lima 1.0). */
+  config?: { user?: { name?: string; home?: string; uid?: number } };
 }
 
 export const LIMACTL = 'limactl';
@@ -95,6 +98,29 @@ export function limaHome(t: AscTaskContext): string {
 /** Lima's host alias: `lima-` + the name with `.` and `_` turned into `-` (pkg/instance/hostname). */
 export function hostAlias(instance: string): string {
   return `lima-${instance.replace(/[._]/g, '-')}`;
+}
+
+/**
+ * The values of Lima's guest templates for an instance: from `limactl list --json` (`.config.user`, since
+ * Lima 1.0); before that, the guest user is the host user when that is a valid Linux name, else `lima`,
+ * at /home/<user>.linux (pkg/osutil/user.go).
+ */
+export async function guestTemplateVars(t: AscTaskContext, found: LimaInstance): Promise<GuestTemplateVars> {
+  const user = found.config?.user;
+  let name = user?.name;
+  let uid = user?.uid;
+  if (name === undefined || uid === undefined || user?.home === undefined) {
+    const facts = await t.host.facts();
+    name ??= /^[a-z_][a-z0-9_-]*$/.test(facts.user) ? facts.user : 'lima';
+    uid ??= facts.uid;
+  }
+  return {
+    Home: user?.home ?? `/home/${name}.linux`,
+    User: name,
+    UID: uid,
+    Name: found.name,
+    Hostname: hostAlias(found.name),
+  };
 }
 
 /** The log files that say why a start failed. */

@@ -4,15 +4,16 @@
  * See test/sim/README.md for what is faithful and what is not.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { chmod, mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { RunOptions, RunResult, Sandbox } from '../harness/sandbox.ts';
+import type { Running, RunOptions, RunResult, Sandbox } from '../harness/sandbox.ts';
 import { flakeSystem, guestPaths, OS_RELEASE, parseOsRelease } from './guest/system.mjs';
-import { isAlive, killTrees } from './lib/procs.mjs';
+import { isAlive, killTrees, listProcesses } from './lib/procs.mjs';
 
 const SIM_DIR = path.dirname(fileURLToPath(import.meta.url));
 const BIN_DIR = path.join(SIM_DIR, 'bin');
@@ -96,6 +97,47 @@ export interface SeedOptions {
   limaVersion?: string;
 }
 
+/** A container the fake Docker daemon lists (`docker ps`): running unless State says otherwise. */
+export interface FakeContainer {
+  Name: string;
+  Image: string;
+  State?: 'running' | 'exited' | 'created';
+  Status?: string;
+}
+
+export interface ColimaOptions {
+  /** Colima's folder, relative to HOME: `.colima` (the default), or `.config/colima` (XDG). */
+  dir?: string;
+  containers?: FakeContainer[];
+}
+
+/** One request the fake Docker daemon answered. */
+export interface DockerRequest {
+  method: string;
+  path: string;
+  userAgent: string;
+}
+
+export interface GuestShellOptions {
+  /**
+   * Packages the guest's fake apt-get can install: package → [program name, what it runs]. Installing
+   * one links the program into the guest bin folder. @defaultValue none
+   */
+  packages?: Record<string, [program: string, target: string]>;
+  /** Programs of this machine the guest shell must not see (until apt "installs" them). @defaultValue docker, op */
+  hide?: string[];
+}
+
+/** The guest's login shell as a test set it up with `setupGuestShell`. */
+export interface GuestShell {
+  /** First on the guest PATH: the fake sudo and apt-get, and what apt installed. */
+  readonly bin: string;
+  /** Every `sudo` call in the guest: argv and stdin. */
+  sudoCalls(): Promise<{ argv: string[]; input: string }[]>;
+  /** Packages the fake apt-get installed, in order. */
+  aptInstalls(): Promise<string[]>;
+}
+
 export interface SimulatedMac {
   readonly sandbox: Sandbox;
   readonly limaVersion: string;
@@ -125,6 +167,26 @@ export interface SimulatedMac {
   guestCalls(): Promise<string[][]>;
   /** Kill every process this sandbox's sim started (sshd, forwards, ssh masters, guest commands). Never throws. */
   stopAll(): Promise<void>;
+  /**
+   * What a sleep of the Mac does to a running instance (lima#5420): the ssh ControlMaster on
+   * <dir>/ssh.sock dies with every socket forward riding it, the guest sockets stay behind refusing
+   * connections, and the next ssh makes a new master without forwards. The VM keeps running.
+   */
+  sleep(name: string): Promise<void>;
+  /** Start Colima: its fake Docker daemon on `<dir>/default/docker.sock`. Returns the socket path. */
+  startColima(options?: ColimaOptions): Promise<string>;
+  /** Stop Colima (the socket goes away), or `crash` it: the socket file stays, nothing answers. */
+  stopColima(options?: { crash?: boolean }): Promise<void>;
+  /** The requests the fake Docker daemon answered, in order. */
+  dockerRequests(): Promise<DockerRequest[]>;
+  /** The 1Password items `op read op://…` knows on the Mac (and the tokens the guest's op accepts). */
+  setOpItems(items: Record<string, string>): Promise<void>;
+  /**
+   * A guest login shell with a curated PATH (this machine's programs but `hide`), the fake `sudo` and
+   * `apt-get` first, and `<guest root>/etc/profile.d/*.sh` read as Ubuntu's /etc/profile reads its own.
+   * It writes `<guest home>/.profile`; the instance need not exist yet.
+   */
+  setupGuestShell(name: string, options?: GuestShellOptions): Promise<GuestShell>;
 }
 
 const shq = (s: string) => `'${s.replaceAll("'", `'"'"'`)}'`;
@@ -196,6 +258,36 @@ export async function createSimulatedMac(
       .map((line) => JSON.parse(line) as string[]);
   };
 
+  const opItems = path.join(sandbox.root, 'op-items.json');
+  await writeFile(opItems, '{}\n');
+  await sandbox.addBin(
+    'colima',
+    `#!/bin/sh\n# The fake colima of the simulated Mac: test/sim/bin/colima\nexec ${shq(process.execPath)} ${shq(path.join(BIN_DIR, 'colima'))} "$@"\n`,
+  );
+  const opWrapper = [
+    '#!/bin/sh',
+    '# The fake 1Password CLI of the simulated Mac: test/sim/bin/op',
+    `FAKE_OP_ITEMS=${shq(opItems)}`,
+    'export FAKE_OP_ITEMS',
+    `exec ${shq(process.execPath)} ${shq(path.join(BIN_DIR, 'op'))} "$@"`,
+    '',
+  ].join('\n');
+  await sandbox.addBin('op', opWrapper);
+
+  const dockerState = path.join(sandbox.root, 'docker-state.json');
+  const dockerLog = path.join(sandbox.root, 'docker-requests.log');
+  let colima: Running | undefined;
+
+  const guestHome = async (name: string) => {
+    let created = '';
+    try {
+      created = (await readFile(path.join(instanceDir(name), 'lima-version'), 'utf8')).trim();
+    } catch {}
+    const major = /^v?(\d+)\.(\d+)/.exec(created);
+    const old = major !== null && (Number(major[1]) < 2 || (Number(major[1]) === 2 && Number(major[2]) < 1));
+    return path.join(guestRoot, 'home', `${user}${old ? '.linux' : '.guest'}`);
+  };
+
   return {
     sandbox,
     limaVersion,
@@ -203,16 +295,7 @@ export async function createSimulatedMac(
     limaHome,
     guestRoot,
     instanceDir,
-    async guestHome(name) {
-      let created = '';
-      try {
-        created = (await readFile(path.join(instanceDir(name), 'lima-version'), 'utf8')).trim();
-      } catch {}
-      const major = /^v?(\d+)\.(\d+)/.exec(created);
-      const old =
-        major !== null && (Number(major[1]) < 2 || (Number(major[1]) === 2 && Number(major[2]) < 1));
-      return path.join(guestRoot, 'home', `${user}${old ? '.linux' : '.guest'}`);
-    },
+    guestHome,
     callLog,
     async mutatingCalls() {
       return (await callLog()).filter((argv) => MUTATING_SUBCOMMANDS.has(subcommandOf(argv) ?? ''));
@@ -286,5 +369,156 @@ export async function createSimulatedMac(
         // best effort: never fail a test's cleanup
       }
     },
+    async sleep(name) {
+      const dir = instanceDir(name);
+      const control = path.join(dir, 'ssh.sock');
+      // The master's TCP connection does not survive the sleep: it dies without cleaning up anything.
+      const masters = listProcesses().filter((p) => !p.zombie && p.cmdline.includes(control));
+      for (const p of masters) process.kill(p.pid, 'SIGKILL');
+      await until(() => masters.every((p) => !isAlive(p.pid)), 'the ssh master to die');
+      // sshd's side of the dead connection goes too; its socket files stay, and refuse connections.
+      const forwarded = (await readFile(path.join(dir, 'fake-forwards'), 'utf8').catch(() => ''))
+        .split('\n')
+        .filter(Boolean);
+      for (const socket of forwarded) {
+        await until(async () => (await connects(socket)) === false, `${socket} to stop answering`);
+      }
+      // The next ssh through ssh.config (ControlMaster auto, ControlPersist yes) starts a new master.
+      const ssh = await sandbox.exec('ssh', ['-F', path.join(dir, 'ssh.config'), hostAlias(name), 'true']);
+      if (ssh.exitCode !== 0) throw new Error(`sleep: no new ssh master for ${name}: ${ssh.stderr}`);
+    },
+    async startColima(options = {}) {
+      if (colima) throw new Error('startColima: Colima already runs');
+      const dir = path.join(sandbox.home, options.dir ?? '.colima');
+      const socket = path.join(dir, 'default', 'docker.sock');
+      const pidFile = path.join(dir, '_lima', 'colima', 'ha.pid');
+      await mkdir(path.dirname(socket), { recursive: true });
+      await mkdir(path.dirname(pidFile), { recursive: true });
+      await writeFile(dockerState, JSON.stringify({ containers: options.containers ?? [] }));
+      const running = sandbox.spawn(process.execPath, [
+        path.join(SIM_DIR, 'lib', 'docker-api.mjs'),
+        socket,
+        pidFile,
+        dockerState,
+        dockerLog,
+      ]);
+      await running.waitFor(/listening on /);
+      colima = running;
+      return socket;
+    },
+    async stopColima(options = {}) {
+      const running = colima;
+      if (!running) throw new Error('stopColima: Colima does not run');
+      colima = undefined;
+      running.signal(options.crash ? 'SIGKILL' : 'SIGTERM');
+      await running.result;
+    },
+    async dockerRequests() {
+      const text = await readFile(dockerLog, 'utf8').catch(() => '');
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as DockerRequest);
+    },
+    async setOpItems(items) {
+      await writeFile(opItems, `${JSON.stringify(items)}\n`);
+    },
+    async setupGuestShell(name, options = {}) {
+      const hide = new Set(options.hide ?? ['docker', 'op']);
+      const bin = path.join(guestRoot, 'bin');
+      const usrBin = path.join(guestRoot, 'usr', 'bin');
+      const profileD = path.join(guestRoot, 'etc', 'profile.d');
+      await Promise.all([bin, usrBin, profileD].map((d) => mkdir(d, { recursive: true })));
+      // This machine's programs, but the hidden ones: the guest PATH names no other folder.
+      const seen = new Set<string>();
+      for (const dir of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
+        let names: string[] = [];
+        try {
+          names = readdirSync(dir);
+        } catch {}
+        for (const entry of names) {
+          if (hide.has(entry) || seen.has(entry)) continue;
+          const target = path.join(dir, entry);
+          try {
+            if (!statSync(target).isFile()) continue;
+          } catch {
+            continue;
+          }
+          seen.add(entry);
+          await symlink(target, path.join(usrBin, entry)).catch(() => undefined);
+        }
+      }
+      const settings = [
+        `FAKE_GUEST_ROOT=${shq(guestRoot)}`,
+        `FAKE_GUEST_BIN=${shq(bin)}`,
+        `FAKE_SIM_ROOT=${shq(sandbox.root)}`,
+        'export FAKE_GUEST_ROOT FAKE_GUEST_BIN FAKE_SIM_ROOT',
+      ];
+      const wrapper = (script: string, extra: string[] = []) =>
+        [
+          '#!/bin/sh',
+          `# Fake of the simulated guest: test/sim/bin/${script}`,
+          ...settings,
+          ...extra,
+          `exec ${shq(process.execPath)} ${shq(path.join(BIN_DIR, script))} "$@"`,
+          '',
+        ].join('\n');
+      const packages = Object.fromEntries(
+        Object.entries(options.packages ?? {}).map(([pkg, [program, target]]) => [pkg, { program, target }]),
+      );
+      await writeFile(path.join(bin, 'sudo'), wrapper('guest-sudo.mjs'), { mode: 0o755 });
+      await writeFile(
+        path.join(bin, 'apt-get'),
+        wrapper('guest-apt-get.mjs', [
+          `FAKE_APT_PACKAGES=${shq(JSON.stringify(packages))}`,
+          'export FAKE_APT_PACKAGES',
+        ]),
+        { mode: 0o755 },
+      );
+      const home = await guestHome(name);
+      await mkdir(home, { recursive: true });
+      await writeFile(
+        path.join(home, '.profile'),
+        [
+          '# The simulated guest login shell (test/sim setupGuestShell): a curated PATH, and profile.d as',
+          "# Ubuntu's /etc/profile reads it.",
+          `PATH=${shq(`${bin}:${usrBin}`)}`,
+          'export PATH',
+          `for f in ${shq(profileD)}/*.sh; do [ -r "$f" ] && . "$f"; done`,
+          '',
+        ].join('\n'),
+      );
+      const lines = async (file: string) =>
+        (await readFile(path.join(guestRoot, file), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+      return {
+        bin,
+        sudoCalls: async () => (await lines('sudo.log')).map((line) => JSON.parse(line)),
+        aptInstalls: () => lines('apt.log'),
+      };
+    },
   };
+}
+
+/** Lima's host alias: `lima-` + the name with `.` and `_` turned into `-` (pkg/instance/hostname). */
+const hostAlias = (name: string) => `lima-${name.replace(/[._]/g, '-')}`;
+
+/** Whether a unix socket accepts a connection right now. */
+function connects(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(socket);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Poll (bounded) until `check` holds. */
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }

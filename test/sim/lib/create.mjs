@@ -11,6 +11,7 @@ import {
   killInstanceProcesses,
   prepareGuest,
   spawnSshd,
+  startControlMaster,
   startSocketForward,
   waitForSsh,
   writeSshConfig,
@@ -255,7 +256,7 @@ export async function startInstance(
   let pid = 0;
   for (let attempt = 1; ; attempt++) {
     port = await chooseSshPort(name, dir, inst.config);
-    pid = spawnSshd(dir, guest, port);
+    pid = spawnSshd(dir, guest, port, inst.config.env);
     writeFileSync(haPid, `${pid}\n`);
     writeFileSync(path.join(dir, `${inst.config.vmType}.pid`), `${pid}\n`);
     writeSshConfig(name, dir, port);
@@ -274,9 +275,10 @@ export async function startInstance(
       if (!error.sshdExited || attempt >= 3 || Number(inst.config.ssh?.localPort) > 0) throw error;
     }
   }
+  if (!startControlMaster(dir, port)) warn('failed to start the SSH ControlMaster');
   for (const rule of inst.config.portForwards ?? []) {
     if (rule.guestSocket && rule.hostSocket && rule.ignore !== true) {
-      await startSocketForward(name, dir, rule);
+      startSocketForward(dir, port, rule);
     }
   }
   if (unhealthy) warn(`Waiting for the essential requirement: ${unhealthy}`);

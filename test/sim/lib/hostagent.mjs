@@ -151,7 +151,10 @@ export function prepareGuest(dir) {
   return { home, ...p };
 }
 
-function writeSshdConfig(p, port) {
+/** sshd_config's quoting (argv_split in OpenSSH's misc.c): double quotes, backslash escapes. */
+const sshdQuote = (v) => `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+
+function writeSshdConfig(p, port, env) {
   const q = (v) => `"${v}"`;
   const lines = [
     '# The "guest" sshd of the fake limactl (test/sim). It runs as the current user.',
@@ -171,18 +174,25 @@ function writeSshdConfig(p, port) {
     'PrintLastLog no',
     'AllowTcpForwarding yes',
     'AllowStreamLocalForwarding yes',
-    'StreamLocalBindUnlink yes',
+    // OpenSSH's default, as Ubuntu ships it: a stale socket file makes a new reverse forward fail, which
+    // is why Lima runs `rm -f <guestSocket>` first (pkg/hostagent/hostagent.go, forwardSSH).
+    'StreamLocalBindUnlink no',
     'AcceptEnv LANG LC_*',
     'PermitUserEnvironment no',
     'LogLevel ERROR',
     'Subsystem sftp internal-sftp',
   ];
+  // lima.yaml `env` becomes the guest's /etc/environment, which pam_env gives every ssh session, login
+  // shell or not (pkg/cidata/cidata.TEMPLATE.d/boot.Linux/07-etc-environment.sh). The sim's sshd has no
+  // PAM: SetEnv gives every session the same variables, with the values as written (no templates).
+  const pairs = Object.entries(env ?? {}).map(([k, v]) => sshdQuote(`${k}=${v}`));
+  if (pairs.length > 0) lines.push(`SetEnv ${pairs.join(' ')}`);
   writeFileSync(p.config, `${lines.join('\n')}\n`);
 }
 
 /** Start sshd detached (it outlives limactl, like the host agent); returns its pid. */
-export function spawnSshd(dir, p, port) {
-  writeSshdConfig(p, port);
+export function spawnSshd(dir, p, port, env = {}) {
+  writeSshdConfig(p, port, env);
   const log = openSync(path.join(dir, 'ha.stderr.log'), 'a');
   const child = spawn(sim().sshd, ['-D', '-e', '-f', p.config], {
     detached: true,
@@ -245,13 +255,39 @@ export async function waitForSsh(name, dir, pid, port, timeoutMs = 15_000) {
   throw new LimaError(`fake limactl: sshd on port ${port} did not accept a login in time: ${lastError}`);
 }
 
+/** The host agent's own ssh: Lima's options (ControlMaster on <dir>/ssh.sock) with `-F /dev/null`. */
+function masterSshArgs(dir, port) {
+  return [
+    '-F',
+    '/dev/null',
+    ...sshOptions(dir).flatMap((o) => ['-o', o]),
+    '-o',
+    'LogLevel=ERROR',
+    '-p',
+    String(port),
+  ];
+}
+
 /**
- * A socket rule of portForwards, set up at start like pkg/hostagent forwardSSH: `reverse: true` is
- * `ssh -R <guestSocket>:<hostSocket>` (host service in the guest), otherwise `ssh -L <hostSocket>:<guestSocket>`.
- * Lima rides its ControlMaster (`ssh -O forward`); the sim uses one connection per rule so the pid is known.
- * Returns the ssh pid, or 0 with a warning (Lima only warns) when the forward could not be set up.
+ * The "Explicitly start ssh ControlMaster" requirement (pkg/hostagent/requirements.go): one command over
+ * ssh with ControlMaster=auto and ControlPersist=yes leaves a master on <dir>/ssh.sock in the background.
+ * The socket forwards ride it. Returns true when the master answers `ssh -O check`.
  */
-export async function startSocketForward(name, dir, rule) {
+export function startControlMaster(dir, port) {
+  const args = masterSshArgs(dir, port);
+  spawnSync('ssh', [...args, '127.0.0.1', 'true'], { stdio: 'ignore', timeout: 30_000 });
+  return (
+    spawnSync('ssh', [...args, '-O', 'check', '127.0.0.1'], { stdio: 'ignore', timeout: 10_000 }).status === 0
+  );
+}
+
+/**
+ * A socket rule of portForwards, set up at start like pkg/hostagent forwardSSH: over the ControlMaster,
+ * `ssh -O forward -R <guestSocket>:<hostSocket>` (reverse: a host service in the guest) after
+ * `rm -f <guestSocket>` in the guest, or `ssh -O forward -L <hostSocket>:<guestSocket>`. Lima only warns
+ * when a forward fails. Returns whether it was set up.
+ */
+export function startSocketForward(dir, port, rule) {
   const { guestSocket, hostSocket, reverse } = rule;
   const [from, to] = reverse
     ? [`"${hostSocket}" (host)`, `"${guestSocket}" (guest)`]
@@ -262,37 +298,31 @@ export async function startSocketForward(name, dir, rule) {
   const root = sim().root;
   if (!path.resolve(created).startsWith(`${root}${path.sep}`)) {
     warn(`fake limactl: not forwarding ${from} to ${to}: the sim only creates sockets inside ${root}`);
-    return 0;
+    return false;
   }
-  // Lima runs `rm -f <guestSocket>` in the guest first (reverse), or removes a stale host socket.
-  rmSync(created, { force: true });
-  mkdirSync(path.dirname(created), { recursive: true });
-  const log = openSync(path.join(dir, 'ha.stderr.log'), 'a');
+  const args = masterSshArgs(dir, port);
+  if (reverse) {
+    // sshd creates the socket but not its folder: a missing folder makes the forward fail, as in Lima.
+    spawnSync('ssh', [...args, '127.0.0.1', '--', 'rm', '-f', guestSocket], {
+      stdio: 'ignore',
+      timeout: 30_000,
+    });
+  } else {
+    rmSync(hostSocket, { force: true });
+  }
+  // Lima makes the folder of the host-side socket (os.MkdirAll(filepath.Dir(local))) in both directions.
+  mkdirSync(path.dirname(hostSocket), { recursive: true });
   const spec = reverse ? ['-R', `${guestSocket}:${hostSocket}`] : ['-L', `${hostSocket}:${guestSocket}`];
-  const child = spawn(
-    'ssh',
-    [...agentSshArgs(dir), '-N', '-o', 'ExitOnForwardFailure=yes', ...spec, hostnameOf(name)],
-    {
-      detached: true,
-      stdio: ['ignore', log, log],
-    },
-  );
-  closeSync(log);
-  child.unref();
-  const pid = child.pid ?? 0;
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline && isAlive(pid)) {
-    try {
-      if (lstatSync(created).isSocket()) {
-        appendFileSync(path.join(dir, 'fake-forwards.pid'), `${pid} ${created}\n`);
-        return pid;
-      }
-    } catch {}
-    await sleep(25);
+  const result = spawnSync('ssh', [...args, '-T', '-O', 'forward', ...spec, '-N', '-f', '127.0.0.1', '--'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  if (result.status !== 0) {
+    warn(`Failed to set up forward from ${from} to ${to}`, { error: (result.stderr ?? '').trim() });
+    return false;
   }
-  await killTrees({ roots: [pid], graceMs: 500 });
-  warn(`failed to set up forwarding ${from} to ${to}`);
-  return 0;
+  appendFileSync(path.join(dir, 'fake-forwards'), `${created}\n`);
+  return true;
 }
 
 /** Everything the sim started for this instance: sshd (ha.pid/vz.pid), forwards, masters on ssh.sock. */
@@ -302,12 +332,8 @@ export async function killInstanceProcesses(dir) {
     const pid = readPidFile(path.join(dir, file));
     if (pid) roots.push(pid);
   }
-  const sockets = [];
-  for (const line of readFileOr(path.join(dir, 'fake-forwards.pid')).split('\n')) {
-    const [pid, socket] = [Number(line.split(' ')[0]), line.slice(line.indexOf(' ') + 1)];
-    if (pid && isAlive(pid)) roots.push(pid);
-    if (pid && socket) sockets.push(socket);
-  }
+  const sockets = readFileOr(path.join(dir, 'fake-forwards')).split('\n').filter(Boolean);
+  // The ControlMaster on <dir>/ssh.sock (forwards ride it) and anything else naming the instance folder.
   const marker = `${dir}${path.sep}`;
   await killTrees({ roots, match: (p) => p.cmdline.includes(marker) });
   // Lima removes the forwarded sockets when it cancels the forwards.
@@ -315,7 +341,7 @@ export async function killInstanceProcesses(dir) {
   for (const file of [
     'ha.pid',
     'vz.pid',
-    'fake-forwards.pid',
+    'fake-forwards',
     'ssh.sock',
     'ha.sock',
     path.join('fake-sshd', 'sshd.pid'),
