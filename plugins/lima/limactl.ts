@@ -91,3 +91,18 @@ export function hostAlias(instance: string): string {
 export function startLogs(dir: string): string {
   return `${path.join(dir, 'ha.stderr.log')} (and serial*.log beside it)`;
 }
+
+/** `limactl --version`, probed once per run (the `lima:version` key): every plugin shares the answer. */
+export async function limaVersion(t: AscTaskContext): Promise<string> {
+  return t.once('lima:version', async () => {
+    const { stdout, stderr } = await t.exec.query(LIMACTL, ['--version'], { timeoutMs: 15_000 });
+    const version = parseLimaVersion(stdout || stderr);
+    if (!version) {
+      throw new AscError(`could not read the version from \`limactl --version\`: ${stdout || stderr}`, {
+        code: 'E_TOOL_MISSING',
+        hint: `reinstall Lima: \`${INSTALL_HINT}\``,
+      });
+    }
+    return version;
+  });
+}

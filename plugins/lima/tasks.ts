@@ -15,14 +15,13 @@ import {
 import { creationYaml, limaYamlDrift } from './lima-yaml.ts';
 import {
   hostAlias,
-  INSTALL_HINT,
   LIMACTL,
   type LimaInstance,
   limaHome,
   limaState,
+  limaVersion,
   MIN_VERSION,
   MIN_VERSION_CREATE,
-  parseLimaVersion,
   startLogs,
 } from './limactl.ts';
 import type { LimaOptions } from './options.ts';
@@ -223,20 +222,6 @@ export function limaTasks(options: LimaOptions, instance: string): AscTask[] {
       },
     },
   ];
-}
-
-async function limaVersion(t: AscTaskContext): Promise<string> {
-  return t.once('lima:version', async () => {
-    const { stdout, stderr } = await t.exec.query(LIMACTL, ['--version'], { timeoutMs: 15_000 });
-    const version = parseLimaVersion(stdout || stderr);
-    if (!version) {
-      throw new AscError(`could not read the version from \`limactl --version\`: ${stdout || stderr}`, {
-        code: 'E_TOOL_MISSING',
-        hint: `reinstall Lima: \`${INSTALL_HINT}\``,
-      });
-    }
-    return version;
-  });
 }
 
 interface PlannedConfig {
