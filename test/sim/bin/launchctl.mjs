@@ -52,7 +52,7 @@ function domainExists(target) {
 const noDomain = (target) => new Exit(112, `Could not find domain for user gui: ${target.uid}`);
 
 const COMMANDS = {
-  bootstrap(args) {
+  async bootstrap(args) {
     if (args.length < 2) {
       throw new Exit(64, 'Usage: launchctl bootstrap <domain-target> [service-path, service-path2, ...]');
     }
@@ -62,13 +62,13 @@ const COMMANDS = {
       throw new Exit(125, 'Bootstrap failed: 125: Domain does not support specified action');
     const state = readState();
     try {
-      for (const arg of args.slice(1)) bootstrapOne(state, path.resolve(arg));
+      for (const arg of args.slice(1)) await bootstrapOne(state, path.resolve(arg));
     } finally {
       writeState(state);
     }
   },
 
-  bootout(args) {
+  async bootout(args) {
     if (args.length < 1)
       throw new Exit(64, 'Usage: launchctl bootout <domain-target> [service-path1, ...] | <service-target>');
     const target = parseTarget(args[0], 'bootout');
@@ -88,7 +88,7 @@ const COMMANDS = {
         unload(target.label, new Exit(3, 'Boot-out failed: 3: No such process'));
       } else {
         for (const arg of args.slice(1)) {
-          const { label } = jobFromPlist(path.resolve(arg));
+          const { label } = await jobFromPlist(path.resolve(arg));
           // The path form answers 5 for a job that is not loaded on newer macOS (jdx/mise#10965).
           unload(label, new Exit(5, 'Boot-out failed: 5: Input/output error'));
         }
@@ -157,18 +157,18 @@ const COMMANDS = {
 
   // The legacy subcommands print their failures but "will only return a non-zero exit code due to
   // improper usage. Otherwise, zero is always returned." (launchctl(1))
-  load(args) {
+  async load(args) {
     const { flags, paths } = legacyArgs(args, 'load');
     const state = readState();
     for (const file of paths) {
       try {
         if (noGui()) throw new Exit(125, 'Load failed: 125: Domain does not support specified action');
-        const parsed = jobFromPlist(file);
+        const parsed = await jobFromPlist(file);
         if (parsed.label && flags.has('w')) state.disabled[parsed.label] = false;
         const force = flags.has('F');
         if (parsed.label && state.disabled[parsed.label] && !force) throw legacyIoError('Load', 'bootstrap');
         try {
-          bootstrapOne(state, file, 'load');
+          await bootstrapOne(state, file, 'load');
         } catch (error) {
           if (error instanceof Exit && error.code === 5) throw legacyIoError('Load', 'bootstrap');
           if (error instanceof Exit && error.code === 133) throw error;
@@ -184,11 +184,11 @@ const COMMANDS = {
     writeState(state);
   },
 
-  unload(args) {
+  async unload(args) {
     const { flags, paths } = legacyArgs(args, 'unload');
     const state = readState();
     for (const file of paths) {
-      const { label } = jobFromPlist(file);
+      const { label } = await jobFromPlist(file);
       if (!label) {
         err(`${file}: Invalid property list`);
         continue;
@@ -227,7 +227,7 @@ const NOT_SIMULATED = [
   'version',
 ];
 
-function bootstrapOne(state, file, loadedBy = 'bootstrap') {
+async function bootstrapOne(state, file, loadedBy = 'bootstrap') {
   let stat;
   try {
     stat = statSync(file);
@@ -235,7 +235,7 @@ function bootstrapOne(state, file, loadedBy = 'bootstrap') {
     throw new Exit(2, 'Bootstrap failed: 2: No such file or directory');
   }
   if (badOwnership(stat)) throw new Exit(122, 'Bootstrap failed: 122: Path had bad ownership/permissions');
-  const parsed = jobFromPlist(file);
+  const parsed = await jobFromPlist(file);
   // Homebrew/homebrew-services#111: "<path>: Invalid property list", exit 133.
   if (parsed.error) throw new Exit(133, `${file}: Invalid property list`);
   const { label, job } = parsed;
@@ -289,7 +289,7 @@ function legacyArgs(args, verb) {
   return { flags, paths };
 }
 
-function main(argv) {
+async function main(argv) {
   logCall(argv);
   const [name, ...args] = argv;
   if (!name || name === 'help') {
@@ -307,11 +307,11 @@ function main(argv) {
       `Unrecognized subcommand: ${name}\nUsage: launchctl <subcommand> ... | help [subcommand]`,
     );
   }
-  command(args);
+  await command(args);
 }
 
 try {
-  main(process.argv.slice(2));
+  await main(process.argv.slice(2));
 } catch (error) {
   if (!(error instanceof Exit)) {
     err(`fake launchctl crashed: ${error?.stack ?? error}`);

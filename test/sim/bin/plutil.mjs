@@ -15,7 +15,7 @@ if (option !== '-lint' || files.length === 0) {
 let failed = false;
 for (const file of files) {
   try {
-    readPlist(file);
+    await readPlist(file);
     writeSync(1, `${file}: OK\n`);
   } catch (error) {
     failed = true;

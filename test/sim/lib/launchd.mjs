@@ -11,8 +11,6 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { DOMParser } from '@xmldom/xmldom';
-import { parse, parseBinary } from 'plist';
 
 /** The sandbox root the wrapper passes in; everything the fake keeps lives under <root>/launchd. */
 export function launchdDir() {
@@ -71,9 +69,16 @@ export function logLaunch(label, argv) {
   });
 }
 
-/** A property list file as launchd reads it: XML or binary (`bplist00`); throws on anything else. */
-export function readPlist(file) {
+/**
+ * A property list file as launchd reads it: XML or binary (`bplist00`); throws on anything else. The parser
+ * loads on first use: most launchctl calls (print, enable) never need it.
+ */
+export async function readPlist(file) {
   const bytes = readFileSync(file);
+  const [{ DOMParser }, { parse, parseBinary }] = await Promise.all([
+    import('@xmldom/xmldom'),
+    import('plist'),
+  ]);
   if (bytes.subarray(0, 8).toString('latin1') === 'bplist00') return parseBinary(bytes);
   const text = bytes.toString('utf8');
   if (!/<plist[\s>]/.test(text)) throw new Error('not an XML property list');
@@ -95,10 +100,10 @@ export function readPlist(file) {
 const isDict = (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date);
 
 /** The job launchd would make from a plist, or an error string when it would not accept it. */
-export function jobFromPlist(file) {
+export async function jobFromPlist(file) {
   let plist;
   try {
-    plist = readPlist(file);
+    plist = await readPlist(file);
   } catch {
     return { error: 'invalid' };
   }
