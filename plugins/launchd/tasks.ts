@@ -114,7 +114,7 @@ export function launchdTasks(options: LaunchdOptions, instance: string): AscTask
   };
   const loaded: AscTask = {
     id: 'loaded',
-    title: `LaunchAgent ${ours.label} is loaded`,
+    title: `plist mode: LaunchAgent ${ours.label} is loaded`,
     phase: 'phase3',
     needs: ['launchd.registered'],
     async check(t) {
@@ -341,13 +341,9 @@ async function limaProblems(
 
 async function applyLima(t: AscTaskContext, s: Situation, instance: string) {
   const plan = await limaPlan(t, s, instance);
-  if (isPresent(plan.ours)) {
-    if (plan.owner === 'foreign' && plan.ours.agent.exists)
-      await confirmForeign(t, s.paths.ours.file, plan.ours.agent);
-    await removeRegistration(t, s.session, plan.ours);
-  }
-  if (!plan.reregister) return;
-  if (semver.lt(s.version, START_AT_LOGIN_SINCE)) {
+  const { file } = s.paths.lima;
+  // Every refusal comes before the first change: nothing is removed unless its replacement can be made.
+  if (plan.reregister && semver.lt(s.version, START_AT_LOGIN_SINCE)) {
     throw new AscError(
       `limactl ${s.version} cannot register Lima's autostart: \`limactl start-at-login\` came with Lima ${START_AT_LOGIN_SINCE}`,
       {
@@ -356,10 +352,14 @@ async function applyLima(t: AscTaskContext, s: Situation, instance: string) {
       },
     );
   }
-  const { file } = s.paths.lima;
+  if (isPresent(plan.ours) && plan.owner === 'foreign' && plan.ours.agent.exists) {
+    await confirmForeign(t, s.paths.ours.file, plan.ours.agent);
+  }
+  if (plan.reregister && plan.lima.exists && !plan.lima.plist) await confirmForeign(t, file, plan.lima);
+  if (isPresent(plan.ours)) await removeRegistration(t, s.session, plan.ours);
+  if (!plan.reregister) return;
   if (plan.lima.exists) {
-    if (!plan.lima.plist) await confirmForeign(t, file, plan.lima);
-    // Lima rewrites its file in place: keep what was there.
+    // limactl rewrites its file in place: keep what was there.
     t.log.info(`${display(t, file)} is rewritten by limactl; its backup is ${await backupFile(t, file)}`);
   }
   const args = limaAutostartArgs(s.version, instance, true);

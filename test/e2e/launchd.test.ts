@@ -198,7 +198,8 @@ describe.sequential('the launchd plugin on a simulated Mac', () => {
       },
     );
 
-    it('no GUI session, or not a Mac: the tasks say they are skipped and why, and change nothing', async () => {
+    it('no GUI session, not a Mac, or no autostart in Lima: the tasks fail, say why, and change nothing', async () => {
+      await seedLegacy();
       await config();
       const before = await snapshot();
       const run = await asc(['run', 'launchd'], { FAKE_LAUNCHCTL_NO_GUI: '1' });
@@ -209,14 +210,22 @@ describe.sequential('the launchd plugin on a simulated Mac', () => {
       expect(run.stdout).toContain(
         'hint: run asc from a terminal on the Mac itself (or over Screen Sharing), not over plain ssh',
       );
+      // mode: lima on a Lima without autostart fails before anything is removed.
+      await config('{ mode: lima }');
+      const old = await asc(['run', 'launchd'], { FAKE_LIMACTL_VERSION: '0.20.0' });
+      expect(old.exitCode).toBe(1);
+      expect(old.stdout).toContain(
+        "failed: limactl 0.20.0 cannot register Lima's autostart: `limactl start-at-login` came with Lima 0.21.0",
+      );
       await sandbox.addBin('uname', '#!/bin/sh\necho Linux\n');
       const linux = await asc(['run', 'launchd.registered']);
       expect(linux.exitCode).toBe(1);
       expect(linux.stdout).toContain(
         'failed: skipped: not a Mac (uname -s says linux): launchd and LaunchAgents are macOS only',
       );
-      // Nothing changed but asc's own state folder (its run lock) and the uname the test put there.
-      const ignored = (key: string) => key.startsWith('home/.local/') || key === 'bin/uname';
+      // Nothing changed but asc's own state folder (its run lock), the config and the uname the test wrote.
+      const ignored = (key: string) =>
+        key.startsWith('home/.local/') || key === 'bin/uname' || key === 'home/.ascrc.yaml';
       const after = await snapshot();
       for (const files of [before, after])
         for (const key of files.keys()) if (ignored(key)) files.delete(key);
@@ -321,7 +330,7 @@ describe.sequential('the launchd plugin on a simulated Mac', () => {
         '(launchd.registered): would change: ~/Library/LaunchAgents/io.lima.default.plist differs from the options',
       );
       expect(plan.stdout).toContain(
-        '↓ LaunchAgent io.lima.default is loaded (launchd.loaded): skipped: would run after launchd.registered',
+        '↓ plist mode: LaunchAgent io.lima.default is loaded (launchd.loaded): skipped: would run after launchd.registered',
       );
       expect(plan.stdout).toMatch(
         /\+\t<key>KeepAlive<\/key>\n\s+\+\t<dict>\n\s+\+\t\t<key>SuccessfulExit<\/key>\n\s+\+\t\t<false\/>\n\s+\+\t<\/dict>/,
