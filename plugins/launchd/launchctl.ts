@@ -188,7 +188,7 @@ export async function loadAgent(
   }
   if (result.exitCode !== 0) {
     throw new AscError(
-      `launchctl bootstrap ${session.domain} ${file} failed twice with exit 5: ${lastLine(result.stderr)}`,
+      `launchctl bootstrap ${session.domain} ${file} failed twice with exit 5: ${firstLine(result.stderr)}`,
       {
         code: 'E_COMMAND_FAILED',
         hint: `\`launchctl print ${session.domain}/${label}\` shows what launchd holds; if it still lists the old job, log out and back in (launchd loads the plist at login), then run asc again`,
@@ -199,4 +199,8 @@ export async function loadAgent(
 
 function lastLine(text: string): string {
   return text.trim().split('\n').at(-1) ?? '';
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? '';
 }

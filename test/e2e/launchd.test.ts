@@ -237,11 +237,15 @@ describe.sequential('the launchd plugin on a simulated Mac', () => {
       await config('{ mode: sometimes }');
       const mode = await asc(['run', 'launchd']);
       expect(mode.exitCode).toBe(2);
-      expect(mode.stderr).toMatch(/\.ascrc\.yaml:3:\d+: plugins\.launchd\.mode: .*"auto".*"lima".*"plist"/);
+      expect(mode.stderr).toContain(
+        '.ascrc.yaml:3:20: plugins.launchd.mode: expected one of "auto", "lima", "plist", got "sometimes"',
+      );
       await config('{ keepAlive: "yes" }');
       const keep = await asc(['run', 'launchd']);
       expect(keep.exitCode).toBe(2);
-      expect(keep.stderr).toMatch(/plugins\.launchd\.keepAlive: .*boolean/);
+      expect(keep.stderr).toContain(
+        '.ascrc.yaml:3:25: plugins.launchd.keepAlive: expected boolean, got string "yes"',
+      );
       expect(await mutations()).toEqual([]);
       expect(await mac.launchd.calls()).toEqual([]);
     });
