@@ -25,7 +25,7 @@ const spec = {
 };
 
 describe("asc's LaunchAgent", () => {
-  it('has exactly the keys launchd needs, in a fixed order, and parses back to itself', () => {
+  it('has exactly the keys launchd needs, in a fixed order, and parses back to itself', async () => {
     const plist = agentPlist(spec);
     expect(plist).toEqual({
       Label: 'io.lima.default',
@@ -36,9 +36,9 @@ describe("asc's LaunchAgent", () => {
       StandardErrorPath: '/Users/u/.lima/default/launchd.stderr.log',
       ProcessType: 'Background',
     });
-    const text = agentText(plist);
-    expect(parseXmlPlist(text)).toEqual(plist);
-    expect(text).toBe(agentText(agentPlist(spec)));
+    const text = await agentText(plist);
+    expect(await parseXmlPlist(text)).toEqual(plist);
+    expect(text).toBe(await agentText(agentPlist(spec)));
     expect(text).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<!DOCTYPE plist /);
     expect(text).toContain('<plist version="1.0">\n<dict>\n\t<key>Label</key>\n');
     expect(text.endsWith('</plist>\n')).toBe(true);
@@ -64,7 +64,7 @@ describe("asc's LaunchAgent", () => {
     });
     const plist = agentPlist(spec);
     const file = path.join(t.host.home, 'x.plist');
-    await writeFile(file, agentText(plist));
+    await writeFile(file, await agentText(plist));
     await validateAgent(t, plist)(file);
     expect(t.commands.map((c) => c.argv)).toEqual([['plutil', '-lint', file]]);
     await expect(validateAgent(t, { ...plist, RunAtLoad: false })(file)).rejects.toThrow(
@@ -81,7 +81,7 @@ describe('reading what is in ~/Library/LaunchAgents', () => {
     const t = await createTestContext();
     const file = path.join(t.host.home, 'a.plist');
     expect(await readAgent(file)).toEqual({ exists: false });
-    await writeFile(file, agentText(agentPlist(spec)));
+    await writeFile(file, await agentText(agentPlist(spec)));
     await chmod(file, 0o664);
     const good = await readAgent(file);
     expect(good).toMatchObject({ exists: true, mode: 0o664, plist: { Label: 'io.lima.default' } });

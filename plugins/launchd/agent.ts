@@ -3,8 +3,6 @@ import { constants } from 'node:fs';
 import { access, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { DOMParser } from '@xmldom/xmldom';
-import { build, parse, parseBinary } from 'plist';
 import { AscError, type AscTaskContext } from '../../src/index.ts';
 
 /** The two registrations that can start the VM at login; exactly one of them should exist. */
@@ -27,6 +25,9 @@ export function agentPaths(home: string, instance: string): AgentPaths {
 }
 
 export type PlistObject = Record<string, unknown>;
+
+/** The plist package and xmldom load on first use: `asc list` and `--help` never need them. */
+const plistModule = () => import('plist');
 
 /** A file in ~/Library/LaunchAgents as asc found it. */
 export type AgentFile =
@@ -61,7 +62,9 @@ export async function readAgent(file: string): Promise<AgentFile> {
   const found = { exists: true as const, text, sha256: sha256(text), mode };
   try {
     const value =
-      bytes.subarray(0, 8).toString('latin1') === 'bplist00' ? parseBinary(bytes) : parseXmlPlist(text);
+      bytes.subarray(0, 8).toString('latin1') === 'bplist00'
+        ? (await plistModule()).parseBinary(bytes)
+        : await parseXmlPlist(text);
     if (!isDict(value)) return { ...found, plist: undefined, error: 'its top level is not a dictionary' };
     return { ...found, plist: value };
   } catch (error) {
@@ -73,8 +76,9 @@ export async function readAgent(file: string): Promise<AgentFile> {
  * An XML plist. The `plist` package leaves xmldom to print parse errors on stderr (console.error), so the
  * XML is first checked for well-formedness, quietly, with xmldom's own error callback.
  */
-export function parseXmlPlist(text: string): unknown {
+export async function parseXmlPlist(text: string): Promise<unknown> {
   if (!/<plist[\s>]/.test(text)) throw new Error('no <plist> element');
+  const [{ DOMParser }, { parse }] = await Promise.all([import('@xmldom/xmldom'), plistModule()]);
   const problems: string[] = [];
   try {
     new DOMParser({
@@ -199,7 +203,8 @@ export function agentPlist(spec: AgentSpec): PlistObject {
 }
 
 /** The plist's XML, tab-indented as Apple's tools write it, with a comment that says who wrote it. */
-export function agentText(plist: PlistObject): string {
+export async function agentText(plist: PlistObject): Promise<string> {
+  const { build } = await plistModule();
   const built = build(plist as Parameters<typeof build>[0], { indent: '\t', pretty: true });
   // The dict starts at the left margin under <plist>, as in the files Apple's and Lima's tools write.
   const xml = built.replace(/^\t/gm, '');
@@ -214,7 +219,7 @@ export function agentText(plist: PlistObject): string {
  */
 export function validateAgent(t: AscTaskContext, plist: PlistObject): (temp: string) => Promise<void> {
   return async (temp) => {
-    const parsed = parseXmlPlist(await readFile(temp, 'utf8'));
+    const parsed = await parseXmlPlist(await readFile(temp, 'utf8'));
     if (!isDeepStrictEqual(parsed, plist)) {
       throw new Error('the plist does not parse back to what asc built');
     }

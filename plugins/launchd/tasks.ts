@@ -183,7 +183,7 @@ async function plistPlan(
     keepAlive: options.keepAlive,
     limaHome: t.host.env.LIMA_HOME || undefined,
   });
-  const desired = agentText(desiredPlist);
+  const desired = await agentText(desiredPlist);
   const [ours, lima] = await Promise.all([
     readAgent(s.paths.ours.file),
     readRegistration(t, s.session, s.paths.lima),
