@@ -12,7 +12,7 @@ import {
 import { disabledLabels, type LaunchdSession, printJob, probeSession } from './launchctl.ts';
 import type { LaunchdOptions } from './options.ts';
 import { describeOwnership, display, ownership } from './registrations.ts';
-import { resolveMode } from './tasks.ts';
+import { resolveMode } from './situation.ts';
 
 /** What the rows look at, read once for all of them. */
 type Look =

@@ -149,3 +149,21 @@ export async function removeRegistration(
     t.log.info(`removed ${display(t, reg.file)}; its backup is ${backup}`);
   }
 }
+
+/** What a check found: the reasons it drifts ([] when converged), the ok summary, and a diff. */
+export interface Plan {
+  reasons: string[];
+  summary: string;
+  diff?: string;
+}
+
+/** A file asc did not write is replaced only with `--yes` (or a yes at the prompt), after its backup. */
+export async function confirmForeign(t: AscTaskContext, file: string, agent: AgentFile) {
+  const why = agent.exists && agent.error ? ` (${agent.error})` : '';
+  const question = `${display(t, file)} was not written by asc${why}. Back it up and replace it?`;
+  if (await t.confirm(question)) return;
+  throw new AscError(`${file} was not written by asc${why}; asc will not replace it without asking`, {
+    code: 'E_REFUSED',
+    hint: `read it first; \`asc run ${t.id} --yes\` backs it up (to ~/.local/state/asc/backups) and replaces it`,
+  });
+}

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createTestContext } from '../../src/testing.ts';
 import { launchdPlugin } from './index.ts';
 import { launchdOptions } from './options.ts';
-import { launchdTasks, limaAutostartArgs, resolveMode } from './tasks.ts';
+import { limaAutostartArgs, resolveMode } from './situation.ts';
+import { launchdTasks } from './tasks.ts';
 
 const options = launchdOptions.parse({});
 

@@ -4,7 +4,7 @@ import { limaVersion } from '../lima/limactl.ts';
 import { agentPaths, readAgent, stableLimactl } from './agent.ts';
 import { bootout, printJob, probeSession } from './launchctl.ts';
 import { display, ownership, recordKeys, removeWithBackup } from './registrations.ts';
-import { limaAutostartArgs, START_AT_LOGIN_SINCE } from './tasks.ts';
+import { limaAutostartArgs, START_AT_LOGIN_SINCE } from './situation.ts';
 
 /**
  * `asc uninstall`: undo the registration asc made, and only that. Each check answers "already undone?".
