@@ -1,5 +1,6 @@
 import type { AscPlugin } from '../src/core/types.ts';
 import { dockerPlugin } from './docker/index.ts';
+import { launchdPlugin } from './launchd/index.ts';
 import { limaPlugin } from './lima/index.ts';
 import { nixosPlugin } from './nixos/index.ts';
 import { onePasswordPlugin } from './onepassword/index.ts';
@@ -11,5 +12,6 @@ export const builtinPlugins: readonly AscPlugin<unknown>[] = [
   weztermPlugin,
   dockerPlugin,
   onePasswordPlugin,
+  launchdPlugin,
   nixosPlugin,
 ];

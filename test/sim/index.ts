@@ -1,6 +1,7 @@
 /**
- * A simulated Mac for end-to-end tests: fakes of the Mac-only tools (limactl, lima, sw_vers, uname, brew)
- * first on the sandbox's PATH, with a real OpenSSH sshd standing in for each running Lima VM.
+ * A simulated Mac for end-to-end tests: fakes of the Mac-only tools (limactl, lima, launchctl, plutil,
+ * sw_vers, uname, brew) first on the sandbox's PATH, a Homebrew prefix inside the sandbox, and a real
+ * OpenSSH sshd standing in for each running Lima VM.
  * See test/sim/README.md for what is faithful and what is not.
  */
 import { execFile, spawnSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Running, RunOptions, RunResult, Sandbox } from '../harness/sandbox.ts';
 import { flakeSystem, guestPaths, OS_RELEASE, parseOsRelease } from './guest/system.mjs';
+import { MUTATING_LAUNCHCTL } from './lib/launchd.mjs';
 import { isAlive, killTrees, listProcesses } from './lib/procs.mjs';
 
 const SIM_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -138,6 +140,38 @@ export interface GuestShell {
   aptInstalls(): Promise<string[]>;
 }
 
+/** A job as the fake launchd keeps it (test/sim/lib/launchd.mjs). */
+export interface LaunchdJob {
+  path: string;
+  program: string;
+  arguments: string[];
+  runAtLoad: boolean;
+  keepAlive: unknown;
+  state: 'running' | 'not running';
+  pid?: number;
+  runs: number;
+  /** null: never exited */
+  lastExitCode: number | null;
+  loadedBy: 'bootstrap' | 'load';
+}
+
+/** The fake launchd: the user's gui/<uid> domain, kept in `<sandbox root>/launchd/state.json`. */
+export interface SimulatedLaunchd {
+  /** Every launchctl call's argv (limactl's own `launchctl enable` too), in order. */
+  calls(): Promise<string[][]>;
+  /** The calls whose subcommand changes launchd's state (bootstrap, bootout, enable, disable, load…). */
+  mutatingCalls(): Promise<string[][]>;
+  clearCalls(): Promise<void>;
+  /** Loaded jobs by label. */
+  jobs(): Promise<Record<string, LaunchdJob>>;
+  /** Labels with a `launchctl enable`/`disable` override: true = disabled. */
+  disabled(): Promise<Record<string, boolean>>;
+  /** What each job start would have run (the fake never runs it), in order. */
+  launched(): Promise<{ label: string; argv: string[] }[]>;
+  /** Change a loaded job, e.g. `{ state: 'not running', lastExitCode: 1 }` for a job that exited. */
+  setJob(label: string, change: Partial<LaunchdJob>): Promise<void>;
+}
+
 export interface SimulatedMac {
   readonly sandbox: Sandbox;
   readonly limaVersion: string;
@@ -187,6 +221,15 @@ export interface SimulatedMac {
    * It writes `<guest home>/.profile`; the instance need not exist yet.
    */
   setupGuestShell(name: string, options?: GuestShellOptions): Promise<GuestShell>;
+  /** `brew --prefix`: `<sandbox root>/opt/homebrew`, laid out as Homebrew does (`bin/limactl` → `../Cellar/lima/<v>/bin/limactl`). */
+  readonly brewPrefix: string;
+  /** `~/Library/LaunchAgents` */
+  readonly launchAgents: string;
+  /** `brew upgrade lima` (and its cleanup): a new Cellar version, the links moved to it, the old one removed. */
+  brewUpgradeLima(version: string): Promise<void>;
+  /** Run the fake launchctl with the sandbox's environment (logged like any other call). */
+  launchctl(args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  readonly launchd: SimulatedLaunchd;
 }
 
 const shq = (s: string) => `'${s.replaceAll("'", `'"'"'`)}'`;
@@ -211,24 +254,63 @@ export async function createSimulatedMac(
   const limaHome = path.join(sandbox.home, '.lima');
   const guestRoot = path.join(sandbox.root, 'guest');
   const callLogFile = path.join(limaHome, '.fake-limactl-calls.log');
+  const brewPrefix = path.join(sandbox.root, 'opt', 'homebrew');
+  const launchdDir = path.join(sandbox.root, 'launchd');
 
+  /** The fake limactl, as Homebrew installs it: in the Cellar, linked from the prefix's bin. */
+  const installLima = async (version: string) => {
+    const cellar = path.join(brewPrefix, 'Cellar', 'lima', version);
+    await mkdir(path.join(cellar, 'bin'), { recursive: true });
+    await writeFile(
+      path.join(cellar, 'bin', 'limactl'),
+      [
+        '#!/bin/sh',
+        '# The fake limactl of the simulated Mac: test/sim/bin/limactl.mjs',
+        `: "\${FAKE_LIMACTL_VERSION:=${version}}"`,
+        `: "\${FAKE_LIMACTL_STRICT_TTY:=${options.strictTty === false ? '0' : '1'}}"`,
+        // os.Executable(): the path limactl was started by, as `limactl autostart` records it.
+        'case "$0" in /*) FAKE_LIMACTL_EXE="$0" ;; *) FAKE_LIMACTL_EXE="$PWD/$0" ;; esac',
+        `FAKE_SIM_ROOT=${shq(sandbox.root)}`,
+        `FAKE_SIM_USER=${shq(user)}`,
+        `FAKE_SIM_GUEST_ROOT=${shq(guestRoot)}`,
+        'export FAKE_LIMACTL_VERSION FAKE_LIMACTL_STRICT_TTY FAKE_LIMACTL_EXE FAKE_SIM_ROOT FAKE_SIM_USER FAKE_SIM_GUEST_ROOT',
+        `exec ${shq(process.execPath)} ${shq(path.join(BIN_DIR, 'limactl.mjs'))} "$@"`,
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    await relink(path.join(brewPrefix, 'bin', 'limactl'), `../Cellar/lima/${version}/bin/limactl`);
+    await relink(path.join(brewPrefix, 'opt', 'lima'), `../Cellar/lima/${version}`);
+  };
+  await installLima(limaVersion);
+  // The sandbox's bin/ comes first on PATH; its limactl is a link to the prefix's, as a shell finds
+  // /opt/homebrew/bin/limactl on a real Mac.
+  await relink(path.join(sandbox.bin, 'limactl'), path.join(brewPrefix, 'bin', 'limactl'));
+  for (const tool of ['lima', 'uname']) {
+    await sandbox.addBin(tool, await readFile(path.join(BIN_DIR, tool), 'utf8'));
+  }
   await sandbox.addBin(
-    'limactl',
+    'brew',
     [
       '#!/bin/sh',
-      '# The fake limactl of the simulated Mac: test/sim/bin/limactl.mjs',
-      `: "\${FAKE_LIMACTL_VERSION:=${limaVersion}}"`,
-      `: "\${FAKE_LIMACTL_STRICT_TTY:=${options.strictTty === false ? '0' : '1'}}"`,
-      `FAKE_SIM_ROOT=${shq(sandbox.root)}`,
-      `FAKE_SIM_USER=${shq(user)}`,
-      `FAKE_SIM_GUEST_ROOT=${shq(guestRoot)}`,
-      'export FAKE_LIMACTL_VERSION FAKE_LIMACTL_STRICT_TTY FAKE_SIM_ROOT FAKE_SIM_USER FAKE_SIM_GUEST_ROOT',
-      `exec ${shq(process.execPath)} ${shq(path.join(BIN_DIR, 'limactl.mjs'))} "$@"`,
+      `: "\${FAKE_BREW_PREFIX:=${brewPrefix}}"`,
+      'export FAKE_BREW_PREFIX',
+      `exec /bin/sh ${shq(path.join(BIN_DIR, 'brew'))} "$@"`,
       '',
     ].join('\n'),
   );
-  for (const tool of ['lima', 'uname', 'brew']) {
-    await sandbox.addBin(tool, await readFile(path.join(BIN_DIR, tool), 'utf8'));
+  for (const tool of ['launchctl', 'plutil']) {
+    await sandbox.addBin(
+      tool,
+      [
+        '#!/bin/sh',
+        `# The fake ${tool} of the simulated Mac: test/sim/bin/${tool}.mjs`,
+        `FAKE_SIM_ROOT=${shq(sandbox.root)}`,
+        'export FAKE_SIM_ROOT',
+        `exec ${shq(process.execPath)} ${shq(path.join(BIN_DIR, `${tool}.mjs`))} "$@"`,
+        '',
+      ].join('\n'),
+    );
   }
   await sandbox.addBin(
     'sw_vers',
@@ -245,18 +327,18 @@ export async function createSimulatedMac(
   const limactl = (args: readonly string[], runOptions?: RunOptions) =>
     sandbox.exec(path.join(sandbox.bin, 'limactl'), args, runOptions);
 
-  const callLog = async (): Promise<string[][]> => {
-    let text: string;
+  const callLog = () => readJsonLines<string[]>(callLogFile);
+  const launchdState = async () => {
     try {
-      text = await readFile(callLogFile, 'utf8');
+      return JSON.parse(await readFile(path.join(launchdDir, 'state.json'), 'utf8')) as {
+        jobs: Record<string, LaunchdJob>;
+        disabled: Record<string, boolean>;
+      };
     } catch {
-      return [];
+      return { jobs: {}, disabled: {} };
     }
-    return text
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as string[]);
   };
+  const launchctlCalls = () => readJsonLines<string[]>(path.join(launchdDir, 'calls.log'));
 
   const opItems = path.join(sandbox.root, 'op-items.json');
   await writeFile(opItems, '{}\n');
@@ -360,6 +442,35 @@ export async function createSimulatedMac(
         .split('\n')
         .filter((line) => line !== '')
         .map((line) => JSON.parse(line) as string[]);
+    },
+    brewPrefix,
+    launchAgents: path.join(sandbox.home, 'Library', 'LaunchAgents'),
+    async brewUpgradeLima(version) {
+      const before = await readlinkOr(path.join(brewPrefix, 'opt', 'lima'));
+      await installLima(version);
+      if (before && before !== `../Cellar/lima/${version}`) {
+        await rm(path.join(brewPrefix, 'opt', before), { recursive: true, force: true });
+      }
+    },
+    launchctl: (args, runOptions) => sandbox.exec(path.join(sandbox.bin, 'launchctl'), args, runOptions),
+    launchd: {
+      calls: launchctlCalls,
+      async mutatingCalls() {
+        return (await launchctlCalls()).filter((argv) => MUTATING_LAUNCHCTL.has(argv[0] ?? ''));
+      },
+      async clearCalls() {
+        await rm(path.join(launchdDir, 'calls.log'), { force: true });
+      },
+      jobs: async () => (await launchdState()).jobs,
+      disabled: async () => (await launchdState()).disabled,
+      launched: () => readJsonLines(path.join(launchdDir, 'launched.log')),
+      async setJob(label, change) {
+        const state = await launchdState();
+        const job = state.jobs[label];
+        if (!job) throw new Error(`launchd.setJob: ${label} is not loaded`);
+        state.jobs[label] = { ...job, ...change };
+        await writeFile(path.join(launchdDir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
+      },
     },
     async stopAll() {
       const marker = `${sandbox.root}${path.sep}`;
@@ -521,4 +632,28 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+async function readJsonLines<T>(file: string): Promise<T[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as T);
+}
+
+/** Replace whatever is at `link` with a symbolic link to `target`. */
+async function relink(link: string, target: string): Promise<void> {
+  await mkdir(path.dirname(link), { recursive: true });
+  await rm(link, { force: true, recursive: true });
+  await symlink(target, link);
+}
+
+async function readlinkOr(link: string): Promise<string | undefined> {
+  return readlink(link).catch(() => undefined);
 }

@@ -75,7 +75,7 @@ describe('limactl --version and the host tools', () => {
     expect(await run('uname', ['-s'])).toBe('Darwin\n');
     expect(await run('uname', ['-m'])).toBe('arm64\n');
     expect(await run('uname', ['-sm'])).toBe('Darwin arm64\n');
-    expect(await run('brew', ['--prefix'])).toBe('/opt/homebrew\n');
+    expect(await run('brew', ['--prefix'])).toBe(`${mac.brewPrefix}\n`);
     const install = await quick('brew', ['install', 'lima']);
     expect(install.exitCode).toBe(1);
     expect(install.stderr).toContain('Error:');

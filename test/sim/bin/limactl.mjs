@@ -3,10 +3,11 @@
 // real sshd per running instance; see test/sim/README.md.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { autostartCommand, startAtLoginCommand } from '../lib/autostart.mjs';
 import { findSubcommand, GLOBAL_FLAGS, parseFlags } from '../lib/cli.mjs';
 import { createCommand, startCommand } from '../lib/create.mjs';
 import { listCommand } from '../lib/list.mjs';
-import { configureLog, fatal, LimaError, out, parseLevel, warn } from '../lib/log.mjs';
+import { configureLog, err, fatal, LimaError, out, parseLevel, warn } from '../lib/log.mjs';
 import { helpText, infoCommand, validateCommand } from '../lib/misc.mjs';
 import { shellCommand } from '../lib/shell.mjs';
 import { deleteCommand, editCommand, restartCommand, stopCommand } from '../lib/stop.mjs';
@@ -27,10 +28,11 @@ const COMMANDS = {
   ls: listCommand,
   validate: validateCommand,
   info: infoCommand,
+  autostart: autostartCommand,
+  'start-at-login': startAtLoginCommand,
 };
 /** Real subcommands the simulator does not provide: a clear failure rather than "unknown command". */
 const NOT_SIMULATED = [
-  'autostart',
   'clone',
   'completion',
   'copy',
@@ -48,7 +50,6 @@ const NOT_SIMULATED = [
   'screenshot',
   'show-ssh',
   'snapshot',
-  'start-at-login',
   'sudoers',
   'template',
   'tunnel',
@@ -87,8 +88,17 @@ async function main(argv) {
     }
     throw new LimaError(`unknown command ${JSON.stringify(name)} for "limactl"`);
   }
-  if (name === 'restart' && compareVersions(version, '1.1.0') < 0) {
-    throw new LimaError(`unknown command "restart" for "limactl"`);
+  // Commands newer than the simulated version are unknown to it (restart: 1.1.0; start-at-login: 0.21.0;
+  // autostart: 2.2.0, which deprecated start-at-login).
+  const since = { restart: '1.1.0', 'start-at-login': '0.21.0', autostart: '2.2.0' }[name];
+  if (since && compareVersions(version, since) < 0) {
+    throw new LimaError(`unknown command ${JSON.stringify(name)} for "limactl"`);
+  }
+  if (name === 'start-at-login' && compareVersions(version, '2.2.0') >= 0) {
+    // cobra prints a deprecated command's message on stderr before running it.
+    err(
+      'Command "start-at-login" is deprecated, use "limactl autostart enable" or "limactl autostart disable" instead\n',
+    );
   }
   const ctx = {
     version,

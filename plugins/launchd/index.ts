@@ -1,0 +1,24 @@
+import { definePlugin } from '../../src/index.ts';
+import { launchdDoctor } from './doctor.ts';
+import { launchdOptions } from './options.ts';
+import { launchdTasks } from './tasks.ts';
+import { launchdUninstall } from './uninstall.ts';
+
+/**
+ * The VM starts by itself at login, through exactly one registration: Lima's own autostart (`limactl
+ * autostart enable`, or `start-at-login` before Lima 2.2), or asc's LaunchAgent `io.lima.<instance>` running
+ * `limactl start <instance> --foreground` on an older Lima. The PRD's own plist, or the other mode's
+ * registration, is unloaded, backed up outside ~/Library/LaunchAgents and removed.
+ */
+export const launchdPlugin = definePlugin({
+  name: 'launchd',
+  description: 'The VM starts at login: Lima autostart or a LaunchAgent, exactly one',
+  options: launchdOptions,
+  tools: {
+    launchctl: { install: 'it ships with macOS (/bin/launchctl)' },
+    plutil: { install: 'it ships with macOS (/usr/bin/plutil)' },
+  },
+  tasks: (options, ctx) => launchdTasks(options, ctx.config.instance),
+  doctor: (options, ctx) => launchdDoctor(options, ctx.config.instance),
+  uninstall: (_options, ctx) => launchdUninstall(ctx.config.instance),
+});
