@@ -51,14 +51,20 @@ export function probeSession(t: AscTaskContext): Promise<SessionProbe> {
   });
 }
 
-/**
- * The session, or an error that says why the task does not apply here. The engine has no "not applicable"
- * answer for a check yet, so the task fails with a message that starts with "skipped:".
- */
+/** Thrown by `requireSession` off a Mac or without a GUI login: the task does not apply here. */
+export class NotApplicable extends Error {
+  readonly hint: string | undefined;
+  constructor(reason: string, hint?: string) {
+    super(reason);
+    this.hint = hint;
+  }
+}
+
+/** The session, or `NotApplicable` with why the task does not apply here (checks turn it into skip()). */
 export async function requireSession(t: AscTaskContext): Promise<LaunchdSession> {
   const probe = await probeSession(t);
   if (probe.kind === 'ok') return probe;
-  throw new AscError(`skipped: ${probe.reason}`, { code: 'E_REFUSED', hint: probe.hint });
+  throw new NotApplicable(probe.reason, probe.hint);
 }
 
 /** What `launchctl print gui/<uid>/<label>` says about a loaded job. Its output "is NOT API": parsed leniently. */

@@ -4,7 +4,6 @@ import { AscError, type AscTaskContext } from '../../src/index.ts';
 import { type AgentFile, isCellarPath, isExecutable, programArguments, readAgent } from './agent.ts';
 import { disabledLabels } from './launchctl.ts';
 import {
-  backupFile,
   confirmForeign,
   describeOwnership,
   display,
@@ -121,7 +120,7 @@ export async function applyLima(t: AscTaskContext, s: Situation, instance: strin
   if (!plan.reregister) return;
   if (plan.lima.exists) {
     // limactl rewrites its file in place: keep what was there.
-    t.log.info(`${display(t, file)} is rewritten by limactl; its backup is ${await backupFile(t, file)}`);
+    t.log.info(`${display(t, file)} is rewritten by limactl; its backup is ${await t.files.backup(file)}`);
   }
   const args = limaAutostartArgs(s.version, instance, true);
   // Run through the stable path: Lima writes the limactl it was started as (os.Executable) into the plist.

@@ -1,6 +1,3 @@
-import { constants } from 'node:fs';
-import { copyFile, mkdir, rm } from 'node:fs/promises';
-import path from 'node:path';
 import { AscError, type AscTaskContext } from '../../src/index.ts';
 import { type AgentFile, isLegacyPlist, readAgent } from './agent.ts';
 import { bootout, type JobStatus, type LaunchdSession, printJob } from './launchctl.ts';
@@ -55,44 +52,11 @@ export function display(t: AscTaskContext, file: string): string {
   return file.startsWith(`${home}/`) ? `~${file.slice(home.length)}` : file;
 }
 
-/**
- * A copy of `file` in asc's backups folder (`~/.local/state/asc/backups/<run>/<absolute path>`), never
- * beside it: launchd reads every file in ~/Library/LaunchAgents, so a backup there would be a second job.
- * The files layer has no remove, so the plugin copies the bytes itself, in the core's layout.
- */
-export async function backupFile(t: AscTaskContext, file: string): Promise<string> {
-  const stamp = await t.once('launchd:backup-stamp', async () =>
-    new Date().toISOString().replace(/[:.]/g, '-'),
-  );
-  const stateHome = t.host.env.XDG_STATE_HOME || path.join(t.host.home, '.local', 'state');
-  const backup = path.join(stateHome, 'asc', 'backups', stamp, file);
-  try {
-    await mkdir(path.dirname(backup), { recursive: true, mode: 0o700 });
-    // The first backup of a run is the original; a second one in the same run keeps it.
-    await copyFile(file, backup, constants.COPYFILE_EXCL).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-    });
-  } catch (error) {
-    throw new AscError(`could not back up ${file}: ${(error as Error).message}`, {
-      code: 'E_FILE',
-      hint: 'nothing was removed',
-    });
-  }
-  return backup;
-}
-
-/** Back the file up, then remove it. */
+/** Back the file up into the run's backup folder (never beside it: launchd reads every file in
+ * ~/Library/LaunchAgents, so a backup there would be a second job), then remove it. */
 export async function removeWithBackup(t: AscTaskContext, file: string): Promise<string> {
-  const backup = await backupFile(t, file);
-  try {
-    await rm(file);
-  } catch (error) {
-    throw new AscError(`could not remove ${file}: ${(error as Error).message}`, {
-      code: 'E_FILE',
-      hint: `its backup is ${backup}`,
-    });
-  }
-  return backup;
+  const { backup } = await t.files.remove(file);
+  return backup ?? '(it was empty)';
 }
 
 /** A registration: its label, its file, and what launchd holds for it now. */

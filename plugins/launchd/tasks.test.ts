@@ -40,9 +40,13 @@ describe('the launchd tasks', () => {
   it('not a Mac: the check says it is skipped, and why, without running anything', async () => {
     const t = await createTestContext({ hostFacts: { platform: 'linux' } });
     const [registered] = launchdTasks(options, 'default');
-    await expect(registered!.check(t)).rejects.toThrow(
-      'skipped: not a Mac (uname -s says linux): launchd and LaunchAgents are macOS only',
-    );
+    expect(await registered!.check(t)).toEqual({
+      converged: false,
+      notApplicable: true,
+      reason: expect.stringMatching(
+        /^not a Mac \(uname -s says linux\): launchd and LaunchAgents are macOS only/,
+      ),
+    });
     expect(t.commands).toEqual([]);
   });
 
@@ -54,9 +58,12 @@ describe('the launchd tasks', () => {
           : undefined,
     });
     const [, loaded] = launchdTasks(options, 'default');
-    await expect(loaded!.check(t)).rejects.toThrow(
-      'skipped: no GUI session: `launchctl print gui/501` exited 112 (Could not find domain for user gui: 501)',
-    );
+    expect(await loaded!.check(t)).toMatchObject({
+      notApplicable: true,
+      reason: expect.stringMatching(
+        /^no GUI session: `launchctl print gui\/501` exited 112 \(Could not find domain for user gui: 501\)/,
+      ),
+    });
     expect(t.commands.map((c) => c.argv.join(' '))).toEqual(['launchctl print gui/501']);
   });
 

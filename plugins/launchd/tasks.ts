@@ -1,11 +1,22 @@
-import { AscError, type AscTask, drift, ok } from '../../src/index.ts';
+import { AscError, type AscNotApplicable, type AscTask, drift, ok, skip } from '../../src/index.ts';
 import { agentPaths } from './agent.ts';
-import { disabledLabels, loadAgent } from './launchctl.ts';
+import { disabledLabels, loadAgent, NotApplicable } from './launchctl.ts';
 import { applyLima, limaPlan } from './lima-mode.ts';
 import type { LaunchdOptions } from './options.ts';
 import { applyPlist, loadState, plistPlan } from './plist-mode.ts';
 import { display, recordKeys } from './registrations.ts';
 import { situation } from './situation.ts';
+
+/** Off a Mac or without a GUI login, a check says the task does not apply: skipped with the reason, not failed. */
+async function applicable<T>(_t: unknown, get: () => Promise<T>): Promise<T | AscNotApplicable> {
+  try {
+    return await get();
+  } catch (error) {
+    if (error instanceof NotApplicable)
+      return skip(error.hint ? `${error.message} (${error.hint})` : error.message);
+    throw error;
+  }
+}
 
 /** The plugin's tasks: `registered` in every mode, `loaded` unless the mode is `lima`. */
 export function launchdTasks(options: LaunchdOptions, instance: string): AscTask[] {
@@ -16,7 +27,8 @@ export function launchdTasks(options: LaunchdOptions, instance: string): AscTask
     phase: 'phase3',
     needs: ['lima.instance'],
     async check(t) {
-      const s = await situation(t, options, instance);
+      const s = await applicable(t, () => situation(t, options, instance));
+      if ('notApplicable' in s) return s;
       const plan =
         s.mode === 'lima' ? await limaPlan(t, s, instance) : await plistPlan(t, s, options, instance);
       if (plan.reasons.length === 0) return ok(plan.summary);
@@ -34,7 +46,8 @@ export function launchdTasks(options: LaunchdOptions, instance: string): AscTask
     phase: 'phase3',
     needs: ['launchd.registered'],
     async check(t) {
-      const s = await situation(t, options, instance);
+      const s = await applicable(t, () => situation(t, options, instance));
+      if ('notApplicable' in s) return s;
       if (s.mode === 'lima') {
         return ok(
           "lima mode: launchd loads Lima's job at the next login; asc does not bootstrap it, which would start the VM a second time",

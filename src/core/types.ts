@@ -203,6 +203,12 @@ export interface AscFiles {
    * refused in plan mode. `changed` is false when there was nothing to remove.
    */
   remove(path: string): Promise<AscWriteResult>;
+  /**
+   * Copy the file into this run's backup folder (never beside it) before something other than asc
+   * rewrites it (a tool's own command); returns where, or undefined when the file does not exist.
+   * Refused in plan mode.
+   */
+  backup(path: string): Promise<string | undefined>;
 }
 
 export interface AscLog {

@@ -46,6 +46,15 @@ export function createFiles(settings: FilesSettings): AscFiles {
       }
       return removeWithBackup(file, settings.backupDir);
     },
+    backup: async (file) => {
+      if (settings.dryRun) {
+        throw new AscError(`plan mode: refusing to back up ${file}`, {
+          code: 'E_PLAN_WRITE',
+          hint: 'a check must only read; back up in apply',
+        });
+      }
+      return (await readText(file)) === undefined ? undefined : backupFile(file, settings.backupDir);
+    },
   };
 }
 
