@@ -33,6 +33,8 @@ interface Collection {
   flowStyle: number;
   /** A comment line after the last entry. */
   trail: boolean;
+  /** A flow collection under a key written one item a line, with comments at the ends of the lines. */
+  flowLines: boolean;
 }
 interface MapNode extends Collection {
   t: 'map';
@@ -151,7 +153,7 @@ const nodes = fc.letrec<{ node: YamlNode; map: MapNode; seq: SeqNode }>((tie) =>
     { weight: 1, arbitrary: fc.constant(true) },
     { weight: 3, arbitrary: fc.constant(false) },
   );
-  const collection = { flow, flowStyle: fc.nat(5), trail: fc.boolean() };
+  const collection = { flow, flowStyle: fc.nat(5), trail: fc.boolean(), flowLines: fc.boolean() };
   const flags = { lead: fc.boolean(), eol: fc.boolean() };
   return {
     node: fc.oneof(
@@ -187,7 +189,7 @@ const layoutArb: fc.Arbitrary<Layout> = fc.record({
   tabAfterColon: fc.boolean(),
 });
 const editArb: fc.Arbitrary<EditSpec> = fc.record({
-  kind: fc.constantFrom('set', 'set-new', 'append', 'append-new', 'delete'),
+  kind: fc.constantFrom('set', 'set', 'set-new', 'append', 'append-new', 'delete', 'delete'),
   pick: fc.nat(),
   key: keyArb.filter(usableKey),
   value: plainArb,
@@ -240,6 +242,26 @@ function render(root: MapNode, layout: Layout): Rendered {
           const inner = block(value, col + 2, at, true);
           lines.push(`${lead} ${inner[0]!.slice(col + 2)}`, ...inner.slice(1));
         }
+        return;
+      }
+      if (value.t !== 'scalar' && value.flowLines && !isEmpty(value) && 'key' in entry) {
+        // key: [
+        //   item,  # comment
+        //   item,
+        // ]
+        const inner = ' '.repeat(col + indent);
+        const items: (Entry | Item)[] = value.t === 'map' ? value.entries : value.items;
+        lines.push(`${lead} ${value.t === 'map' ? '{' : '['}`);
+        items.forEach((item, j) => {
+          const text =
+            'key' in item
+              ? `${keyText(item.key, item.keyStyle, true)}: ${flow(item.value)}`
+              : flow(item.value);
+          const comma = j < items.length - 1 || value.flowStyle % 2 === 1 ? ',' : '';
+          const note = item.eol ? ` ${comment([...at, 'key' in item ? item.key : j], 'eol')}` : '';
+          lines.push(`${inner}${text}${comma}${note}`);
+        });
+        lines.push(eol(`${pad}${value.t === 'map' ? '}' : ']'}`));
         return;
       }
       if (value.t !== 'scalar') {
@@ -480,18 +502,23 @@ function afterPath(path: YamlPath, isKey: boolean, edit: YamlEdit): YamlPath | u
   return path;
 }
 
-/** Comments that may go with the edit: those inside the replaced value, or in and on the deleted entry. */
+/**
+ * Comments that may go with the edit. A set replaces the value at its path: comments inside that value
+ * may go. A delete removes the entry: comments in it, on its lines and after its last item may go, not
+ * the ones above it. Deleting the only entry of a collection writes `[]` or `{}` for the collection, which
+ * is a set of the parent. An append keeps every comment.
+ */
 function mayVanish(comment: Comment, edit: YamlEdit, before: Plain): boolean {
-  let target = edit.path;
+  const target = edit.path;
   if (edit.op === 'append') return false;
   const parent = target.slice(0, -1);
   const parentValue = allPaths(before).find((f) => isDeepStrictEqual(f.path, parent))?.value;
   const only =
     parentValue !== null && typeof parentValue === 'object' && Object.keys(parentValue).length === 1;
-  const strictlyUnder = (p: YamlPath) => p.length > target.length && startsWith(p, target);
-  if (edit.op === 'delete' && only && parent.length > 0) target = parent;
-  else if (edit.op === 'delete' && comment.kind === 'eol' && startsWith(comment.owner, target)) return true;
-  return strictlyUnder(comment.owner);
+  const under = (at: YamlPath) => comment.owner.length > at.length && startsWith(comment.owner, at);
+  if (edit.op === 'set') return under(target);
+  if (only && parent.length > 0) return under(parent);
+  return comment.kind === 'lead' ? under(target) : startsWith(comment.owner, target);
 }
 
 // --- The property ----------------------------------------------------------------------------------------

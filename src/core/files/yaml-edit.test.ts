@@ -527,6 +527,14 @@ describe('editYaml: block scalars', () => {
     expect(editYaml('a: |+\n  keep\n\nb: 1\n', [set(['c'], 1)])).toBe('a: |+\n  keep\n\nb: 1\nc: 1\n');
   });
 
+  it('deletes an entry after a `|` block with its deeper comments, which would otherwise join the block', () => {
+    expect(editYaml('b: |-\n  line one\naa:\n  x: 1\n  # deeper\n', [del(['aa'])])).toBe(
+      'b: |-\n  line one\n',
+    );
+    const kept = 'mounts:\n- location: a\n  # - location: b\n- location: c\n';
+    expect(editYaml(kept, [del(['mounts', 0])])).toBe('mounts:\n  # - location: b\n- location: c\n');
+  });
+
   it('does not write a `|` block where the following lines would join it', () => {
     const deeper = 'aa:\n    a: 0\n    # a comment indented like the new block\n';
     const out = editYaml(deeper, [set(['aa'], ['multi\nline'])]);

@@ -405,6 +405,8 @@ function removeEntry(c: Ctx, parent: Coll, entry: unknown): string {
     return splice(c, ownLines ? lineStart : start, end, `{}${eol}`);
   }
   if (ownLines) {
+    const stop = joinsBlockScalar(c, lineStart) ? deeperCommentsEnd(c, end, column(c.src, start)) : end;
+    if (stop !== end) return splice(c, lineStart, stop, '');
     // The last line of a file without a final line break: the break before it goes instead.
     const bare = end === c.src.length && !c.src.endsWith('\n') && lineStart > 0;
     const from = bare ? lineStart - (c.src[lineStart - 2] === '\r' ? 2 : 1) : lineStart;
@@ -416,6 +418,37 @@ function removeEntry(c: Ctx, parent: Coll, entry: unknown): string {
   const nextStart = itemStart(c, parent, next);
   if (/^[ \t]*$/.test(c.src.slice(end, nextStart))) return splice(c, start, nextStart, '');
   return splice(c, trimEnd(c.src, start, ' \t'), lineEnd(c.src, contentEnd(c, entry)), '');
+}
+
+/** Whether a `|` or `>` block ends right before pos (blank lines aside): lines after it could join it. */
+function joinsBlockScalar(c: Ctx, pos: number): boolean {
+  let found = false;
+  visit(c.doc, {
+    Scalar(_, node) {
+      if (node.type !== 'BLOCK_LITERAL' && node.type !== 'BLOCK_FOLDED') return;
+      const after = afterLine(c.src, contentEnd(c, node));
+      if (after <= pos && /^[ \t\r\n]*$/.test(c.src.slice(after, pos))) found = true;
+    },
+  });
+  return found;
+}
+
+/**
+ * The end of the comment lines after pos that are indented deeper than col: they belong to the entry
+ * before them, and once it is gone they would read as more text of a block scalar above.
+ */
+function deeperCommentsEnd(c: Ctx, pos: number, col: number): number {
+  let stop = pos;
+  for (let at = pos; at < c.src.length; ) {
+    const line = c.src.slice(at, lineEnd(c.src, at));
+    const next = afterLine(c.src, lineEnd(c.src, at));
+    const comment = /^( *)#/.exec(line);
+    if (comment && (comment[1] ?? '').length > col) stop = next;
+    else if (!/^[ \t]*$/.test(line)) break;
+    if (next === at) break;
+    at = next;
+  }
+  return stop;
 }
 
 // --- Flow collections: edit one item's span, keep the separators the collection already uses -------------
