@@ -8,6 +8,7 @@ import {
   editYaml,
   ok,
   parseDuration,
+  YamlEditError,
 } from '../../src/index.ts';
 import { startVm, stopVm, validateLimaYaml, withSpecFile } from './lifecycle.ts';
 import { hasGuestTemplate, limaYamlDrift } from './lima-yaml.ts';
@@ -87,7 +88,8 @@ async function plannedConfig(t: AscTaskContext, instance: string): Promise<Plann
   }
   let parsed: Record<string, unknown>;
   try {
-    parsed = (parse(current) ?? {}) as Record<string, unknown>;
+    // Merge keys (<<) as Lima's YAML library reads them.
+    parsed = (parse(current, { merge: true }) ?? {}) as Record<string, unknown>;
   } catch (error) {
     throw new AscError(`${file} is not valid YAML: ${(error as Error).message}`, { code: 'E_FILE' });
   }
@@ -98,7 +100,16 @@ async function plannedConfig(t: AscTaskContext, instance: string): Promise<Plann
   const running = found.status === 'Running';
   const unchanged = { file, dir: found.dir, running, change: undefined };
   if (wanted.edits.length === 0) return unchanged;
-  const text = editYaml(current, wanted.edits);
+  let text: string;
+  try {
+    text = editYaml(current, wanted.edits);
+  } catch (error) {
+    if (!(error instanceof YamlEditError)) throw error;
+    throw new AscError(`${file}: ${error.message}`, {
+      code: 'E_FILE',
+      hint: `make the change by hand (${wanted.reasons.join(', ')}), then run asc again; the file was left as it was`,
+    });
+  }
   if (text === current) return unchanged;
   return {
     file,
