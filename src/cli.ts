@@ -95,6 +95,16 @@ program
   });
 
 program
+  .command('uninstall')
+  .description('undo every edit asc made on the Mac (the plan first; asks, or --yes); the VM stays')
+  .option('--plan', 'only show what would be undone (exit 3 when something would be)')
+  .option('-y, --yes', 'undo without asking (also restarts a running VM whose lima.yaml changes)')
+  .action(async (options: { plan?: boolean; yes?: boolean }) => {
+    const { uninstall } = await import('./commands/uninstall.ts');
+    exitCode = await uninstall({ ...globals(), ...options }, await withBuiltins());
+  });
+
+program
   .command('list')
   .description('plugins (enabled or not), phases, and every task with its needs')
   .action(async () => {

@@ -13,6 +13,7 @@ import {
 import { startVm, stopVm, validateLimaYaml, withSpecFile } from './lifecycle.ts';
 import { hasGuestTemplate, limaYamlDrift } from './lima-yaml.ts';
 import { guestTemplateVars, type LimaInstance, limaState } from './limactl.ts';
+import { recordManaged } from './managed.ts';
 import type { LimaOptions } from './options.ts';
 
 /**
@@ -38,29 +39,48 @@ export function configTask(options: LimaOptions, instance: string): AscTask {
     async apply(t) {
       const planned = await plannedConfig(t, instance);
       if (!planned.change) return;
-      const { text, reasons } = planned.change;
-      const validate = (temp: string) => validateLimaYaml(t, temp);
-      if (!planned.running) {
-        await t.files.write(planned.file, text, { validate });
-        return `wrote lima.yaml: ${reasons.join(', ')}`;
-      }
-      const question = `The VM "${instance}" is running; its new config (${reasons.join(', ')}) needs a restart. Stop it, write lima.yaml and start it again?`;
-      if (!(await t.confirm(question))) {
-        throw new AscError(`the VM "${instance}" is running and its config changed: a restart is needed`, {
-          code: 'E_REFUSED',
-          hint: `run \`asc run ${t.id} --yes\` to stop, update and start it, or stop it yourself (\`limactl stop ${instance}\`) and run asc again`,
-        });
-      }
-      // Validate before stopping, so a spec Lima rejects never costs a stop.
-      await withSpecFile(t, text, validate);
-      t.log.info(`stopping ${instance}`);
-      await stopVm(t, instance);
-      await t.files.write(planned.file, text, { validate });
-      t.log.info(`starting ${instance}`);
-      await startVm(t, instance, planned.dir, timeout);
-      return `restarted ${instance} with the new lima.yaml: ${reasons.join(', ')}`;
+      const done = await writeLimaYaml(t, instance, planned, planned.change, {
+        timeout,
+        rerun: `asc run ${t.id} --yes`,
+      });
+      await recordManaged(t, instance, t.vm);
+      return done;
     },
   };
+}
+
+/**
+ * Write a new lima.yaml (validated by `limactl validate` first). A running VM needs a restart to read
+ * it: that is asked (or `--yes`), then validate → stop → write → start, one restart for every change.
+ */
+export async function writeLimaYaml(
+  t: AscTaskContext,
+  instance: string,
+  where: { file: string; dir: string; running: boolean },
+  change: { text: string; reasons: string[] },
+  how: { timeout: { text: string; ms: number }; rerun: string },
+): Promise<string> {
+  const { text, reasons } = change;
+  const validate = (temp: string) => validateLimaYaml(t, temp);
+  if (!where.running) {
+    await t.files.write(where.file, text, { validate });
+    return `wrote lima.yaml: ${reasons.join(', ')}`;
+  }
+  const question = `The VM "${instance}" is running; its new config (${reasons.join(', ')}) needs a restart. Stop it, write lima.yaml and start it again?`;
+  if (!(await t.confirm(question))) {
+    throw new AscError(`the VM "${instance}" is running and its config changed: a restart is needed`, {
+      code: 'E_REFUSED',
+      hint: `run \`${how.rerun}\` to stop, update and start it, or stop it yourself (\`limactl stop ${instance}\`) and run asc again`,
+    });
+  }
+  // Validate before stopping, so a spec Lima rejects never costs a stop.
+  await withSpecFile(t, text, validate);
+  t.log.info(`stopping ${instance}`);
+  await stopVm(t, instance);
+  await t.files.write(where.file, text, { validate });
+  t.log.info(`starting ${instance}`);
+  await startVm(t, instance, where.dir, how.timeout);
+  return `restarted ${instance} with the new lima.yaml: ${reasons.join(', ')}`;
 }
 
 interface PlannedConfig {

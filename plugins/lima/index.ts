@@ -4,6 +4,7 @@ import { INSTALL_HINT, LIMACTL } from './limactl.ts';
 import { limaOptions } from './options.ts';
 import { largerSize } from './sizes.ts';
 import { limaTasks } from './tasks.ts';
+import { limaUninstall } from './uninstall.ts';
 
 /**
  * The VM itself: the Lima instance exists with the configured resources and mounts, runs, and answers
@@ -35,4 +36,5 @@ export const limaPlugin = definePlugin({
   },
   tasks: (options, ctx) => limaTasks(options, ctx.config.instance),
   doctor: (_options, ctx) => limaDoctor(ctx.config.instance),
+  uninstall: (options, ctx) => limaUninstall(options, ctx.config.instance),
 });

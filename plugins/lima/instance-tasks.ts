@@ -4,6 +4,7 @@ import { AscError, type AscTask, drift, ok, parseDuration } from '../../src/inde
 import { createVm, startVm } from './lifecycle.ts';
 import { creationYaml } from './lima-yaml.ts';
 import { limaHome, limaState, limaVersion, MIN_VERSION, MIN_VERSION_CREATE } from './limactl.ts';
+import { recordManaged } from './managed.ts';
 import type { LimaOptions } from './options.ts';
 
 /** `lima.installed`, `lima.instance` and `lima.running`: Lima is there, the instance exists, and it answers. */
@@ -63,6 +64,7 @@ export function instanceTasks(
           );
         }
         await createVm(t, instance, creationYaml(t.vm, options.base));
+        await recordManaged(t, instance, t.vm);
         // A plugin's images (the nixos plugin's) replace `base:` in a new instance.
         return `created ${instance} from ${t.vm.images[0]?.location ?? options.base}`;
       },

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseLimaVersion } from './limactl.ts';
-import { addInclude, hasInclude, includeLine, sshConfigOwner } from './ssh-config.ts';
+import { addInclude, hasInclude, includeLine, removeInclude, sshConfigOwner } from './ssh-config.ts';
 
 const TARGET = '/Users/u/.lima/default/ssh.config';
 
@@ -90,5 +90,24 @@ describe('parseLimaVersion', () => {
     expect(parseLimaVersion('limactl version 2.3.0-beta.0')).toBe('2.3.0-beta.0');
     expect(parseLimaVersion('limactl version 0.17.1-12-gabcdef')).toBe('0.17.1-12-gabcdef');
     expect(parseLimaVersion('limactl version HEAD-abc')).toBeUndefined();
+  });
+});
+
+describe('taking the Include out again', () => {
+  it.each([
+    ['before the first Host block', '# my config\nServerAliveInterval 30\n\nHost github.com\n  User git\n'],
+    ['appended to a file without Host blocks', 'Compression yes\n'],
+    ['appended to a file without a final newline', 'Compression yes'],
+    ['with CRLF line ends', 'Compression yes\r\n\r\nHost x\r\n  User y\r\n'],
+    ['into an empty file', ''],
+  ])('%s: the text is back byte for byte', (_name, text) => {
+    const added = addInclude(text, TARGET, 'default');
+    const removed = removeInclude(added, TARGET, 'default');
+    // A file that had no final newline gets one: the only byte the structural removal cannot know.
+    expect(removed).toBe(text === 'Compression yes' ? 'Compression yes\n' : text);
+  });
+
+  it('leaves a file without asc’s block alone, and keeps the user’s own Include lines', () => {
+    expect(removeInclude(`Include ${TARGET}\nHost x\n`, TARGET, 'default')).toBeUndefined();
   });
 });

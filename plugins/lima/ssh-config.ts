@@ -95,6 +95,29 @@ export function addInclude(text: string, sshConfigPath: string, instance: string
   return lines.join(eol);
 }
 
+/**
+ * The text without the block `addInclude` added (its comment line and the Include), and without the blank
+ * line it added beside them; undefined when the block is not there. Other Includes of the file stay.
+ */
+export function removeInclude(text: string, sshConfigPath: string, instance: string): string | undefined {
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const lines = text.split(/\r?\n/);
+  const comment = addInclude('', sshConfigPath, instance).split('\n')[0];
+  const at = lines.findIndex((line, i) => line === comment && lines[i + 1] === includeLine(sshConfigPath));
+  if (at === -1) return undefined;
+  const rest = lines.slice(at + 2);
+  const atEnd = rest.every((line) => line === '');
+  if (atEnd) {
+    // Appended: a blank line before it (when the file had text), and the file's last newline after it.
+    const head = lines.slice(0, at);
+    if (head.length > 0 && head.at(-1) === '') head.pop();
+    return head.length === 0 ? '' : `${head.join(eol)}${eol}`;
+  }
+  // Before the first Host or Match line, with a blank line after it.
+  if (rest[0] === '') rest.shift();
+  return [...lines.slice(0, at), ...rest].join(eol);
+}
+
 /** Who owns ~/.ssh/config: asc may write it, or it belongs to home-manager / is read-only. */
 export type SshConfigOwner = { writable: true } | { writable: false; why: string; fix: string };
 

@@ -10,6 +10,7 @@ import {
   ok,
 } from '../../src/index.ts';
 import { hostAlias, limaHome, limaState } from './limactl.ts';
+import { sha256 } from './managed.ts';
 import { addInclude, hasInclude, includeLine, sshConfigOwner } from './ssh-config.ts';
 
 /** `lima.ssh-include` and `lima.ssh-reachable`: `ssh lima-<instance>` (and WezTerm) find the VM. */
@@ -38,8 +39,15 @@ export function sshTasks(instance: string): AscTask[] {
         if (!owner.writable) {
           throw new AscError(`${owner.why}; asc will not write it`, { code: 'E_REFUSED', hint: owner.fix });
         }
-        const text = (await t.files.read(file)) ?? '';
-        await t.files.write(file, addInclude(text, target, instance), { mode: 0o600 });
+        const before = await t.files.read(file);
+        const after = addInclude(before ?? '', target, instance);
+        const { backup } = await t.files.write(file, after, { mode: 0o600 });
+        // What asc found and wrote: `asc uninstall` puts the file back exactly as it was, if nobody changed it since.
+        await t.state.set(includeRecordKey(instance), {
+          created: before === undefined,
+          backup,
+          sha256: sha256(after),
+        });
         return `added ${includeLine(target)} to ~/.ssh/config`;
       },
     },
@@ -67,6 +75,9 @@ export function sshTasks(instance: string): AscTask[] {
     },
   ];
 }
+
+/** The record of asc's edit of ~/.ssh/config for an instance. */
+export const includeRecordKey = (instance: string) => `ssh-include:${instance}`;
 
 export function sshPaths(t: AscTaskContext, instance: string): { file: string; target: string } {
   return {

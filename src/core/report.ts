@@ -42,12 +42,13 @@ export function recapLine(report: RunReport, command: string): string {
 }
 
 /**
- * What follows the tree: each drift with its reason and diff (plan), each drift in one line (status),
+ * What follows the tree: each drift with a diff, with its reason and diff (plan: the tree showed the
+ * others), each drift in one line (status), every drift and its diff (`all`, when there was no tree),
  * and, when the tree could only show their first line, each failure with its whole message.
  */
 export function details(
   report: RunReport,
-  options: { drifts: 'diff' | 'line' | 'none'; failures: boolean },
+  options: { drifts: 'diff' | 'line' | 'all' | 'none'; failures: boolean },
 ): { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -55,9 +56,9 @@ export function details(
     if (result.status === 'failed' && options.failures) {
       stderr.push(`✖ ${result.id}: ${indent(result.reason ?? 'failed', '    ', { rest: true })}`);
     } else if (result.status === 'would-change' && options.drifts !== 'none') {
-      if (options.drifts === 'line' || result.diff)
+      if (options.drifts !== 'diff' || result.diff)
         stdout.push(`~ ${result.id}: ${result.reason ?? 'would change'}`);
-      if (result.diff && options.drifts === 'diff') stdout.push(indent(result.diff, '    '));
+      if (result.diff && options.drifts !== 'line') stdout.push(indent(result.diff, '    '));
     }
   }
   return { stdout, stderr };

@@ -102,6 +102,20 @@ describe('pending handlers', () => {
     expect((await sandbox.asc(['status'], { cwd })).exitCode).toBe(0);
   });
 
+  it('asc uninstall forgets a pending handler (after showing it), and a second uninstall has nothing to do', async () => {
+    await sandbox.write('project/deploy-broken', '');
+    expect((await sandbox.asc(['run'], { cwd })).exitCode).toBe(1);
+    const plan = await sandbox.asc(['uninstall', '--plan'], { cwd });
+    expect(plan.exitCode).toBe(3);
+    expect(plan.stdout).toContain('~ core.pending-handlers: pending: lua.deploy');
+    const undo = await sandbox.asc(['uninstall', '--yes'], { cwd });
+    expect(undo.exitCode).toBe(0);
+    expect((await sandbox.asc(['status'], { cwd })).exitCode).toBe(0);
+    const again = await sandbox.asc(['uninstall', '--yes'], { cwd });
+    expect(again.stdout).toContain('nothing to undo');
+    expect(await deploys()).toBe(1);
+  });
+
   it.each(['SIGINT', 'SIGKILL'] as const)(
     'a run stopped by %s right after the file was written leaves the deploy pending for the next run',
     async (signal) => {

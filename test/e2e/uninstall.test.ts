@@ -1,0 +1,125 @@
+// asc uninstall on a simulated Mac where every built plugin ran: the Mac's files come back byte for
+// byte, lima.yaml loses what asc added, the VM still answers, and a second uninstall changes nothing.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { skipUnless } from '../harness/require.ts';
+import { createSandbox, ROOT, type Sandbox } from '../harness/sandbox.ts';
+import { ONEPASSWORD_AGENT, programOnPath, startSshAgent } from '../sim/host-services.ts';
+import { createSimulatedMac, type SimulatedMac, SSHD_PATH, sshdAvailable } from '../sim/index.ts';
+
+const dockerCli = programOnPath('docker');
+const skip =
+  skipUnless(sshdAvailable(), SSHD_PATH, 'apt-get install openssh-server') ||
+  skipUnless(dockerCli !== undefined, 'the docker CLI', 'apt-get install docker.io');
+
+const SSH_CONFIG = '# my own ssh config\nServerAliveInterval 30\n\nHost github.com\n  User git\n';
+const LUA = path.join(ROOT, 'test/fixtures/wezterm/sysinit-core.lua');
+
+describe.skipIf(skip).sequential('asc uninstall', { timeout: 300_000 }, () => {
+  let sandbox: Sandbox;
+  let mac: SimulatedMac;
+  let cwd: string;
+
+  beforeEach(async () => {
+    sandbox = await createSandbox();
+    mac = await createSimulatedMac(sandbox);
+    cwd = path.join(sandbox.home, 'sysinit');
+    await mac.setupGuestShell('default', { packages: { 'docker-cli': ['docker', dockerCli ?? ''] } });
+  });
+  afterEach(async () => {
+    await mac.stopAll();
+    await sandbox.cleanup();
+  });
+
+  const asc = (args: string[]) => sandbox.asc(args, { cwd, timeoutMs: 240_000 });
+  /** The Mac's files asc may touch: ~/.ssh and ~/Library/LaunchAgents, as a path → mode and bytes map. */
+  const macFiles = async () => {
+    const files = await sandbox.snapshot();
+    return new Map([...files].filter(([key]) => /^home\/(\.ssh|Library\/LaunchAgents)(\/|$)/.test(key)));
+  };
+
+  it('with every built plugin: the Mac as before asc, lima.yaml without asc’s forwards and env, the VM still up; again: nothing', async () => {
+    // The Mac before asc: the user's own ssh config, an empty LaunchAgents folder, Colima and 1Password running.
+    await sandbox.write('.ssh/config', SSH_CONFIG, 0o600);
+    await sandbox.write('Library/LaunchAgents/.keep', '');
+    await mac.startColima();
+    await startSshAgent(sandbox, path.join(sandbox.home, ONEPASSWORD_AGENT), 'dev@mac');
+    await sandbox.write('sysinit/wezterm/core.lua', await readFile(LUA, 'utf8'));
+    await sandbox.write(
+      'sysinit/.ascrc.yaml',
+      [
+        'plugins:',
+        '  lima: {}',
+        '  wezterm:',
+        '    configFile: ./wezterm/core.lua',
+        '    keys: false',
+        '  docker: {}',
+        '  onepassword: {}',
+        '  launchd: {}',
+        '',
+      ].join('\n'),
+    );
+    const before = await macFiles();
+
+    const run = await asc(['run', 'all', '--yes']);
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    expect(await sandbox.read('.ssh/config')).not.toBe(SSH_CONFIG);
+    expect(
+      existsSync(path.join(sandbox.home, 'Library/LaunchAgents/io.lima-vm.autostart.default.plist')),
+    ).toBe(true);
+    const limaYaml = path.join(mac.instanceDir('default'), 'lima.yaml');
+    const installed = parse(await readFile(limaYaml, 'utf8'));
+    expect(installed.portForwards).toHaveLength(2);
+    expect(Object.keys(installed.env)).toEqual(['DOCKER_HOST', 'SSH_AUTH_SOCK']);
+
+    // Without a terminal and without --yes: nothing changes, and it says how to go on.
+    const unsure = await asc(['uninstall']);
+    expect(unsure.exitCode).toBe(2);
+    expect(unsure.stderr).toContain(
+      'asc: nothing was changed: there is no terminal to ask at: run `asc uninstall --yes`',
+    );
+    const plan = await asc(['uninstall', '--plan']);
+    expect(plan.exitCode).toBe(3);
+    expect(plan.stdout).toMatch(/~ lima\.ssh-include: ~\/\.ssh\/config put back as it was before asc/);
+    expect(plan.stdout).toMatch(
+      /~ lima\.config: would remove port forward \{\{\.Home\}\}\/\.asc-docker\.sock/,
+    );
+    expect(plan.stdout).toMatch(/~ launchd\.lima-autostart: asc registered Lima's autostart/);
+    expect((await macFiles()).get('home/.ssh/config')).not.toEqual(before.get('home/.ssh/config'));
+
+    await mac.clearCallLog();
+    const undo = await asc(['uninstall', '--yes']);
+    expect(undo.stderr).toBe('');
+    expect(undo.exitCode).toBe(0);
+    expect(undo.stdout).toMatch(/^uninstall: \d+ ok, \d+ changed, 0 failed/m);
+    expect(undo.stdout).toContain('`limactl stop default && limactl delete default` removes them');
+    expect(await macFiles()).toEqual(before);
+    const after = parse(await readFile(limaYaml, 'utf8'));
+    expect(after.portForwards ?? []).toEqual([]);
+    expect(after.env ?? {}).toEqual({});
+    expect(after).toMatchObject({ cpus: installed.cpus, memory: installed.memory, disk: installed.disk });
+    // One restart for the lima.yaml change, and the VM answers.
+    expect((await mac.mutatingCalls()).map((argv) => argv.find((a) => !a.startsWith('-')))).toEqual([
+      'autostart',
+      'stop',
+      'start',
+    ]);
+    expect(await mac.vmRunning('default')).toBe(true);
+    expect((await sandbox.exec('limactl', ['shell', '--tty=false', 'default', '--', 'true'])).exitCode).toBe(
+      0,
+    );
+    // The user's Lua file keeps its domain: repo files are the user's.
+    expect(await sandbox.read('sysinit/wezterm/core.lua')).toContain('lima-default');
+
+    await mac.clearCallLog();
+    const again = await asc(['uninstall', '--yes']);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toContain('nothing to undo: asc has no edit left on this Mac');
+    expect(await mac.mutatingCalls()).toEqual([]);
+    expect(await macFiles()).toEqual(before);
+  });
+});
