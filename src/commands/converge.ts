@@ -1,6 +1,7 @@
 import { ExitCode } from '../core/errors.ts';
 import { selectTasks } from '../core/graph.ts';
 import { details, exitCodeOf, jsonReport, recapLine, summarize } from '../core/report.ts';
+import type { AscSession } from '../core/session.ts';
 import { executeTasks } from './execute.ts';
 import type { CommandIo, GlobalOptions } from './io.ts';
 import { type CommandEnv, openSession } from './session.ts';
@@ -33,6 +34,7 @@ export async function converge(
     session.graph,
     chosen,
     ctx.builtins.map((p) => p.name),
+    (phase) => phaseProviders(session, ctx, phase),
   );
   const mode = command === 'run' ? 'run' : 'plan';
   const renderer = io.json || command === 'status' ? 'silent' : io.stdoutIsTTY ? 'tree' : 'plain';
@@ -64,6 +66,30 @@ export async function converge(
   if (command === 'plan' && exitCode === ExitCode.Drift)
     io.out('run `asc run` with the same targets to apply');
   return exitCode;
+}
+
+/** The built-in plugins, not enabled now, with a task in `phase` (their tasks made from their defaults). */
+function phaseProviders(
+  session: AscSession,
+  { builtins, home }: Pick<CommandEnv, 'builtins' | 'home'>,
+  phase: string,
+): { name: string; enable: string }[] {
+  const enabled = new Set(session.plugins.map((p) => p.plugin.name));
+  const ctx = { config: session.config, home, vm: session.collected.vm };
+  return builtins
+    .filter((plugin) => !enabled.has(plugin.name))
+    .filter((plugin) => {
+      try {
+        const defaults = plugin.options?.safeParse({});
+        return plugin.tasks(defaults?.success ? defaults.data : {}, ctx).some((task) => task.phase === phase);
+      } catch {
+        return false;
+      }
+    })
+    .map((plugin) => ({
+      name: plugin.name,
+      enable: plugin.optIn ? `${plugin.name}: { enabled: true }` : `${plugin.name}: {}`,
+    }));
 }
 
 function statusLine(report: Parameters<typeof summarize>[0]): string {

@@ -41,6 +41,7 @@ export type AscErrorCode =
   | 'E_PLUGIN_NOT_FOUND'
   | 'E_PLUGIN_INVALID'
   | 'E_TARGET_UNKNOWN'
+  | 'E_TARGET_EMPTY'
   | 'E_TASK_DUPLICATE'
   | 'E_NEED_UNKNOWN'
   | 'E_CYCLE'
@@ -63,6 +64,7 @@ const USAGE_CODES = new Set<AscErrorCode>([
   'E_PLUGIN_NOT_FOUND',
   'E_PLUGIN_INVALID',
   'E_TARGET_UNKNOWN',
+  'E_TARGET_EMPTY',
   'E_TASK_DUPLICATE',
   'E_NEED_UNKNOWN',
   'E_CYCLE',

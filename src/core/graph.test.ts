@@ -70,6 +70,10 @@ describe('selectTasks', () => {
 
   it('accepts an empty known phase and rejects an unknown target with a suggestion', () => {
     expect(selectTasks(graph, ['phase6'])).toEqual([]);
+    // Asked for by a command, a phase without a task is an error naming who would provide it.
+    expect(() =>
+      selectTasks(graph, ['phase6'], [], () => [{ name: 'nixos', enable: 'nixos: { enabled: true }' }]),
+    ).toThrow('no enabled plugin has a task in phase6: `nixos` would (it is not enabled)');
     expect(() => selectTasks(graph, ['dockr'])).toThrow('unknown target "dockr"');
     expect(() => selectTasks(graph, ['wezterm'], ['wezterm'])).toThrow('the wezterm plugin is not enabled');
   });

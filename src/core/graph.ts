@@ -88,6 +88,8 @@ export function selectTasks(
   graph: TaskGraph,
   targets: readonly string[],
   knownPlugins: readonly string[] = [],
+  /** The plugins (not enabled now) whose tasks are in a phase: named when that phase selects nothing. */
+  providersOf?: (phase: string) => { name: string; enable: string }[],
 ): string[] {
   const ids = [...graph.tasks.keys()];
   const chosen = new Set<string>();
@@ -101,8 +103,11 @@ export function selectTasks(
     else if (graph.tasks.has(target)) matches = [target];
     else if (isGlob(target)) matches = matching(ids, target);
     else matches = [];
-    if (matches.length === 0 && !graph.phases.includes(target) && target !== 'all')
-      throw unknownTarget(graph, target, knownPlugins);
+    if (matches.length === 0 && target !== 'all') {
+      if (!graph.phases.includes(target)) throw unknownTarget(graph, target, knownPlugins);
+      // A phase with no task is not "converged (0 ok)": a go-task status: line would skip its work forever.
+      if (providersOf) throw emptyPhase(target, providersOf(target));
+    }
     for (const id of matches) chosen.add(id);
   }
   const ordered: string[] = [];
@@ -115,6 +120,26 @@ export function selectTasks(
   };
   for (const id of ids) if (chosen.has(id)) visit(id);
   return ordered;
+}
+
+function emptyPhase(phase: string, providers: { name: string; enable: string }[]): AscError {
+  if (providers.length === 0) {
+    return new AscError(
+      `no task is in ${phase}: no enabled plugin has one, and no task of yours says \`phase: ${phase}\``,
+      {
+        code: 'E_TARGET_EMPTY',
+        hint: `add your own tasks to it (\`tasks:\` with \`phase: ${phase}\`), or leave ${phase} out of the command`,
+      },
+    );
+  }
+  const names = providers.map(({ name }) => `\`${name}\``).join(', ');
+  return new AscError(
+    `no enabled plugin has a task in ${phase}: ${names} would (${providers.length > 1 ? 'they are' : 'it is'} not enabled)`,
+    {
+      code: 'E_TARGET_EMPTY',
+      hint: `enable ${providers.length > 1 ? 'them' : 'it'} under \`plugins:\` in your config (${providers.map(({ enable }) => `\`${enable}\``).join(', ')}), or leave ${phase} out of the command`,
+    },
+  );
 }
 
 function unknownTarget(graph: TaskGraph, target: string, knownPlugins: readonly string[]): AscError {

@@ -97,6 +97,25 @@ describe('first contact', () => {
   });
 });
 
+describe('a phase that selects no task', () => {
+  it('is exit 2 naming the plugins that would provide it, not "converged (0 ok)"', async () => {
+    const cwd = path.join(sandbox.home, 'phases');
+    await sandbox.write('phases/.ascrc.yaml', 'plugins:\n  lima: {}\n');
+    const docker = await sandbox.asc(['status', 'phase2'], { cwd });
+    expect(docker.exitCode).toBe(2);
+    expect(docker.stdout).toBe('');
+    expect(docker.stderr).toContain(
+      'asc: no enabled plugin has a task in phase2: `docker`, `onepassword` would (they are not enabled)',
+    );
+    const nixos = await sandbox.asc(['status', 'phase6'], { cwd });
+    expect(nixos.stderr).toContain('(`nixos: { enabled: true }`)');
+    const own = await sandbox.asc(['plan', 'phase4'], { cwd });
+    expect(own.exitCode).toBe(2);
+    expect(own.stderr).toContain('asc: no task is in phase4');
+    expect(own.stderr).toContain('add your own tasks to it (`tasks:` with `phase: phase4`)');
+  });
+});
+
 describe('asc list and graph', () => {
   it('lists phases and tasks with their needs, as text and as JSON', async () => {
     await sandbox.write('repo/.ascrc.yaml', config);
