@@ -132,6 +132,31 @@ program
     exitCode = await init({ ...globals(), ...options }, await withBuiltins());
   });
 
+program
+  .command('completion')
+  .description('print a shell completion script: zsh, bash or fish (targets come from your config)')
+  .argument('<shell>', 'zsh, bash or fish')
+  .addHelpText(
+    'after',
+    '\nInstall:\n  zsh:  source <(asc completion zsh)     (after compinit, in ~/.zshrc)\n  bash: source <(asc completion bash)    (in ~/.bashrc)\n  fish: asc completion fish > ~/.config/fish/completions/asc.fish',
+  )
+  .action(async (shell: string) => {
+    const { completionScript } = await import('./commands/completion.ts');
+    process.stdout.write(completionScript(shell));
+  });
+
+// The completion scripts call this at each <Tab>: the words so far, the last one under the cursor.
+program
+  .command('__complete', { hidden: true })
+  .argument('[words...]')
+  .allowUnknownOption()
+  .helpOption(false)
+  .action(async (words: string[] = []) => {
+    const { completeWords } = await import('./commands/completion.ts');
+    const found = await completeWords(program, words, await withBuiltins());
+    if (found.length) process.stdout.write(`${found.join('\n')}\n`);
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
