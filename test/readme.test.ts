@@ -40,7 +40,7 @@ describe('README.md', () => {
     expect(first).toMatch(/^npm test/m);
   });
 
-  it("its config example is a config asc accepts, and it enables lima", async () => {
+  it('its config example is a config asc accepts, and it enables lima', async () => {
     const example = readme.split('```yaml\n')[1]?.split('```')[0] ?? '';
     const listed = await list(example);
     expect(listed.plugins.filter((p) => p.enabled).map((p) => p.name)).toEqual(
