@@ -22,6 +22,7 @@ import {
   type Registration,
   readRegistration,
   recordKeys,
+  recordReplaced,
   removalPlan,
   removeRegistration,
   removeWithBackup,
@@ -113,6 +114,7 @@ export async function applyPlist(t: AscTaskContext, s: Situation, options: Launc
     mode: 0o644,
     validate: validateAgent(t, plan.desiredPlist),
   });
+  if (backup && plan.owner !== 'asc') await recordReplaced(t, file, backup);
   if (backup) {
     const what = plan.owner === 'legacy' ? "the PRD's plist" : `the old ${display(t, file)}`;
     t.log.info(`replaced ${what}; its backup is ${backup}`);

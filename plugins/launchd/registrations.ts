@@ -10,7 +10,21 @@ export const recordKeys = {
   loaded: (instance: string) => `loaded:${instance}`,
   /** `{ label, file, registeredAt, command }`: asc, not the user, registered Lima's autostart. */
   limaAutostart: (instance: string) => `lima-autostart:${instance}`,
+  /** `{ [file]: backup }`: registrations asc removed or replaced, as they were first: uninstall puts them back. */
+  replaced: 'replaced',
 };
+
+/** Remember what a registration file held before asc first removed or replaced it (a later change keeps the first). */
+export async function recordReplaced(
+  t: AscTaskContext,
+  file: string,
+  backup: string | undefined,
+): Promise<void> {
+  if (!backup) return;
+  const known = (await t.state.get<Record<string, string>>(recordKeys.replaced)) ?? {};
+  if (known[file]) return;
+  await t.state.set(recordKeys.replaced, { ...known, [file]: backup });
+}
 
 /** Who a file under asc's label (`io.lima.<inst>.plist`) belongs to. */
 export type Ownership = 'absent' | 'asc' | 'legacy' | 'foreign';
@@ -110,6 +124,7 @@ export async function removeRegistration(
   }
   if (reg.agent.exists) {
     const backup = await removeWithBackup(t, reg.file);
+    await recordReplaced(t, reg.file, backup);
     t.log.info(`removed ${display(t, reg.file)}; its backup is ${backup}`);
   }
 }

@@ -82,6 +82,7 @@ describe('the launchd tasks', () => {
     expect(launchdPlugin.uninstall?.(options, ctx).map((task) => task.id)).toEqual([
       'agent',
       'lima-autostart',
+      'replaced',
     ]);
   });
 });

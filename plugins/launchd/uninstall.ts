@@ -1,5 +1,5 @@
 import semver from 'semver';
-import { type AscTask, drift, ok } from '../../src/index.ts';
+import { type AscTask, type AscTaskContext, drift, ok } from '../../src/index.ts';
 import { limaVersion } from '../lima/limactl.ts';
 import { agentPaths, readAgent, stableLimactl } from './agent.ts';
 import { bootout, printJob, probeSession } from './launchctl.ts';
@@ -66,5 +66,35 @@ export function launchdUninstall(instance: string): AscTask[] {
         await t.state.delete(recordKeys.limaAutostart(instance));
       },
     },
+    {
+      id: 'replaced',
+      title: 'registrations asc removed or replaced are back (not loaded)',
+      // After asc's own plist is gone: the PRD's legacy plist has the same path (io.lima.<instance>).
+      needs: ['launchd.agent'],
+      async check(t) {
+        const missing = await toRestore(t);
+        if (missing.length === 0) return ok();
+        return drift(
+          `would put back ${missing.map(({ file }) => display(t, file)).join(', ')} as it was before asc (not loaded: launchd reads it at the next login)`,
+        );
+      },
+      async apply(t) {
+        const missing = await toRestore(t);
+        for (const { file, text } of missing) await t.files.write(file, text, { mode: 0o644 });
+        await t.state.delete(recordKeys.replaced);
+        return `put back ${missing.map(({ file }) => display(t, file)).join(', ')}`;
+      },
+    },
   ];
+}
+
+/** Each registration asc took away, whose file is not as it was (and whose backup is still there). */
+async function toRestore(t: AscTaskContext): Promise<{ file: string; text: string }[]> {
+  const replaced = (await t.state.get<Record<string, string>>(recordKeys.replaced)) ?? {};
+  const out: { file: string; text: string }[] = [];
+  for (const [file, backup] of Object.entries(replaced)) {
+    const text = await t.files.read(backup);
+    if (text !== undefined && (await t.files.read(file)) !== text) out.push({ file, text });
+  }
+  return out;
 }

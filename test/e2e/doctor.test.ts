@@ -4,9 +4,12 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { skipUnless } from '../harness/require.ts';
 import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
+import { ONEPASSWORD_AGENT, programOnPath, startSshAgent } from '../sim/host-services.ts';
 import { createSimulatedMac, type SimulatedMac, SSHD_PATH, sshdAvailable } from '../sim/index.ts';
 
 const skip = skipUnless(sshdAvailable(), SSHD_PATH, 'apt-get install openssh-server');
+const dockerCli = programOnPath('docker');
+const noDocker = skipUnless(dockerCli !== undefined, 'the docker CLI', 'apt-get install docker.io');
 
 interface Row {
   id: string;
@@ -130,4 +133,39 @@ describe.skipIf(skip).sequential('asc doctor', () => {
     expect(text.stdout).toMatch(/^✖ core\.config +.*\n +fix: see docs\/reference\/config\.md/m);
     expect(text.stdout).toMatch(/^doctor: \d+ ok, \d+ warn, \d+ fail$/m);
   });
+
+  it.skipIf(noDocker)(
+    'with every plugin on, each contributes its rows; Colima crashed with its socket left behind fails the docker rows',
+    { timeout: 300_000 },
+    async () => {
+      await mac.setupGuestShell('default', { packages: { 'docker-cli': ['docker', dockerCli ?? ''] } });
+      await mac.startColima();
+      await startSshAgent(sandbox, path.join(sandbox.home, ONEPASSWORD_AGENT), 'dev@mac');
+      await sandbox.write(
+        'sysinit/wezterm.lua',
+        'local config = {}\nconfig.ssh_domains = {}\nconfig.keys = {}\nreturn config\n',
+      );
+      await sandbox.write(
+        'sysinit/.ascrc.yaml',
+        'plugins:\n  lima: {}\n  wezterm:\n    configFile: ./wezterm.lua\n  docker: {}\n  onepassword: {}\n  launchd: {}\n',
+      );
+      const run = await sandbox.asc(['run', 'all', '--yes'], { cwd, timeoutMs: 240_000 });
+      expect(run.exitCode).toBe(0);
+      const healthy = await doctor();
+      const plugins = new Set([...healthy.rows.keys()].map((id) => id.split('.')[0]));
+      expect([...plugins]).toEqual(['core', 'lima', 'wezterm', 'docker', 'onepassword', 'launchd']);
+      expect([...healthy.rows.values()].filter((row) => row.status === 'fail')).toEqual([]);
+      expect(healthy.exitCode).toBe(0);
+
+      await mac.stopColima({ crash: true });
+      const crashed = await doctor();
+      expect(crashed.exitCode).toBe(1);
+      expect(crashed.rows.get('docker.daemon')).toMatchObject({
+        status: 'fail',
+        fix: expect.stringContaining('colima'),
+      });
+      expect(crashed.rows.get('docker.forward')?.status).not.toBe('ok');
+      expect(crashed.rows.get('onepassword.agent')?.status).toBe('ok');
+    },
+  );
 });

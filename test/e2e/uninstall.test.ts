@@ -122,4 +122,40 @@ describe.skipIf(skip).sequential('asc uninstall', { timeout: 300_000 }, () => {
     expect(await mac.mutatingCalls()).toEqual([]);
     expect(await macFiles()).toEqual(before);
   });
+
+  it('puts back the legacy LaunchAgent that asc replaced with Lima’s own autostart (not loaded)', async () => {
+    const legacy = path.join(sandbox.home, 'Library/LaunchAgents/io.lima.default.plist');
+    const text = [
+      '<?xml version="1.0" encoding="UTF-8"?>',
+      '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">',
+      '<plist version="1.0">',
+      '<dict>',
+      '    <key>Label</key>',
+      '    <string>io.lima.default</string>',
+      '    <key>ProgramArguments</key>',
+      `    <array><string>${path.join(mac.brewPrefix, 'bin', 'limactl')}</string><string>start</string><string>default</string></array>`,
+      '    <key>RunAtLoad</key>',
+      '    <true/>',
+      '</dict>',
+      '</plist>',
+      '',
+    ].join('\n');
+    await sandbox.write(legacy, text, 0o644);
+    await sandbox.write('.ssh/known_hosts', '', 0o644); // a Mac that has used ssh: ~/.ssh exists
+    expect((await mac.launchctl(['load', legacy])).exitCode).toBe(0);
+    await mac.launchd.setJob('io.lima.default', { state: 'not running', lastExitCode: 0 });
+    await sandbox.write('sysinit/.ascrc.yaml', 'plugins:\n  lima: {}\n  launchd: {}\n');
+    const before = await macFiles();
+
+    expect((await asc(['run', 'all', '--yes'])).exitCode).toBe(0);
+    expect(existsSync(legacy)).toBe(false);
+    const plan = await asc(['uninstall', '--plan']);
+    expect(plan.stdout).toContain(
+      '~ launchd.replaced: would put back ~/Library/LaunchAgents/io.lima.default.plist as it was before asc (not loaded: launchd reads it at the next login)',
+    );
+    const undo = await asc(['uninstall', '--yes']);
+    expect(undo.exitCode).toBe(0);
+    expect(await macFiles()).toEqual(before);
+    expect((await asc(['uninstall', '--plan'])).exitCode).toBe(0);
+  });
 });

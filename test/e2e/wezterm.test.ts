@@ -329,7 +329,7 @@ describe.skipIf(skip).sequential('the wezterm plugin on a simulated Mac', () => 
     expect(await sandbox.read('.config/wezterm/keys.lua')).toBe(edited);
   });
 
-  it('a failing deploy fails the run with its output shown; the Lua files are written', async () => {
+  it('a failing deploy fails the run with its output shown and stays pending: the next run, all ok, deploys once', async () => {
     await copy('config-builder.lua', '.config/wezterm/wezterm.lua');
     await config('configFile: ~/.config/wezterm/wezterm.lua\ndeploy: task nix:refresh:work');
     const run = await sandbox.asc(['run', 'wezterm'], { cwd, env: { FAIL_DEPLOY: '1' } });
@@ -339,6 +339,26 @@ describe.skipIf(skip).sequential('the wezterm plugin on a simulated Mac', () => 
       /✖ .*\(wezterm\.deploy\): failed: the deploy command exited 1: task nix:refresh:work/,
     );
     expect(await sandbox.read('.config/wezterm/wezterm.lua')).toContain('multiplexing = "None"');
+    expect(await deploys()).toHaveLength(1);
+
+    // The Lua files are right now, so no task drifts; the deploy is still owed and is not forgotten.
+    const status = await sandbox.asc(['status', 'wezterm'], { cwd });
+    expect(status.exitCode).toBe(3);
+    expect(status.stdout).toMatch(
+      /~ wezterm\.deploy: handler wezterm\.deploy is pending since .* \(notified by wezterm\.ssh-domain/,
+    );
+    const next = await sandbox.asc(['run', 'wezterm', '--json'], { cwd });
+    expect(next.exitCode).toBe(0);
+    expect(statuses(next.stdout)).toMatchObject({
+      'wezterm.ssh-domain': 'ok',
+      'wezterm.keys': 'ok',
+      'wezterm.deploy': 'changed',
+    });
+    expect(await deploys()).toHaveLength(2);
+    expect((await sandbox.asc(['status', 'wezterm'], { cwd })).exitCode).toBe(0);
+    const again = await sandbox.asc(['run', 'wezterm', '--json'], { cwd });
+    expect(statuses(again.stdout)['wezterm.deploy']).toBe('skipped');
+    expect(await deploys()).toHaveLength(2);
   });
 
   it.each([

@@ -139,10 +139,12 @@ s.on('data', (d) => { process.stdout.write(String(d)); s.end(); });`;
 
   test('a guest socket is forwarded to a host socket under <dir>/sock/', async () => {
     const guestSocket = path.join(await mac.guestHome('default'), 'guest-service.sock');
+    // The marker is written once the socket listens: the socket file alone exists a moment before that.
+    const listening = `${guestSocket}.listening`;
     const script = `const server = require('net').createServer((c) => { c.end('hello from the guest'); server.close(); });
-server.listen(${JSON.stringify(guestSocket)});`;
+server.listen(${JSON.stringify(guestSocket)}, () => require('fs').writeFileSync(${JSON.stringify(listening)}, ''));`;
     const guestServer = limactl('shell', '--workdir', '/', 'default', '--', process.execPath, '-e', script);
-    await eventually(() => existsSync(guestSocket), 'the guest service');
+    await eventually(() => existsSync(listening), 'the guest service');
     const reply = await new Promise<string>((resolve, reject) => {
       const socket = net.connect(path.join(dir, 'sock', 'guest-service.sock'));
       let data = '';
