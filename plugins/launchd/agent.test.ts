@@ -98,7 +98,7 @@ describe('reading what is in ~/Library/LaunchAgents', () => {
     });
   });
 
-  it("recognises the PRD's legacy plist: plain `limactl start`, no --foreground", () => {
+  it('recognises the hand-made legacy plist: plain `limactl start`, no --foreground', () => {
     const legacy = {
       Label: 'io.lima.default',
       ProgramArguments: ['/opt/homebrew/bin/limactl', 'start', 'default'],

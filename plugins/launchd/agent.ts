@@ -7,7 +7,7 @@ import { AscError, type AscTaskContext } from '../../src/index.ts';
 
 /** The two registrations that can start the VM at login; exactly one of them should exist. */
 export interface AgentPaths {
-  /** asc's own LaunchAgent (plist mode), also the label of the PRD's legacy plist. */
+  /** asc's own LaunchAgent (plist mode), also the label of the hand-made legacy plist. */
   ours: { label: string; file: string };
   /** Lima's own autostart (lima mode), written by `limactl autostart enable` / `start-at-login`. */
   lima: { label: string; file: string };
@@ -101,7 +101,7 @@ export function programArguments(plist: PlistObject | undefined): string[] {
 }
 
 /**
- * The PRD's own plist (`io.lima.<inst>`, plain `limactl start <inst>`, loaded with the legacy
+ * A common hand-made plist (`io.lima.<inst>`, plain `limactl start <inst>`, loaded with the legacy
  * `launchctl load`): a known broken registration asc was written to replace. Without `--foreground`,
  * `limactl start` exits once the VM boots and launchd kills the job's process group, host agent included
  * before Lima 1.0 (lima#2142).

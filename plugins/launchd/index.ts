@@ -7,7 +7,7 @@ import { launchdUninstall } from './uninstall.ts';
 /**
  * The VM starts by itself at login, through exactly one registration: Lima's own autostart (`limactl
  * autostart enable`, or `start-at-login` before Lima 2.2), or asc's LaunchAgent `io.lima.<instance>` running
- * `limactl start <instance> --foreground` on an older Lima. The PRD's own plist, or the other mode's
+ * `limactl start <instance> --foreground` on an older Lima. A common hand-made plist, or the other mode's
  * registration, is unloaded, backed up outside ~/Library/LaunchAgents and removed.
  */
 export const launchdPlugin = definePlugin({

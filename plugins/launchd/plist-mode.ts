@@ -116,7 +116,7 @@ export async function applyPlist(t: AscTaskContext, s: Situation, options: Launc
   });
   if (backup && plan.owner !== 'asc') await recordReplaced(t, file, backup);
   if (backup) {
-    const what = plan.owner === 'legacy' ? "the PRD's plist" : `the old ${display(t, file)}`;
+    const what = plan.owner === 'legacy' ? 'the hand-made plist' : `the old ${display(t, file)}`;
     t.log.info(`replaced ${what}; its backup is ${backup}`);
   }
   await t.state.set(recordKeys.plist(instance), { file, sha256: sha256(plan.desired) });

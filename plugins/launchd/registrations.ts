@@ -31,7 +31,7 @@ export type Ownership = 'absent' | 'asc' | 'legacy' | 'foreign';
 
 /**
  * asc recognises its own plist by the sha256 of what it wrote (kept with t.state), or by being exactly what
- * it would write now. The PRD's legacy plist is recognised by its shape. Anything else, a hand edit of asc's
+ * it would write now. A hand-made legacy plist is recognised by its shape. Anything else, a hand edit of asc's
  * plist included, is someone else's: asc backs it up and replaces it only after asking.
  */
 export async function ownership(
@@ -48,13 +48,13 @@ export async function ownership(
   return 'foreign';
 }
 
-/** "is asc's own", "is the PRD's plist (…)", "was not written by asc (…)". */
+/** "is asc's own", "is a hand-made legacy plist (…)", "was not written by asc (…)". */
 export function describeOwnership(owner: Ownership, file: AgentFile): string {
   switch (owner) {
     case 'asc':
       return "is asc's own";
     case 'legacy':
-      return "is the PRD's plist (plain `limactl start`, which launchd kills with its process group; lima#2142)";
+      return 'is a hand-made plist (plain `limactl start`, which launchd kills with its process group; lima#2142)';
     default:
       return `was not written by asc${file.exists && file.error ? ` (${file.error})` : ''}`;
   }

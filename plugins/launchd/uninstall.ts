@@ -58,6 +58,9 @@ export function launchdUninstall(instance: string): AscTask[] {
         const version = await limaVersion(t);
         if (semver.gte(version, START_AT_LOGIN_SINCE)) {
           const limactl = await stableLimactl(t);
+          // limactl removes its file itself: keep a copy, as for every file asc changes.
+          const backup = await t.files.backup(file);
+          if (backup) t.log.info(`${display(t, file)} is removed by limactl; its backup is ${backup}`);
           await t.exec.run(limactl.path, limaAutostartArgs(version, instance, false), { timeoutMs: 60_000 });
         } else {
           // A limactl that was downgraded below 0.21 cannot unregister: remove Lima's file the same way.
@@ -69,7 +72,7 @@ export function launchdUninstall(instance: string): AscTask[] {
     {
       id: 'replaced',
       title: 'registrations asc removed or replaced are back (not loaded)',
-      // After asc's own plist is gone: the PRD's legacy plist has the same path (io.lima.<instance>).
+      // After asc's own plist is gone: the hand-made legacy plist has the same path (io.lima.<instance>).
       needs: ['launchd.agent'],
       async check(t) {
         const missing = await toRestore(t);

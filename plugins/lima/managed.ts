@@ -43,16 +43,19 @@ export function removalEdits(
   managed: Managed,
 ): { edits: YamlEdit[]; reasons: string[] } {
   const items = (value: unknown) => (Array.isArray(value) ? (value as Record<string, unknown>[]) : []);
-  const forwards = items(doc.portForwards).flatMap((have, index) =>
+  const ours = (have: Record<string, unknown>) =>
     managed.portForwards.some((want) =>
       Object.entries(compact(want)).every(([k, v]) => isDeepStrictEqual(have[k], v)),
-    )
+    );
+  // An `ignore` rule forwards nothing: it keeps Lima from forwarding a guest port (NixOS's DHCP client on
+  // UDP/68, which breaks the Mac's DHCP when forwarded: nixos-lima#50). The VM stays, so the rule stays.
+  const forwards = items(doc.portForwards).flatMap((have, index) =>
+    ours(have) && have.ignore !== true
       ? [{ index, name: String(have.guestSocket ?? have.guestPort ?? index) }]
       : [],
   );
-  const env = Object.keys((doc.env ?? {}) as Record<string, unknown>).filter((name) =>
-    managed.env.includes(name),
-  );
+  const envMap = (doc.env ?? {}) as Record<string, unknown>;
+  const env = Object.keys(envMap).filter((name) => managed.env.includes(name));
   const provision = items(doc.provision).flatMap((have, index) =>
     managed.provision.some(
       (p) => (have.mode ?? 'system') === p.mode && String(have.script ?? '').trim() === p.script.trim(),
@@ -60,11 +63,17 @@ export function removalEdits(
       ? [{ index, mode: String(have.mode ?? 'system') }]
       : [],
   );
+  // A key whose every entry is asc's goes as a whole: no `portForwards: []` is left behind.
+  const whole = (key: string, removed: number, total: number): YamlEdit[] | undefined =>
+    removed > 0 && removed === total ? [{ op: 'delete', path: [key] }] : undefined;
   return {
     edits: [
-      ...forwards.map(({ index }): YamlEdit => ({ op: 'delete', path: ['portForwards', index] })).reverse(),
-      ...env.map((name): YamlEdit => ({ op: 'delete', path: ['env', name] })),
-      ...provision.map(({ index }): YamlEdit => ({ op: 'delete', path: ['provision', index] })).reverse(),
+      ...(whole('portForwards', forwards.length, items(doc.portForwards).length) ??
+        forwards.map(({ index }): YamlEdit => ({ op: 'delete', path: ['portForwards', index] })).reverse()),
+      ...(whole('env', env.length, Object.keys(envMap).length) ??
+        env.map((name): YamlEdit => ({ op: 'delete', path: ['env', name] }))),
+      ...(whole('provision', provision.length, items(doc.provision).length) ??
+        provision.map(({ index }): YamlEdit => ({ op: 'delete', path: ['provision', index] })).reverse()),
     ],
     reasons: [
       ...forwards.map((f) => `port forward ${f.name}`),

@@ -53,7 +53,7 @@ const keyOption = z
 
 export type KeyOption = z.output<typeof keyOption>;
 
-/** The PRD's bindings: CMD+S shows the domain picker, CMD+SHIFT+T and CTRL+SHIFT+T open a tab in the VM. */
+/** The default bindings: CMD+S shows the domain picker, CMD+SHIFT+T and CTRL+SHIFT+T open a tab in the VM. */
 export const DEFAULT_KEYS: readonly KeyOption[] = [
   { key: 's', mods: 'CMD', action: 'ShowLauncherArgs' },
   { key: 't', mods: 'CMD|SHIFT', action: 'SpawnTab' },

@@ -45,7 +45,7 @@ async function converge(
 }
 
 describe('the ssh_domains entry', () => {
-  it("sysinit shape (a module whose get_basic_config returns ssh_domains): the PRD's 127.0.0.1:62068 becomes lima-default", async () => {
+  it('sysinit shape (a module whose get_basic_config returns ssh_domains): a hard-coded 127.0.0.1:62068 becomes lima-default', async () => {
     const before = fixture('sysinit-core.lua');
     const plan = await converge(before, 'core.lua');
     expect(plan.changes).toEqual(['ascalon: remote_address "127.0.0.1:62068" → "lima-default" (line 18)']);

@@ -89,7 +89,9 @@ async function targets(before: readonly string[], ctx: CommandEnv): Promise<stri
   try {
     const session = await prepareSession({ ...ctx, ...(configPath ? { configPath } : {}) });
     const { graph } = session;
-    return ['all', ...graph.phases, ...graph.groups, ...graph.tasks.keys()];
+    // Only the phases that hold a task: an empty one is a usage error (exit 2).
+    const phases = graph.phases.filter((phase) => [...graph.tasks.values()].some((t) => t.phase === phase));
+    return ['all', ...phases, ...graph.groups, ...graph.tasks.keys()];
   } catch {
     return ['all', ...KNOWN_PHASES];
   }

@@ -111,7 +111,11 @@ export function coreDoctorChecks(input: CoreDoctorInput): DoctorNode[] {
       if (input.configError) {
         return {
           status: 'fail',
-          message: `${input.configError.message.split('\n').join(' ')} (the rows below use the built-in defaults)`,
+          message: `${input.configError.message
+            .split('\n')
+            .map((line) => line.trim())
+            .join(' ')
+            .replace(/: +/, ': ')} (the rows below use the built-in defaults)`,
           fix: input.configError.hint ?? 'fix the config file',
         };
       }

@@ -272,7 +272,8 @@ export interface AscPlugin<Options = Record<string, unknown>> {
   /**
    * On only with `enabled: true` in its options: its key alone (`{}`, `true`) is a config error naming
    * `plugins.<name>.enabled`, and `asc list` shows it as `disabled (opt-in)`. For plugins whose tasks
-   * are disruptive (re-creating the VM). @defaultValue false
+   * are disruptive (re-creating the VM). Read for built-in plugins only (an external plugin is on exactly
+   * when the config names it). @defaultValue false
    */
   optIn?: boolean;
   /** Programs its tasks run, with the install hint shown when one is missing. */

@@ -91,7 +91,7 @@ describe.sequential('the launchd plugin on a simulated Mac', () => {
   };
 
   /**
-   * The PRD's own plist, loaded as the PRD did it, with the legacy `launchctl load`. Its job ran plain
+   * A common hand-made plist, loaded as such setups do, with the legacy `launchctl load`. Its job ran plain
    * `limactl start default`, which exits once the VM is up.
    */
   const seedLegacy = async () => {
@@ -124,7 +124,7 @@ describe.sequential('the launchd plugin on a simulated Mac', () => {
   describe('Lima 2.2: lima mode', () => {
     beforeEach(() => setUp('2.2.0'));
 
-    it("with the PRD's plist loaded, one run leaves only Lima's registration; the second changes nothing", async () => {
+    it("with a hand-made legacy plist loaded, one run leaves only Lima's registration; the second changes nothing", async () => {
       const legacy = await seedLegacy();
       await config();
 
@@ -132,7 +132,7 @@ describe.sequential('the launchd plugin on a simulated Mac', () => {
       const plan = await asc(['plan', 'launchd']);
       expect(plan.exitCode).toBe(3);
       expect(plan.stdout).toContain(
-        "~ VM default starts at login (one registration) (launchd.registered): would change: ~/Library/LaunchAgents/io.lima.default.plist is the PRD's plist (plain `limactl start`, which launchd kills with its process group; lima#2142) and is a second registration: it would be unloaded, backed up outside ~/Library/LaunchAgents and removed; Lima's autostart is not registered: `limactl autostart enable default` would write ~/Library/LaunchAgents/io.lima-vm.autostart.default.plist",
+        "~ VM default starts at login (one registration) (launchd.registered): would change: ~/Library/LaunchAgents/io.lima.default.plist is a hand-made plist (plain `limactl start`, which launchd kills with its process group; lima#2142) and is a second registration: it would be unloaded, backed up outside ~/Library/LaunchAgents and removed; Lima's autostart is not registered: `limactl autostart enable default` would write ~/Library/LaunchAgents/io.lima-vm.autostart.default.plist",
       );
       expect(await snapshot()).toEqual(before);
       expect(await mutations()).toEqual([]);
@@ -146,7 +146,7 @@ describe.sequential('the launchd plugin on a simulated Mac', () => {
         ['bootout', `${gui}/io.lima.default`],
         ['enable', `${gui}/io.lima-vm.autostart.default`],
       ]);
-      // Only Lima's plist is left where launchd looks; the PRD's is backed up outside it, and unloaded.
+      // Only Lima's plist is left where launchd looks; the hand-made one is backed up outside it, and unloaded.
       expect(await readdir(agents())).toEqual(['io.lima-vm.autostart.default.plist']);
       const [backup] = await backupsOf(ours());
       expect(await readFile(backup!, 'utf8')).toBe(legacy);
@@ -252,7 +252,7 @@ describe.sequential('the launchd plugin on a simulated Mac', () => {
     beforeEach(() => setUp('0.20.0'));
 
     it.skipIf(noPython)(
-      "with the PRD's plist loaded, one run leaves only our plist, loaded; plistlib reads exactly its keys",
+      'with a hand-made legacy plist loaded, one run leaves only our plist, loaded; plistlib reads exactly its keys',
       async () => {
         const legacy = await seedLegacy();
         await config();
@@ -264,7 +264,7 @@ describe.sequential('the launchd plugin on a simulated Mac', () => {
           'launchd.loaded': 'changed',
         });
         expect(run.stdout).toMatch(
-          /launchd\.registered: replaced the PRD's plist; its backup is .*\/\.local\/state\/asc\/backups\//,
+          /launchd\.registered: replaced the hand-made plist; its backup is .*\/\.local\/state\/asc\/backups\//,
         );
 
         expect(await readdir(agents())).toEqual(['io.lima.default.plist']);
@@ -483,11 +483,11 @@ describe.sequential('the launchd plugin on a simulated Mac', () => {
       });
     });
 
-    it("doctor: two registrations, or the PRD's plist, fail the registration row", async () => {
+    it('doctor: two registrations, or a hand-made legacy plist, fail the registration row', async () => {
       await seedLegacy();
       expect((await doctor()).registration).toMatchObject({
         status: 'fail',
-        message: expect.stringContaining("io.lima.default.plist is the PRD's plist"),
+        message: expect.stringContaining('io.lima.default.plist is a hand-made plist'),
       });
       await mac.limactl(['autostart', 'enable', 'default']);
       expect((await doctor()).registration).toMatchObject({
@@ -525,7 +525,7 @@ describe.sequential('the launchd plugin on a simulated Mac', () => {
       });
     });
 
-    it("uninstall: asc's LaunchAgent is unloaded, backed up and removed; the PRD's is not asc's to remove", async () => {
+    it("uninstall: asc's LaunchAgent is unloaded, backed up and removed; the hand-made one is not asc's to remove", async () => {
       await config('{ mode: plist }');
       expect((await asc(['run', 'launchd'])).exitCode).toBe(0);
       await mac.launchd.setJob('io.lima.default', { state: 'not running', lastExitCode: 0 });
