@@ -1,0 +1,134 @@
+// The bad-input corpus, part two: broken or hostile files outside asc's own config, met on the simulated
+// Mac (lima.yaml, ~/.ssh/config, a WezTerm Lua file, a LaunchAgent plist). The config's own errors are in
+// config-errors.test.ts. Every case asserts the exit code (1: a task failed on bad input it found), a
+// message naming the file (with line:col where there is one) and the thing, no stack trace, and a sandbox
+// that is byte-identical before and after. No VM runs: the instance is seeded, so these need no sshd.
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
+import { createSimulatedMac, type SimulatedMac } from '../sim/index.ts';
+
+/** A path in a RegExp, as the exact text. */
+const esc = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+async function writeBytes(file: string, bytes: Buffer, mode = 0o644): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, bytes, { mode });
+}
+
+describe('bad input outside the config: exit 1, the file and the thing named, nothing changed', () => {
+  let sandbox: Sandbox;
+  let mac: SimulatedMac;
+  let cwd: string;
+
+  beforeEach(async () => {
+    sandbox = await createSandbox();
+    mac = await createSimulatedMac(sandbox);
+    cwd = path.join(sandbox.home, 'sysinit');
+    // asc's state folder is there, as after any earlier run: a run takes its lock in it and removes it
+    // again, so the snapshots compare the whole sandbox, state folder included.
+    await mkdir(path.join(sandbox.home, '.local/state/asc'), { recursive: true, mode: 0o700 });
+  });
+  afterEach(async () => {
+    await mac.stopAll();
+    await sandbox.cleanup();
+  });
+
+  const sshConfig = () => path.join(sandbox.home, '.ssh/config');
+  const include = () => `Include ${path.join(mac.limaHome, 'default', 'ssh.config')}\n`;
+  const config = (plugins: string) =>
+    sandbox.write('sysinit/.ascrc.yaml', `plugins:\n${plugins.replace(/^/gm, '  ')}\n`);
+  /** Every file of the sandbox but the fakes' own call logs, which read-only limactl/launchctl calls append to. */
+  const snapshot = async () => {
+    const files = await sandbox.snapshot();
+    for (const key of files.keys()) {
+      if (/(^|\/)(\.fake-limactl-calls|calls)\.log$|^home\/\.lima\/$|^launchd\/$/.test(key))
+        files.delete(key);
+    }
+    return files;
+  };
+
+  /** Run asc; it must fail with `exitCode` and `message`, print no stack, and change no file. */
+  const refused = async (args: string[], message: RegExp, exitCode = 1) => {
+    const before = await snapshot();
+    const result = await sandbox.asc(args, { cwd });
+    const output = `${result.stdout}${result.stderr}`;
+    expect(output).toMatch(message);
+    expect(output).not.toMatch(/^\s+at .*[:(].*\d+:\d+\)?$/m); // no stack trace
+    expect(result.exitCode).toBe(exitCode);
+    expect(await snapshot()).toEqual(before);
+    return result;
+  };
+
+  describe('~/.ssh/config', () => {
+    beforeEach(() => config('lima: {}'));
+
+    it('not UTF-8 (a Latin-1 comment): an error at its line and column, never rewritten with U+FFFD', async () => {
+      await writeBytes(sshConfig(), Buffer.from('# Jos\xe9 hosts\nHost work\n  User jos\xe9\n', 'latin1'));
+      await refused(
+        ['run', 'lima.ssh-include'],
+        new RegExp(
+          `failed: ${esc(sshConfig())}:1:6: not UTF-8 text \\(byte 0xe9 at offset 5\\)[\\s\\S]*hint: asc reads and writes UTF-8 only`,
+        ),
+      );
+    });
+
+    it('a symbolic link loop (ELOOP)', async () => {
+      await mkdir(path.dirname(sshConfig()), { recursive: true });
+      await symlink('config', sshConfig());
+      await refused(
+        ['plan', 'lima.ssh-include'],
+        new RegExp(
+          `failed: could not read ${esc(sshConfig())}: a symbolic link loop \\(ELOOP\\)\\n\\s+hint: the link leads back to itself`,
+        ),
+      );
+    });
+
+    it('a folder where the file should be', async () => {
+      await mkdir(sshConfig(), { recursive: true });
+      await refused(
+        ['plan', 'lima.ssh-include'],
+        new RegExp(`failed: could not read ${esc(sshConfig())}: it is a folder \\(EISDIR\\)`),
+      );
+    });
+  });
+
+  describe('lima.yaml', () => {
+    beforeEach(() => config('lima:\n  disk: 100GiB'));
+
+    it('not UTF-8: an error at its line and column, before any edit', async () => {
+      await mac.seedInstance('default', 'cpus: 2\n');
+      await writeBytes(
+        path.join(mac.instanceDir('default'), 'lima.yaml'),
+        Buffer.from('# Lima \xe0 la carte\ncpus: 2\n', 'latin1'),
+      );
+      await refused(
+        ['plan', 'lima.config'],
+        new RegExp(`failed: ${esc(mac.instanceDir('default'))}/lima\\.yaml:1:8: not UTF-8 text \\(byte 0xe0`),
+      );
+    });
+  });
+
+  describe('a WezTerm Lua file', () => {
+    beforeEach(async () => {
+      await config('lima:\n  disk: 100GiB\nwezterm:\n  configFile: ~/.config/wezterm/wezterm.lua');
+      await sandbox.write(sshConfig(), include(), 0o600);
+    });
+    const lua = () => path.join(sandbox.home, '.config/wezterm/wezterm.lua');
+
+    it('not UTF-8 (Latin-1 in a comment): an error at its line and column, the file left as it is', async () => {
+      await writeBytes(
+        lua(),
+        Buffer.from(
+          'local wezterm = require("wezterm")\n-- caf\xe9 fonts\nlocal config = wezterm.config_builder()\nreturn config\n',
+          'latin1',
+        ),
+      );
+      await refused(
+        ['run', 'wezterm'],
+        new RegExp(`failed: ${esc(lua())}:2:7: not UTF-8 text \\(byte 0xe9 at offset 41\\)`),
+      );
+    });
+  });
+});
