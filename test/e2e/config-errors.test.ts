@@ -1,3 +1,4 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
@@ -16,7 +17,19 @@ const marker = `
     check: test -f marker.txt
     apply: touch marker.txt`;
 
-const cases: { name: string; config: string; args?: string[]; message: RegExp }[] = [
+interface Case {
+  name: string;
+  /** The config's content (bytes where the encoding matters), written to `file` in a fresh project folder. */
+  config?: string | Buffer;
+  /** @defaultValue '.ascrc.yaml' */
+  file?: string;
+  /** Anything else the case needs in the project folder (a link, a folder). */
+  setup?: (dir: string) => Promise<void>;
+  args?: string[];
+  message: RegExp;
+}
+
+const cases: Case[] = [
   {
     name: 'YAML syntax error',
     config: `tasks:\n  - id: a.b\n    check: "unterminated\n    apply: true\n`,
@@ -101,12 +114,40 @@ const cases: { name: string; config: string; args?: string[]; message: RegExp }[
     config: `tasks:${marker}\n    timeout: soon\n`,
     message: /\.ascrc\.yaml:5:14: tasks\[0\]\.timeout: a duration like "30s"/,
   },
+  // The bad-input corpus of issue 10 (the cases that need the simulated Mac are in corpus.test.ts).
+  {
+    name: 'malformed JSON: a trailing comma, at its line and column',
+    file: '.ascrc.json',
+    config: `{\n  "instance": "default",\n  "plugins": { "lima": { "cpus": 4, } }\n}\n`,
+    message: /\.ascrc\.json:3:37: JSON syntax error: Expected double-quoted property name\n/,
+  },
+  {
+    name: 'malformed JSON: a bare word where a value goes, without the whole file quoted back',
+    file: '.ascrc.json',
+    config: `{\n  "instance": "default",\n  "tasks": [{ "id": "a.b", "check": true, "apply": yes }]\n}\n`,
+    message: /\.ascrc\.json:3:52: JSON syntax error: Unexpected token 'y'\n {2}hint/,
+  },
+  {
+    name: 'a package.json that is not JSON (cosmiconfig reads it before any search): no crash',
+    file: 'package.json',
+    config: `{\n  "name": "sysinit",\n  "asc": { "instance": "default" }\n`,
+    message: /package\.json:4:1: JSON syntax error: Expected ',' or '}' after property value/,
+  },
+  {
+    name: 'JSON with a wrong type, at its line and column',
+    file: '.ascrc.json',
+    config: `{\n  "plugins": { "lima": { "cpus": "four" } }\n}\n`,
+    message: /\.ascrc\.json:2:34: plugins\.lima\.cpus: expected number, got string "four"/,
+  },
 ];
 
 describe('bad input exits 2, names the file and key, and changes nothing', () => {
-  it.each(cases)('$name', async ({ config, args, message }) => {
+  it.each(cases)('$name', async ({ config, file, setup, args, message }) => {
     const cwd = path.join(sandbox.home, 'project');
-    await sandbox.write('project/.ascrc.yaml', config);
+    await rm(cwd, { recursive: true, force: true });
+    await mkdir(cwd, { recursive: true });
+    if (config !== undefined) await writeFile(path.join(cwd, file ?? '.ascrc.yaml'), config);
+    await setup?.(cwd);
     const before = await sandbox.snapshot();
     const result = await sandbox.asc(args ?? ['run', 'all'], { cwd });
     expect(result.stderr).toMatch(message);

@@ -1,6 +1,7 @@
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
+import type { ParseError } from 'jsonc-parser';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { AscError } from '../errors.ts';
 import { firstLine } from '../text.ts';
@@ -47,14 +48,17 @@ export async function findConfig(options: {
   explicit?: string;
   env: NodeJS.ProcessEnv;
 }): Promise<LoadedConfig> {
-  const explorer = cosmiconfig('asc', {
-    searchPlaces: SEARCH_PLACES,
-    searchStrategy: 'global',
-    stopDir: options.home,
-    ignoreEmptySearchPlaces: false,
-    cache: false,
-    loaders: { '.yaml': loadYaml, '.yml': loadYaml, noExt: loadYaml, '.json': loadJson, '.ts': loadTs },
-  });
+  // cosmiconfig() itself reads package.json and .config/config.* of the current folder (its "meta config").
+  const explorer = await guarded(options.cwd, async () =>
+    cosmiconfig('asc', {
+      searchPlaces: SEARCH_PLACES,
+      searchStrategy: 'global',
+      stopDir: options.home,
+      ignoreEmptySearchPlaces: false,
+      cache: false,
+      loaders: { '.yaml': loadYaml, '.yml': loadYaml, noExt: loadYaml, '.json': loadJson, '.ts': loadTs },
+    }),
+  );
   if (options.explicit !== undefined) {
     const file = path.resolve(options.cwd, options.explicit);
     if (!(await exists(file))) {
@@ -82,6 +86,10 @@ async function guarded<T>(where: string, load: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (error instanceof AscError) throw error;
     const file = (error as { filepath?: string }).filepath ?? where;
+    // cosmiconfig's meta config is read with its own loaders: a JSON or YAML error there reads as ours.
+    const ours = /\.json$/.test(file) ? loadJson : /\.ya?ml$/.test(file) ? loadYaml : undefined;
+    const text = ours && (await readFile(file, 'utf8').catch(() => undefined));
+    if (ours && text !== undefined) await ours(file, text);
     throw new AscError(
       `${file}: could not load the config: ${firstLine((error as Error).message ?? String(error))}`,
       {
@@ -155,16 +163,31 @@ const loadYaml: Loader = (filepath, content) => {
   return doc.toJS() ?? {};
 };
 
-const loadJson: Loader = (filepath, content) => {
+const loadJson: Loader = async (filepath, content) => {
   try {
     return JSON.parse(content);
   } catch (error) {
-    throw new AscError(`${filepath}: JSON syntax error: ${(error as Error).message}`, {
+    // V8 gives a position for some errors only, and quotes the whole text in others: the position comes
+    // from jsonc-parser, the words from V8 without the quote.
+    const { parse } = await import('jsonc-parser');
+    const errors: ParseError[] = [];
+    parse(content, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+    const at = errors[0] ? `:${linePos(content, errors[0].offset)}` : '';
+    const why = (error as Error).message
+      .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '')
+      .replace(/ in JSON at position \d+.*$/s, '');
+    throw new AscError(`${filepath}${at}: JSON syntax error: ${why}`, {
       code: 'E_CONFIG_SYNTAX',
-      hint: 'fix the file; nothing was changed',
+      hint: 'fix the file (JSON allows no comments and no trailing commas); nothing was changed',
     });
   }
 };
+
+/** `line:col` (1-based) of a string offset. */
+function linePos(text: string, offset: number): string {
+  const lines = text.slice(0, offset).split('\n');
+  return `${lines.length}:${(lines.at(-1)?.length ?? 0) + 1}`;
+}
 
 /** cosmiconfig transpiles .ts with the `typescript` package, which is an optional peer of asc. */
 const loadTs: Loader = async (filepath, content) => {
