@@ -139,6 +139,17 @@ const cases: Case[] = [
     config: `{\n  "plugins": { "lima": { "cpus": "four" } }\n}\n`,
     message: /\.ascrc\.json:2:34: plugins\.lima\.cpus: expected number, got string "four"/,
   },
+  {
+    name: 'not UTF-8: Latin-1 in a comment is refused at its byte, not read as U+FFFD',
+    config: Buffer.from(`# Jos\xe9's VM\ninstance: default\ntasks:${marker}\n`, 'latin1'),
+    message:
+      /\.ascrc\.yaml:1:6: not UTF-8 text \(byte 0xe9 at offset 5\)\n {2}hint: asc reads and writes UTF-8 only/,
+  },
+  {
+    name: 'not UTF-8: a UTF-16 file, as some Windows editors save it',
+    config: Buffer.from(`\ufeffinstance: default\ntasks:${marker}\n`, 'utf16le'),
+    message: /\.ascrc\.yaml:1:1: not UTF-8 text \(byte 0xff at offset 0\)/,
+  },
 ];
 
 describe('bad input exits 2, names the file and key, and changes nothing', () => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
 import type { ParseError } from 'jsonc-parser';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { decodeUtf8 } from '../context/files.ts';
 import { AscError } from '../errors.ts';
 import { firstLine } from '../text.ts';
 
@@ -149,7 +150,16 @@ function childOf(node: Node | null | undefined, key: string | number, wantKey: b
   return undefined;
 }
 
-const loadYaml: Loader = (filepath, content) => {
+/**
+ * cosmiconfig hands loaders text decoded as Node's 'utf8' does, with U+FFFD for bytes that are not
+ * UTF-8: read the bytes again and refuse those, naming the line and column.
+ */
+async function strictText(filepath: string): Promise<string> {
+  return decodeUtf8(await readFile(filepath), filepath, 'E_CONFIG_SYNTAX');
+}
+
+const loadYaml: Loader = async (filepath) => {
+  const content = await strictText(filepath);
   const lineCounter = new LineCounter();
   const doc = parseDocument(content, { lineCounter, prettyErrors: false });
   const first = doc.errors[0];
@@ -163,7 +173,8 @@ const loadYaml: Loader = (filepath, content) => {
   return doc.toJS() ?? {};
 };
 
-const loadJson: Loader = async (filepath, content) => {
+const loadJson: Loader = async (filepath) => {
+  const content = await strictText(filepath);
   try {
     return JSON.parse(content);
   } catch (error) {
