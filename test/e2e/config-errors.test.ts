@@ -1,7 +1,11 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
+import { skipUnless } from '../harness/require.ts';
+import { CLI, createSandbox, type Sandbox } from '../harness/sandbox.ts';
+
+const SETPRIV = '/usr/bin/setpriv';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -10,6 +14,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await sandbox.cleanup();
 });
+
+/** An empty `~/project`, and no config above it: each case starts from nothing. */
+async function freshProject(): Promise<string> {
+  const cwd = path.join(sandbox.home, 'project');
+  await rm(cwd, { recursive: true, force: true });
+  await rm(path.join(sandbox.home, '.ascrc.yaml'), { force: true });
+  await mkdir(cwd, { recursive: true });
+  return cwd;
+}
 
 // Every config below also declares a task that would create a file: exit 2 must mean nothing ran.
 const marker = `
@@ -150,13 +163,54 @@ const cases: Case[] = [
     config: Buffer.from(`\ufeffinstance: default\ntasks:${marker}\n`, 'utf16le'),
     message: /\.ascrc\.yaml:1:1: not UTF-8 text \(byte 0xff at offset 0\)/,
   },
+  {
+    name: 'the config is a folder: an error, not a silent fall back to the built-in defaults',
+    setup: (dir) => mkdir(path.join(dir, '.ascrc.yaml')),
+    message:
+      /project\/\.ascrc\.yaml: could not read the config: it is a folder \(EISDIR\)\n {2}hint: asc expects a file/,
+  },
+  {
+    name: 'a folder before the config a parent folder holds: an error, not the other config',
+    setup: async (dir) => {
+      await writeFile(path.join(dir, '../.ascrc.yaml'), `tasks:${marker}\n`);
+      await mkdir(path.join(dir, '.config/ascrc.yaml'), { recursive: true });
+    },
+    message: /project\/\.config\/ascrc\.yaml: could not read the config: it is a folder \(EISDIR\)/,
+  },
+  {
+    name: 'the --config file is a folder',
+    config: `tasks:${marker}\n`,
+    setup: (dir) => mkdir(path.join(dir, 'conf.d')),
+    args: ['run', 'all', '--config', 'conf.d'],
+    message: /project\/conf\.d: could not read the config: it is a folder \(EISDIR\)/,
+  },
+  {
+    name: 'the config is a symbolic link loop (ELOOP)',
+    setup: async (dir) => {
+      await symlink('.ascrc.yml', path.join(dir, '.ascrc.yaml'));
+      await symlink('.ascrc.yaml', path.join(dir, '.ascrc.yml'));
+    },
+    message:
+      /project\/\.ascrc\.yaml: could not read the config: a symbolic link loop \(ELOOP\)\n {2}hint: the link leads back to itself/,
+  },
+  {
+    name: 'the --config file is a symbolic link loop: not "not found"',
+    config: `tasks:${marker}\n`,
+    setup: (dir) => symlink('asc.yaml', path.join(dir, 'asc.yaml')),
+    args: ['run', 'all', '--config', 'asc.yaml'],
+    message: /project\/asc\.yaml: could not read the config: a symbolic link loop \(ELOOP\)/,
+  },
+  {
+    name: 'the config is a link to a file that is gone (a dotfile manager moved it)',
+    setup: (dir) => symlink('../dotfiles/asc.yaml', path.join(dir, '.ascrc.yaml')),
+    message:
+      /project\/\.ascrc\.yaml: could not read the config: a symbolic link to \.\.\/dotfiles\/asc\.yaml, which does not exist/,
+  },
 ];
 
 describe('bad input exits 2, names the file and key, and changes nothing', () => {
   it.each(cases)('$name', async ({ config, file, setup, args, message }) => {
-    const cwd = path.join(sandbox.home, 'project');
-    await rm(cwd, { recursive: true, force: true });
-    await mkdir(cwd, { recursive: true });
+    const cwd = await freshProject();
     if (config !== undefined) await writeFile(path.join(cwd, file ?? '.ascrc.yaml'), config);
     await setup?.(cwd);
     const before = await sandbox.snapshot();
@@ -168,7 +222,7 @@ describe('bad input exits 2, names the file and key, and changes nothing', () =>
   });
 
   it('--json prints the error as the one JSON document on stdout', async () => {
-    const cwd = path.join(sandbox.home, 'project');
+    const cwd = await freshProject();
     await sandbox.write('project/.ascrc.yaml', `plugins:\n  dockr: {}\n`);
     const result = await sandbox.asc(['plan', 'all', '--json'], { cwd });
     expect(result.exitCode).toBe(2);
@@ -178,5 +232,37 @@ describe('bad input exits 2, names the file and key, and changes nothing', () =>
   it('an unknown command or flag is a usage error (2)', async () => {
     expect((await sandbox.asc(['runn'])).exitCode).toBe(2);
     expect((await sandbox.asc(['run', '--concurrency', 'zero'])).exitCode).toBe(2);
+  });
+});
+
+describe('a config asc may not read (mode 000) exits 2, named, and changes nothing', () => {
+  // Mode 000 means nothing to root, and these tests run as root in CI: there the CLI runs as nobody
+  // (setpriv, util-linux), so it meets the file as a user does. `cat` run the same way proves the file
+  // really is unreadable to it, so the test cannot pass by reading the file.
+  const asRoot = process.getuid?.() === 0;
+  const skip = asRoot && skipUnless(existsSync(SETPRIV), SETPRIV, 'apt-get install util-linux');
+  const as = (file: string, args: readonly string[]): [string, string[]] =>
+    asRoot
+      ? [SETPRIV, ['--reuid=65534', '--regid=65534', '--clear-groups', file, ...args]]
+      : [file, [...args]];
+
+  it.skipIf(skip).each([
+    { name: 'found by the search', args: ['run', 'all'] },
+    { name: 'given with --config', args: ['run', 'all', '--config', '.ascrc.yaml'] },
+  ])('$name', async ({ args }) => {
+    const cwd = await freshProject();
+    const file = await sandbox.write('project/.ascrc.yaml', `tasks:${marker}\n`, 0o000);
+    await Promise.all([sandbox.root, sandbox.home, cwd].map((dir) => chmod(dir, 0o755)));
+    const cat = await sandbox.exec(...as('cat', [file]), { cwd });
+    expect(cat.exitCode, 'the CLI must not be able to read the file').not.toBe(0);
+
+    const before = await sandbox.snapshot();
+    const result = await sandbox.exec(...as(process.execPath, [CLI, ...args]), { cwd });
+    expect(result.stderr).toMatch(
+      /project\/\.ascrc\.yaml: could not read the config: permission denied \(EACCES\)\n {2}hint: asc may not use it: check the mode and owner/,
+    );
+    expect(result.stderr).not.toMatch(/at .*\.js:\d+/);
+    expect(result.exitCode).toBe(2);
+    expect(await sandbox.snapshot()).toEqual(before);
   });
 });

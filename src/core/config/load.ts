@@ -1,9 +1,9 @@
-import { access, readFile } from 'node:fs/promises';
+import { open, readFile, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
 import type { ParseError } from 'jsonc-parser';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
-import { decodeUtf8 } from '../context/files.ts';
+import { decodeUtf8, describeErrno } from '../context/files.ts';
 import { AscError } from '../errors.ts';
 import { firstLine } from '../text.ts';
 
@@ -62,7 +62,7 @@ export async function findConfig(options: {
   );
   if (options.explicit !== undefined) {
     const file = path.resolve(options.cwd, options.explicit);
-    if (!(await exists(file))) {
+    if (!(await readableConfig(file))) {
       throw new AscError(`config file not found: ${file} (given with --config)`, {
         code: 'E_CONFIG_NOT_FOUND',
         hint: 'check the path, or run `asc init` to write a starter .ascrc.yaml',
@@ -71,13 +71,75 @@ export async function findConfig(options: {
     return toLoaded(file, (await guarded(file, () => explorer.load(file)))?.config);
   }
   const found = await guarded(options.cwd, () => explorer.search(options.cwd));
+  // cosmiconfig passes over a search place that is a folder or unreadable as if it were not there: a
+  // config that asc cannot read must be an error, not a silent fallback to another config or the defaults.
+  for (const file of searchedBefore(options.cwd, options.home, found?.filepath)) await readableConfig(file);
   if (found) return toLoaded(found.filepath, found.config);
   const configHome = options.env.XDG_CONFIG_HOME || path.join(options.home, '.config');
   for (const name of ['config.yaml', 'config.yml', 'config.json']) {
     const file = path.join(configHome, 'asc', name);
-    if (await exists(file)) return toLoaded(file, (await guarded(file, () => explorer.load(file)))?.config);
+    if (await readableConfig(file)) {
+      return toLoaded(file, (await guarded(file, () => explorer.load(file)))?.config);
+    }
   }
   return { file: undefined, dir: options.cwd, raw: undefined, source: undefined, sourcePath: [] };
+}
+
+/** The search places cosmiconfig tried before it found `found`: from `cwd` up to `home` (or `/`). */
+function* searchedBefore(cwd: string, home: string, found: string | undefined): Generator<string> {
+  for (let dir = cwd; ; dir = path.dirname(dir)) {
+    for (const place of SEARCH_PLACES) {
+      const file = path.join(dir, place);
+      if (file === found) return;
+      yield file;
+    }
+    if (dir === home || dir === path.dirname(dir)) return;
+  }
+}
+
+/**
+ * True for a config file asc can read, false when there is none; a folder, a link loop, a link to nothing
+ * or a file asc may not read is an error naming it. A path asc cannot even look at (a folder above it is closed) counts as none.
+ */
+async function readableConfig(file: string): Promise<boolean> {
+  try {
+    if ((await stat(file)).isDirectory()) {
+      throw Object.assign(new Error(`EISDIR: ${file}`), { code: 'EISDIR', path: file });
+    }
+    await (await open(file, 'r')).close();
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const link = code === 'ENOENT' && (await readlink(file).catch(() => undefined));
+    if (link) {
+      throw new AscError(
+        `${file}: could not read the config: a symbolic link to ${link}, which does not exist`,
+        {
+          code: 'E_CONFIG_UNREADABLE',
+          hint: 'point the link at your config file, or remove it; nothing was changed',
+        },
+      );
+    }
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    if (
+      code === 'EACCES' &&
+      !(await stat(file).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return false;
+    throw unreadableConfig(file, error);
+  }
+}
+
+function unreadableConfig(file: string, error: unknown): AscError {
+  const known = describeErrno(error);
+  return new AscError(`${file}: could not read the config: ${known?.what ?? (error as Error).message}`, {
+    code: 'E_CONFIG_UNREADABLE',
+    hint: `${known?.hint ?? 'check the file'}; nothing was changed`,
+    cause: error,
+  });
 }
 
 /** A config module that throws, or does not parse, is a configuration error (exit 2), not a crash. */
@@ -86,6 +148,9 @@ async function guarded<T>(where: string, load: () => Promise<T>): Promise<T> {
     return await load();
   } catch (error) {
     if (error instanceof AscError) throw error;
+    // A link loop on the way (cosmiconfig passes over folders and unreadable files, not ELOOP).
+    const errnoPath = (error as NodeJS.ErrnoException).path;
+    if (describeErrno(error) && errnoPath) throw unreadableConfig(errnoPath, error);
     const file = (error as { filepath?: string }).filepath ?? where;
     // cosmiconfig's meta config is read with its own loaders: a JSON or YAML error there reads as ours.
     const ours = /\.json$/.test(file) ? loadJson : /\.ya?ml$/.test(file) ? loadYaml : undefined;
@@ -218,12 +283,3 @@ const loadTs: Loader = async (filepath, content) => {
     throw new AscError(`${filepath}: ${(error as Error).message}`, { code: 'E_CONFIG_SYNTAX', cause: error });
   }
 };
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -243,8 +243,13 @@ const ERRNO: Record<string, { what: string; hint: string }> = {
   },
 };
 
+/** An errno error in words (`a symbolic link loop (ELOOP)`) with what to do, when asc knows it. */
+export function describeErrno(error: unknown): { what: string; hint: string } | undefined {
+  return ERRNO[(error as NodeJS.ErrnoException | undefined)?.code ?? ''];
+}
+
 function fileError(verb: string, file: string, error: unknown): AscError {
-  const known = ERRNO[(error as NodeJS.ErrnoException).code ?? ''];
+  const known = describeErrno(error);
   return new AscError(`could not ${verb} ${file}: ${known?.what ?? (error as Error).message}`, {
     code: 'E_FILE',
     ...(known ? { hint: known.hint } : {}),
