@@ -206,6 +206,24 @@ const cases: Case[] = [
     message:
       /project\/\.ascrc\.yaml: could not read the config: a symbolic link to \.\.\/dotfiles\/asc\.yaml, which does not exist/,
   },
+  {
+    name: "cosmiconfig's $import of a missing file: an unknown key, not a config silently passed over",
+    config: `instance: default\n$import: ./shared.yaml\ntasks:${marker}\n`,
+    message: /\.ascrc\.yaml:2:1: \$import: unknown key\n {2}hint: asc reads one config file/,
+  },
+  {
+    name: 'YAML aliases that expand a thousand million times ("billion laughs")',
+    config: [
+      'a0: &a0 [x, x, x, x, x, x, x, x, x, x]',
+      ...Array.from(
+        { length: 8 },
+        (_, i) => `a${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]`,
+      ),
+      `tasks:${marker}`,
+    ].join('\n'),
+    message:
+      /\.ascrc\.yaml: could not read the YAML: Excessive alias count indicates a resource exhaustion attack\n {2}hint: fix the file; nothing was changed/,
+  },
 ];
 
 describe('bad input exits 2, names the file and key, and changes nothing', () => {

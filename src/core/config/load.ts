@@ -160,7 +160,9 @@ async function guarded<T>(where: string, load: () => Promise<T>): Promise<T> {
       `${file}: could not load the config: ${firstLine((error as Error).message ?? String(error))}`,
       {
         code: 'E_CONFIG_SYNTAX',
-        hint: 'fix the file (run it with `node <file>` to see the whole error); nothing was changed',
+        hint: /\.[cm]?[jt]s$/.test(file)
+          ? 'fix the file (run it with `node <file>` to see the whole error); nothing was changed'
+          : 'fix the file; nothing was changed',
         cause: error,
       },
     );
@@ -235,14 +237,44 @@ const loadYaml: Loader = async (filepath) => {
       hint: 'fix the file; nothing was changed',
     });
   }
-  return doc.toJS() ?? {};
+  let value: unknown;
+  try {
+    value = doc.toJS() ?? {};
+  } catch (error) {
+    // yaml refuses to expand aliases past maxAliasCount (100): a "billion laughs" file.
+    throw new AscError(`${filepath}: could not read the YAML: ${firstLine((error as Error).message)}`, {
+      code: 'E_CONFIG_SYNTAX',
+      hint: 'fix the file; nothing was changed',
+    });
+  }
+  return refuseImport(filepath, content, value);
 };
+
+/**
+ * cosmiconfig merges in the files a config names under `$import`, and when one is missing it passes over
+ * the whole config as if there were none. asc reads one file: `$import` is an unknown key, as any other.
+ */
+function refuseImport(filepath: string, content: string, value: unknown): unknown {
+  const sourcePath = path.basename(filepath) === 'package.json' ? ['asc'] : [];
+  const config = sourcePath.length ? (value as Record<string, unknown> | null)?.asc : value;
+  if (config !== null && typeof config === 'object' && Object.hasOwn(config, '$import')) {
+    throw new AscError(
+      `${locate({ file: filepath, source: content, sourcePath }, [], '$import')}: $import: unknown key`,
+      {
+        code: 'E_CONFIG_INVALID',
+        hint: "asc reads one config file and not cosmiconfig's $import: move what it imports into this file; nothing was changed",
+      },
+    );
+  }
+  return value;
+}
 
 const loadJson: Loader = async (filepath) => {
   const content = await strictText(filepath);
   try {
-    return JSON.parse(content);
+    return refuseImport(filepath, content, JSON.parse(content));
   } catch (error) {
+    if (error instanceof AscError) throw error;
     // V8 gives a position for some errors only, and quotes the whole text in others: the position comes
     // from jsonc-parser, the words from V8 without the quote.
     const { parse } = await import('jsonc-parser');
