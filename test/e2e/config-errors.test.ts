@@ -224,6 +224,18 @@ const cases: Case[] = [
     message:
       /\.ascrc\.yaml: could not read the YAML: Excessive alias count indicates a resource exhaustion attack\n {2}hint: fix the file; nothing was changed/,
   },
+  {
+    name: "a huge number: one message with the option's own bound, not also the safe-integer one",
+    config: `plugins:\n  lima:\n    cpus: 99999999999999999999999\ntasks:${marker}\n`,
+    message:
+      /invalid configuration:\n {2}\S+\.ascrc\.yaml:3:11: plugins\.lima\.cpus: must be at most 256, got 1e\+23\n {2}hint/,
+  },
+  {
+    name: 'a number too large for a double, and .nan: named as such, not "got number null"',
+    config: `plugins:\n  lima:\n    cpus: 1e400\n    ssh:\n      localPort: .nan\ntasks:${marker}\n`,
+    message:
+      /\.ascrc\.yaml:3:11: plugins\.lima\.cpus: expected a finite number, got Infinity\n {2}\S+\.ascrc\.yaml:5:18: plugins\.lima\.ssh\.localPort: expected a finite number, got NaN\n/,
+  },
 ];
 
 describe('bad input exits 2, names the file and key, and changes nothing', () => {
