@@ -236,6 +236,12 @@ const cases: Case[] = [
     message:
       /\.ascrc\.yaml:3:11: plugins\.lima\.cpus: expected a finite number, got Infinity\n {2}\S+\.ascrc\.yaml:5:18: plugins\.lima\.ssh\.localPort: expected a finite number, got NaN\n/,
   },
+  {
+    name: 'a size too large for Lima to count (go-units reads an int64 of bytes)',
+    config: `plugins:\n  lima:\n    disk: 99999999999999999999TiB\ntasks:${marker}\n`,
+    message:
+      /\.ascrc\.yaml:3:11: plugins\.lima\.disk: a size below 8192PiB \(Lima counts bytes in 64 bits\), got "99999999999999999999TiB"/,
+  },
 ];
 
 describe('bad input exits 2, names the file and key, and changes nothing', () => {
