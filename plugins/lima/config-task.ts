@@ -1,11 +1,12 @@
 import path from 'node:path';
-import { parse } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import {
   AscError,
   type AscTask,
   type AscTaskContext,
   drift,
   editYaml,
+  firstLine,
   ok,
   parseDuration,
   YamlEditError,
@@ -86,13 +87,7 @@ async function plannedConfig(t: AscTaskContext, instance: string): Promise<Plann
       hint: `\`limactl list\` shows it as ${found.status}; a Broken instance may need \`limactl delete ${instance}\``,
     });
   }
-  let parsed: Record<string, unknown>;
-  try {
-    // Merge keys (<<) as Lima's YAML library reads them.
-    parsed = (parse(current, { merge: true }) ?? {}) as Record<string, unknown>;
-  } catch (error) {
-    throw new AscError(`${file} is not valid YAML: ${(error as Error).message}`, { code: 'E_FILE' });
-  }
+  const parsed = parseLimaYaml(file, current);
   // Lima does not expand templates in `env` (pkg/limayaml/defaults.go): asc writes the guest's own values.
   const templated = Object.values(t.vm.env).some(hasGuestTemplate);
   const guest = templated ? await guestTemplateVars(t, found) : undefined;
@@ -117,4 +112,24 @@ async function plannedConfig(t: AscTaskContext, instance: string): Promise<Plann
     running,
     change: { text, reasons: wanted.reasons, diff: await t.files.diff(file, text) },
   };
+}
+
+/** lima.yaml as Lima reads it (merge keys `<<` included); a file that does not parse is an error at its line. */
+function parseLimaYaml(file: string, text: string): Record<string, unknown> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { merge: true, lineCounter, prettyErrors: false });
+  const first = doc.errors[0];
+  if (first) {
+    const { line, col } = lineCounter.linePos(first.pos[0]);
+    throw new AscError(`${file}:${line}:${col}: not valid YAML: ${firstLine(first.message)}`, {
+      code: 'E_FILE',
+      hint: `fix it (\`limactl edit\` checks it too); asc changes nothing until it parses`,
+    });
+  }
+  try {
+    return (doc.toJS() ?? {}) as Record<string, unknown>;
+  } catch (error) {
+    // An alias that expands past the yaml library's limit.
+    throw new AscError(`${file}: not valid YAML: ${firstLine((error as Error).message)}`, { code: 'E_FILE' });
+  }
 }

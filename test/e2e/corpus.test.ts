@@ -97,6 +97,18 @@ describe('bad input outside the config: exit 1, the file and the thing named, no
   describe('lima.yaml', () => {
     beforeEach(() => config('lima:\n  disk: 100GiB'));
 
+    it('not YAML: an error at its line and column, in one line, the file left as it is', async () => {
+      // A flow sequence never closed: what a hand edit of `memory: [4GiB]` can leave.
+      await mac.seedInstance('default', 'cpus: 2\nmemory: [4GiB\nmounts: []\n');
+      const result = await refused(
+        ['plan', 'lima.config'],
+        new RegExp(
+          `failed: ${esc(mac.instanceDir('default'))}/lima\\.yaml:3:1: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a \\]\\n\\s+hint: fix it`,
+        ),
+      );
+      expect(result.stdout).not.toContain('^'); // no code frame
+    });
+
     it('not UTF-8: an error at its line and column, before any edit', async () => {
       await mac.seedInstance('default', 'cpus: 2\n');
       await writeBytes(
