@@ -109,6 +109,35 @@ describe('bad input outside the config: exit 1, the file and the thing named, no
       expect(result.stdout).not.toContain('^'); // no code frame
     });
 
+    it('an alias where asc must append (mounts: *shared): refused at the key, not edited through the anchor', async () => {
+      await config('lima:\n  disk: 100GiB\n  mounts:\n    - location: ~/src');
+      await mac.seedInstance(
+        'default',
+        '# The mounts every VM of mine shares.\nx-mounts: &shared\n  - location: "~"\ncpus: 6\nmemory: 12GiB\nmounts: *shared\n',
+      );
+      await refused(
+        ['plan', 'lima.config'],
+        new RegExp(
+          `failed: ${esc(mac.instanceDir('default'))}/lima\\.yaml:6:1: cannot append mounts: mounts is an alias of &shared; changing it would change every place that shares it, so edit it by hand\\n\\s+hint: make the change by hand \\(mount ~/src missing\\)`,
+        ),
+      );
+    });
+
+    it('anchors and a merge key elsewhere: the plan edits around them and keeps them', async () => {
+      await config('lima:\n  cpus: 4\n  memory: 8GiB\n  disk: 100GiB');
+      const yaml =
+        'x-small: &small\n  cpus: 2\n  memory: 4GiB\n<<: *small\ndisk: &disk 100GiB\nx-disk-copy: *disk\n';
+      await mac.seedInstance('default', yaml);
+      const before = await snapshot();
+      const plan = await sandbox.asc(['plan', 'lima.config'], { cwd });
+      expect(plan.stdout).toMatch(/would change: cpus 2 → 4, memory 4GiB → 8GiB/);
+      expect(plan.stdout).toContain(
+        ' <<: *small\n     disk: &disk 100GiB\n     x-disk-copy: *disk\n    +cpus: 4\n    +memory: 8GiB',
+      );
+      expect(plan.exitCode).toBe(3);
+      expect(await snapshot()).toEqual(before);
+    });
+
     it('not UTF-8: an error at its line and column, before any edit', async () => {
       await mac.seedInstance('default', 'cpus: 2\n');
       await writeBytes(
