@@ -74,6 +74,25 @@ describe('bad input outside the config: exit 1, the file and the thing named, no
       );
     });
 
+    it('an Include inside a Host block: the plan names its line, and the new Include goes before the block', async () => {
+      const user = `Host github.com\n  User git\n  ${include()}`;
+      await sandbox.write(sshConfig(), user, 0o600);
+      const before = await snapshot();
+      const plan = await sandbox.asc(['plan', 'lima.ssh-include'], { cwd });
+      expect(plan.stdout).toContain(
+        `would change: ${include().trim()} is missing (~/.ssh/config line 3 includes ${path.join(mac.limaHome, 'default', 'ssh.config')} inside a Host or Match block, where OpenSSH applies it only to that block)`,
+      );
+      expect(plan.stdout).toMatch(/\+Include .*\n {4}\+\n {5}Host github\.com\n/);
+      expect(plan.exitCode).toBe(3);
+      expect(await snapshot()).toEqual(before);
+
+      const run = await sandbox.asc(['run', 'lima.ssh-include'], { cwd });
+      expect(run.exitCode).toBe(0);
+      const text = await sandbox.read(sshConfig());
+      expect(text.indexOf(include())).toBeLessThan(text.indexOf('Host github.com'));
+      expect(text.endsWith(user)).toBe(true); // the user's block, its own Include included, as it was
+    });
+
     it('a symbolic link loop (ELOOP)', async () => {
       await mkdir(path.dirname(sshConfig()), { recursive: true });
       await symlink('config', sshConfig());
