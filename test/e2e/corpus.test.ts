@@ -3,11 +3,34 @@
 // config-errors.test.ts. Every case asserts the exit code (1: a task failed on bad input it found), a
 // message naming the file (with line:col where there is one) and the thing, no stack trace, and a sandbox
 // that is byte-identical before and after. No VM runs: the instance is seeded, so these need no sshd.
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmdirSync } from 'node:fs';
+import { mkdir, readdir, readFile, statfs, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { skipUnless } from '../harness/require.ts';
 import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
 import { createSimulatedMac, type SimulatedMac } from '../sim/index.ts';
+
+const execFileAsync = promisify(execFile);
+
+/** A small tmpfs is a real full disk; mounting one needs root (as the tests run in CI). */
+function tmpfsAvailable(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  const dir = mkdtempSync(path.join(tmpdir(), 'asc-tmpfs-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', dir], { stdio: 'ignore' });
+    execFileSync('umount', [dir], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmdirSync(dir);
+  }
+}
+const skipTmpfs = skipUnless(tmpfsAvailable(), 'mount -t tmpfs (root)', 'run the tests as root, as CI does');
 
 /** A path in a RegExp, as the exact text. */
 const esc = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -103,6 +126,44 @@ describe('bad input outside the config: exit 1, the file and the thing named, no
         ),
       );
     });
+
+    it.skipIf(skipTmpfs)(
+      'a full disk (a small tmpfs): the write fails with ENOSPC and the old file survives whole',
+      async () => {
+        // A real full file system: ~/.ssh is a tmpfs that a filler file has filled up.
+        const dir = path.dirname(sshConfig());
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await execFileAsync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=700', 'tmpfs', dir]);
+        try {
+          const old = 'Host work\n  User me\n';
+          await sandbox.write(sshConfig(), old, 0o600);
+          await writeFile(path.join(dir, 'filler'), Buffer.alloc(128 * 1024)).catch(() => undefined);
+          expect((await statfs(dir)).bavail).toBe(0);
+          // The backup is written first, to asc's state folder (not on the tmpfs): the one change there.
+          const backups = path.join(sandbox.home, '.local/state/asc/backups');
+          const withoutBackups = async () => {
+            const files = await snapshot();
+            for (const key of files.keys())
+              if (key.startsWith('home/.local/state/asc/backups/')) files.delete(key);
+            return files;
+          };
+          const before = await withoutBackups();
+          const result = await sandbox.asc(['run', 'lima.ssh-include'], { cwd });
+          expect(result.stdout).toMatch(
+            new RegExp(
+              `failed: could not write ${esc(sshConfig())}: no space left on the device \\(ENOSPC\\)\\n\\s+hint: the file was left as it was: free some space`,
+            ),
+          );
+          expect(result.exitCode).toBe(1);
+          expect(await withoutBackups()).toEqual(before); // the old file whole, no temporary file left
+          expect(await sandbox.read(sshConfig())).toBe(old);
+          const [run] = await readdir(backups);
+          expect(await readFile(path.join(backups, run!, sshConfig()), 'utf8')).toBe(old);
+        } finally {
+          await execFileAsync('umount', [dir]);
+        }
+      },
+    );
 
     it('a folder where the file should be', async () => {
       await mkdir(sshConfig(), { recursive: true });
