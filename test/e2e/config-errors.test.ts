@@ -1,11 +1,9 @@
-import { existsSync } from 'node:fs';
 import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipUnless } from '../harness/require.ts';
 import { CLI, createSandbox, type Sandbox } from '../harness/sandbox.ts';
-
-const SETPRIV = '/usr/bin/setpriv';
+import { SETPRIV, unprivileged, unprivilegedAvailable } from '../harness/unprivileged.ts';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -275,12 +273,7 @@ describe('a config asc may not read (mode 000) exits 2, named, and changes nothi
   // Mode 000 means nothing to root, and these tests run as root in CI: there the CLI runs as nobody
   // (setpriv, util-linux), so it meets the file as a user does. `cat` run the same way proves the file
   // really is unreadable to it, so the test cannot pass by reading the file.
-  const asRoot = process.getuid?.() === 0;
-  const skip = asRoot && skipUnless(existsSync(SETPRIV), SETPRIV, 'apt-get install util-linux');
-  const as = (file: string, args: readonly string[]): [string, string[]] =>
-    asRoot
-      ? [SETPRIV, ['--reuid=65534', '--regid=65534', '--clear-groups', file, ...args]]
-      : [file, [...args]];
+  const skip = skipUnless(unprivilegedAvailable(), SETPRIV, 'apt-get install util-linux');
 
   it.skipIf(skip).each([
     { name: 'found by the search', args: ['run', 'all'] },
@@ -289,11 +282,11 @@ describe('a config asc may not read (mode 000) exits 2, named, and changes nothi
     const cwd = await freshProject();
     const file = await sandbox.write('project/.ascrc.yaml', `tasks:${marker}\n`, 0o000);
     await Promise.all([sandbox.root, sandbox.home, cwd].map((dir) => chmod(dir, 0o755)));
-    const cat = await sandbox.exec(...as('cat', [file]), { cwd });
+    const cat = await sandbox.exec(...unprivileged('cat', [file]), { cwd });
     expect(cat.exitCode, 'the CLI must not be able to read the file').not.toBe(0);
 
     const before = await sandbox.snapshot();
-    const result = await sandbox.exec(...as(process.execPath, [CLI, ...args]), { cwd });
+    const result = await sandbox.exec(...unprivileged(process.execPath, [CLI, ...args]), { cwd });
     expect(result.stderr).toMatch(
       /project\/\.ascrc\.yaml: could not read the config: permission denied \(EACCES\)\n {2}hint: asc may not use it: check the mode and owner/,
     );

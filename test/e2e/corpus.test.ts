@@ -5,13 +5,14 @@
 // that is byte-identical before and after. No VM runs: the instance is seeded, so these need no sshd.
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmdirSync } from 'node:fs';
-import { mkdir, readdir, readFile, statfs, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, statfs, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { skipUnless } from '../harness/require.ts';
-import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
+import { CLI, createSandbox, type Sandbox } from '../harness/sandbox.ts';
+import { SETPRIV, unprivileged, unprivilegedAvailable } from '../harness/unprivileged.ts';
 import { createSimulatedMac, type SimulatedMac } from '../sim/index.ts';
 
 const execFileAsync = promisify(execFile);
@@ -31,6 +32,9 @@ function tmpfsAvailable(): boolean {
   }
 }
 const skipTmpfs = skipUnless(tmpfsAvailable(), 'mount -t tmpfs (root)', 'run the tests as root, as CI does');
+
+// Root reads a file of mode 000: the CLI then runs as nobody (see test/harness/unprivileged.ts).
+const skipUnprivileged = skipUnless(unprivilegedAvailable(), SETPRIV, 'apt-get install util-linux');
 
 /** A path in a RegExp, as the exact text. */
 const esc = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -115,6 +119,34 @@ describe('bad input outside the config: exit 1, the file and the thing named, no
       expect(text.indexOf(include())).toBeLessThan(text.indexOf('Host github.com'));
       expect(text.endsWith(user)).toBe(true); // the user's block, its own Include included, as it was
     });
+
+    it.skipIf(skipUnprivileged)(
+      'unreadable (mode 000): named with EACCES, as nobody when the tests run as root',
+      async () => {
+        await sandbox.write(sshConfig(), 'Host work\n  User me\n', 0o000);
+        // The user asc runs as must reach the sandbox's folders (a sandbox root is 0700) but not read the file.
+        for (const dir of [sandbox.root, sandbox.home, cwd, path.dirname(sshConfig())])
+          await chmod(dir, 0o755);
+        expect((await sandbox.exec(...unprivileged('cat', [sshConfig()]))).exitCode).not.toBe(0);
+        // That user may not append to the fake limactl's call log; the fake then keeps none.
+        const env = { FAKE_LIMACTL_NO_LOG: '1' };
+        const before = await snapshot();
+        const result = await sandbox.exec(
+          ...unprivileged(process.execPath, [CLI, 'plan', 'lima.ssh-include']),
+          {
+            cwd,
+            env,
+          },
+        );
+        expect(result.stdout).toMatch(
+          new RegExp(
+            `failed: could not read ${esc(sshConfig())}: permission denied \\(EACCES\\)\\n\\s+hint: asc may not use it: check the mode and owner`,
+          ),
+        );
+        expect(result.exitCode).toBe(1);
+        expect(await snapshot()).toEqual(before);
+      },
+    );
 
     it('a symbolic link loop (ELOOP)', async () => {
       await mkdir(path.dirname(sshConfig()), { recursive: true });
