@@ -270,6 +270,16 @@ describe('bad input outside the config: exit 1, the file and the thing named, no
     });
     const lua = () => path.join(sandbox.home, '.config/wezterm/wezterm.lua');
 
+    it('a path with spaces, quotes, a line break and $(…): named on one line, never given to a shell', async () => {
+      await config(
+        `lima:\n  disk: 100GiB\nwezterm:\n  configFile: "~/my dir/it's \\"q\\"\\n$(touch pwned).lua"`,
+      );
+      await refused(
+        ['plan', 'wezterm'],
+        /failed: plugins\.wezterm\.configFile names "~\/my dir\/it's \\"q\\"\\n\$\(touch pwned\)\.lua", which does not exist\n/,
+      );
+    });
+
     it('not UTF-8 (Latin-1 in a comment): an error at its line and column, the file left as it is', async () => {
       await writeBytes(
         lua(),

@@ -206,8 +206,14 @@ export async function unifiedDiff(
     .trimEnd();
 }
 
+/**
+ * `~/…` for a path in the home folder, for messages and diff labels. A path with a line break or another
+ * control character is quoted as a JSON string, so a message shows it on one line and unambiguously.
+ */
 export function displayPath(file: string, home: string): string {
-  return file === home || file.startsWith(`${home}/`) ? `~${file.slice(home.length)}` : file;
+  const shown = file === home || file.startsWith(`${home}/`) ? `~${file.slice(home.length)}` : file;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is looked for
+  return /[\u0000-\u001f\u007f]/.test(shown) ? JSON.stringify(shown) : shown;
 }
 
 /** What an errno means for the file, in words, with what to do; Node's message repeats the path. */
