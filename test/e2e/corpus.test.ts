@@ -280,6 +280,17 @@ describe('bad input outside the config: exit 1, the file and the thing named, no
       );
     });
 
+    it('Lua that does not parse: its line and column, in a plan that writes nothing', async () => {
+      await sandbox.write(
+        lua(),
+        'local wezterm = require("wezterm")\nlocal config = wezterm.config_builder()\nconfig.ssh_domains = {\n  { name = "work",, remote_address = "work" },\n}\nreturn config\n',
+      );
+      await refused(
+        ['plan', 'wezterm'],
+        /failed: ~\/\.config\/wezterm\/wezterm\.lua:4:18: not valid Lua \(unexpected ","\); asc left it as it is\n\s+hint: fix line 4/,
+      );
+    });
+
     it('not UTF-8 (Latin-1 in a comment): an error at its line and column, the file left as it is', async () => {
       await writeBytes(
         lua(),
@@ -291,6 +302,21 @@ describe('bad input outside the config: exit 1, the file and the thing named, no
       await refused(
         ['run', 'wezterm'],
         new RegExp(`failed: ${esc(lua())}:2:7: not UTF-8 text \\(byte 0xe9 at offset 41\\)`),
+      );
+    });
+  });
+
+  describe('a LaunchAgent plist', () => {
+    it("not a plist (a binary plist cut short): named with the parser's words, kept as it is", async () => {
+      await config('lima:\n  disk: 100GiB\nlaunchd:\n  mode: plist');
+      await mac.seedInstance('default', 'cpus: 6\nmemory: 12GiB\ndisk: 100GiB\n');
+      const plist = path.join(mac.launchAgents, 'io.lima.default.plist');
+      await writeBytes(plist, Buffer.from('bplist00\xd1\x01\x02', 'latin1'));
+      await refused(
+        ['run', 'launchd.registered'],
+        new RegExp(
+          `failed: ${esc(plist)} was not written by asc \\(not a property list \\([^)]+\\)\\); asc will not replace it without asking`,
+        ),
       );
     });
   });
