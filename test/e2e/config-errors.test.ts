@@ -1,4 +1,4 @@
-import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipUnless } from '../harness/require.ts';
@@ -13,11 +13,11 @@ afterAll(async () => {
   await sandbox.cleanup();
 });
 
-/** An empty `~/project`, and no config above it: each case starts from nothing. */
-async function freshProject(): Promise<string> {
-  const cwd = path.join(sandbox.home, 'project');
-  await rm(cwd, { recursive: true, force: true });
-  await rm(path.join(sandbox.home, '.ascrc.yaml'), { force: true });
+/** An empty `~/<folder>`, and nothing else in HOME: each case starts from nothing. */
+async function freshProject(folder = 'project'): Promise<string> {
+  for (const entry of await readdir(sandbox.home))
+    await rm(path.join(sandbox.home, entry), { recursive: true });
+  const cwd = path.join(sandbox.home, folder);
   await mkdir(cwd, { recursive: true });
   return cwd;
 }
@@ -36,6 +36,8 @@ interface Case {
   file?: string;
   /** Anything else the case needs in the project folder (a link, a folder). */
   setup?: (dir: string) => Promise<void>;
+  /** The project folder's name under HOME. @defaultValue 'project' */
+  folder?: string;
   args?: string[];
   message: RegExp;
 }
@@ -240,11 +242,25 @@ const cases: Case[] = [
     message:
       /\.ascrc\.yaml:3:11: plugins\.lima\.disk: a size below 8192PiB \(Lima counts bytes in 64 bits\), got "99999999999999999999TiB"/,
   },
+  {
+    name: 'a config in a folder named with quotes, a line break and $(…): the path quoted on one line',
+    folder: `it's "my" $(touch pwned)\nsysinit`,
+    config: `plugin: {}\ntasks:${marker}\n`,
+    message:
+      /"[^"\n]*\/home\/it's \\"my\\" \$\(touch pwned\)\\nsysinit\/\.ascrc\.yaml":1:1: plugin: unknown key/,
+  },
+  {
+    name: '--config with such a path that does not exist',
+    folder: `it's "my" $(touch pwned)\nsysinit`,
+    args: ['run', 'all', '--config', 'a $(touch pwned)\n.yaml'],
+    message:
+      /config file not found: ".*\\nsysinit\/a \$\(touch pwned\)\\n\.yaml" \(given with --config\)/,
+  },
 ];
 
 describe('bad input exits 2, names the file and key, and changes nothing', () => {
-  it.each(cases)('$name', async ({ config, file, setup, args, message }) => {
-    const cwd = await freshProject();
+  it.each(cases)('$name', async ({ config, file, setup, args, message, folder }) => {
+    const cwd = await freshProject(folder);
     if (config !== undefined) await writeFile(path.join(cwd, file ?? '.ascrc.yaml'), config);
     await setup?.(cwd);
     const before = await sandbox.snapshot();

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
 import type { ParseError } from 'jsonc-parser';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
-import { decodeUtf8, describeErrno } from '../context/files.ts';
+import { decodeUtf8, describeErrno, quotePath } from '../context/files.ts';
 import { AscError } from '../errors.ts';
 import { firstLine } from '../text.ts';
 
@@ -63,7 +63,7 @@ export async function findConfig(options: {
   if (options.explicit !== undefined) {
     const file = path.resolve(options.cwd, options.explicit);
     if (!(await readableConfig(file))) {
-      throw new AscError(`config file not found: ${file} (given with --config)`, {
+      throw new AscError(`config file not found: ${quotePath(file)} (given with --config)`, {
         code: 'E_CONFIG_NOT_FOUND',
         hint: 'check the path, or run `asc init` to write a starter .ascrc.yaml',
       });
@@ -113,7 +113,7 @@ async function readableConfig(file: string): Promise<boolean> {
     const link = code === 'ENOENT' && (await readlink(file).catch(() => undefined));
     if (link) {
       throw new AscError(
-        `${file}: could not read the config: a symbolic link to ${link}, which does not exist`,
+        `${quotePath(file)}: could not read the config: a symbolic link to ${link}, which does not exist`,
         {
           code: 'E_CONFIG_UNREADABLE',
           hint: 'point the link at your config file, or remove it; nothing was changed',
@@ -135,11 +135,14 @@ async function readableConfig(file: string): Promise<boolean> {
 
 function unreadableConfig(file: string, error: unknown): AscError {
   const known = describeErrno(error);
-  return new AscError(`${file}: could not read the config: ${known?.what ?? (error as Error).message}`, {
-    code: 'E_CONFIG_UNREADABLE',
-    hint: `${known?.hint ?? 'check the file'}; nothing was changed`,
-    cause: error,
-  });
+  return new AscError(
+    `${quotePath(file)}: could not read the config: ${known?.what ?? (error as Error).message}`,
+    {
+      code: 'E_CONFIG_UNREADABLE',
+      hint: `${known?.hint ?? 'check the file'}; nothing was changed`,
+      cause: error,
+    },
+  );
 }
 
 /** A config module that throws, or does not parse, is a configuration error (exit 2), not a crash. */
@@ -157,7 +160,7 @@ async function guarded<T>(where: string, load: () => Promise<T>): Promise<T> {
     const text = ours && (await readFile(file, 'utf8').catch(() => undefined));
     if (ours && text !== undefined) await ours(file, text);
     throw new AscError(
-      `${file}: could not load the config: ${firstLine((error as Error).message ?? String(error))}`,
+      `${quotePath(file)}: could not load the config: ${firstLine((error as Error).message ?? String(error))}`,
       {
         code: 'E_CONFIG_SYNTAX',
         hint: /\.[cm]?[jt]s$/.test(file)
@@ -187,7 +190,7 @@ export function locate(
   keyPath: readonly (string | number)[],
   unknownKey?: string,
 ): string {
-  const file = loaded.file ?? '(defaults)';
+  const file = loaded.file === undefined ? '(defaults)' : quotePath(loaded.file);
   if (loaded.source === undefined) return file;
   const lineCounter = new LineCounter();
   const doc = parseDocument(loaded.source, { lineCounter, uniqueKeys: false });
@@ -232,20 +235,26 @@ const loadYaml: Loader = async (filepath) => {
   const first = doc.errors[0];
   if (first) {
     const { line, col } = lineCounter.linePos(first.pos[0]);
-    throw new AscError(`${filepath}:${line}:${col}: YAML syntax error: ${firstLine(first.message)}`, {
-      code: 'E_CONFIG_SYNTAX',
-      hint: 'fix the file; nothing was changed',
-    });
+    throw new AscError(
+      `${quotePath(filepath)}:${line}:${col}: YAML syntax error: ${firstLine(first.message)}`,
+      {
+        code: 'E_CONFIG_SYNTAX',
+        hint: 'fix the file; nothing was changed',
+      },
+    );
   }
   let value: unknown;
   try {
     value = doc.toJS() ?? {};
   } catch (error) {
     // yaml refuses to expand aliases past maxAliasCount (100): a "billion laughs" file.
-    throw new AscError(`${filepath}: could not read the YAML: ${firstLine((error as Error).message)}`, {
-      code: 'E_CONFIG_SYNTAX',
-      hint: 'fix the file; nothing was changed',
-    });
+    throw new AscError(
+      `${quotePath(filepath)}: could not read the YAML: ${firstLine((error as Error).message)}`,
+      {
+        code: 'E_CONFIG_SYNTAX',
+        hint: 'fix the file; nothing was changed',
+      },
+    );
   }
   return refuseImport(filepath, content, value);
 };
@@ -284,7 +293,7 @@ const loadJson: Loader = async (filepath) => {
     const why = (error as Error).message
       .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '')
       .replace(/ in JSON at position \d+.*$/s, '');
-    throw new AscError(`${filepath}${at}: JSON syntax error: ${why}`, {
+    throw new AscError(`${quotePath(filepath)}${at}: JSON syntax error: ${why}`, {
       code: 'E_CONFIG_SYNTAX',
       hint: 'fix the file (JSON allows no comments and no trailing commas); nothing was changed',
     });
@@ -306,12 +315,18 @@ const loadTs: Loader = async (filepath, content) => {
       /typescript/.test(String((error as Error).message)) &&
       /Cannot find|ERR_MODULE_NOT_FOUND/.test(String(error))
     ) {
-      throw new AscError(`${filepath}: loading a TypeScript config needs the "typescript" package`, {
-        code: 'E_CONFIG_SYNTAX',
-        hint: 'install typescript where asc can load it (`npm install --save-dev typescript` beside a project-local ascalon, `npm install -g typescript` for a global one), or use asc.config.mjs or .ascrc.yaml',
-        cause: error,
-      });
+      throw new AscError(
+        `${quotePath(filepath)}: loading a TypeScript config needs the "typescript" package`,
+        {
+          code: 'E_CONFIG_SYNTAX',
+          hint: 'install typescript where asc can load it (`npm install --save-dev typescript` beside a project-local ascalon, `npm install -g typescript` for a global one), or use asc.config.mjs or .ascrc.yaml',
+          cause: error,
+        },
+      );
     }
-    throw new AscError(`${filepath}: ${(error as Error).message}`, { code: 'E_CONFIG_SYNTAX', cause: error });
+    throw new AscError(`${quotePath(filepath)}: ${(error as Error).message}`, {
+      code: 'E_CONFIG_SYNTAX',
+      cause: error,
+    });
   }
 };

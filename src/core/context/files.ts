@@ -122,7 +122,7 @@ export function decodeUtf8(bytes: Uint8Array, file: string, code: AscErrorCode =
     const at = `${lines.length}:${(lines.at(-1)?.length ?? 0) + 1}`;
     const byte = bytes[good] ?? 0;
     throw new AscError(
-      `${file}:${at}: not UTF-8 text (byte 0x${byte.toString(16).padStart(2, '0')} at offset ${good})`,
+      `${quotePath(file)}:${at}: not UTF-8 text (byte 0x${byte.toString(16).padStart(2, '0')} at offset ${good})`,
       {
         code,
         hint: 'asc reads and writes UTF-8 only, and left the file as it is: convert it (for Latin-1, `iconv -f latin1 -t utf-8`) and run asc again',
@@ -165,7 +165,7 @@ async function validateCopy(target: string, content: string, validate: (tempPath
     await withTempFile(path.basename(target), content, validate);
   } catch (error) {
     if (error instanceof AscError) throw error;
-    throw new AscError(`the new ${target} did not validate: ${(error as Error).message}`, {
+    throw new AscError(`the new ${quotePath(target)} did not validate: ${(error as Error).message}`, {
       code: 'E_VALIDATE',
       hint: 'the file was left as it was',
       cause: error,
@@ -206,14 +206,18 @@ export async function unifiedDiff(
     .trimEnd();
 }
 
-/**
- * `~/…` for a path in the home folder, for messages and diff labels. A path with a line break or another
- * control character is quoted as a JSON string, so a message shows it on one line and unambiguously.
- */
+/** `~/…` for a path in the home folder, for messages and diff labels; quoted as `quotePath` does. */
 export function displayPath(file: string, home: string): string {
-  const shown = file === home || file.startsWith(`${home}/`) ? `~${file.slice(home.length)}` : file;
+  return quotePath(file === home || file.startsWith(`${home}/`) ? `~${file.slice(home.length)}` : file);
+}
+
+/**
+ * A path as a message shows it: as it is, or, with a line break or another control character in it, as a
+ * JSON string, so the message stays on one line and the path can be read back from it.
+ */
+export function quotePath(file: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is looked for
-  return /[\u0000-\u001f\u007f]/.test(shown) ? JSON.stringify(shown) : shown;
+  return /[\u0000-\u001f\u007f]/.test(file) ? JSON.stringify(file) : file;
 }
 
 /** What an errno means for the file, in words, with what to do; Node's message repeats the path. */
@@ -256,7 +260,7 @@ export function describeErrno(error: unknown): { what: string; hint: string } | 
 
 function fileError(verb: string, file: string, error: unknown): AscError {
   const known = describeErrno(error);
-  return new AscError(`could not ${verb} ${file}: ${known?.what ?? (error as Error).message}`, {
+  return new AscError(`could not ${verb} ${quotePath(file)}: ${known?.what ?? (error as Error).message}`, {
     code: 'E_FILE',
     ...(known ? { hint: known.hint } : {}),
     cause: error,
