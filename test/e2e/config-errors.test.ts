@@ -253,8 +253,71 @@ const cases: Case[] = [
     name: '--config with such a path that does not exist',
     folder: `it's "my" $(touch pwned)\nsysinit`,
     args: ['run', 'all', '--config', 'a $(touch pwned)\n.yaml'],
+    message: /config file not found: ".*\\nsysinit\/a \$\(touch pwned\)\\n\.yaml" \(given with --config\)/,
+  },
+  // Already right before issue 10; kept so they stay right.
+  {
+    name: 'a key given twice in YAML',
+    config: `instance: default\ntasks:${marker}\ninstance: other\n`,
+    message: /\.ascrc\.yaml:6:1: YAML syntax error: Map keys must be unique/,
+  },
+  {
+    name: 'a negative port',
+    config: `plugins:\n  lima:\n    ssh:\n      localPort: -22\ntasks:${marker}\n`,
+    message: /\.ascrc\.yaml:4:18: plugins\.lima\.ssh\.localPort: must be at least 0, got -22/,
+  },
+  {
+    name: 'a fraction where a whole number goes',
+    config: `plugins:\n  lima:\n    cpus: 4.5\ntasks:${marker}\n`,
+    message: /\.ascrc\.yaml:3:11: plugins\.lima\.cpus: expected int, got number 4\.5/,
+  },
+  {
+    name: 'a size in the wrong unit (a frequency)',
+    config: `plugins:\n  lima:\n    memory: 12GHz\ntasks:${marker}\n`,
     message:
-      /config file not found: ".*\\nsysinit\/a \$\(touch pwned\)\\n\.yaml" \(given with --config\)/,
+      /\.ascrc\.yaml:3:13: plugins\.lima\.memory: a size like "12GiB", "512MiB" or "50G" \(binary units, as Lima reads them\), got "12GHz"/,
+  },
+  {
+    name: 'a size without a unit',
+    config: `plugins:\n  lima:\n    memory: 12\ntasks:${marker}\n`,
+    message: /\.ascrc\.yaml:3:13: plugins\.lima\.memory: expected string, got number 12/,
+  },
+  {
+    name: 'a negative size',
+    config: `plugins:\n  lima:\n    disk: -50GiB\ntasks:${marker}\n`,
+    message: /\.ascrc\.yaml:3:11: plugins\.lima\.disk: a size like "12GiB".*, got "-50GiB"/,
+  },
+  {
+    name: 'a duration in a unit asc does not read (min)',
+    config: `plugins:\n  lima:\n    startTimeout: 10min\ntasks:${marker}\n`,
+    message:
+      /\.ascrc\.yaml:3:19: plugins\.lima\.startTimeout: a duration like "30s", "10m" or "500ms", got "10min"/,
+  },
+  {
+    name: 'a duration in days',
+    config: `plugins:\n  lima: {}\n  wezterm:\n    deployTimeout: 1d\ntasks:${marker}\n`,
+    message: /\.ascrc\.yaml:4:20: plugins\.wezterm\.deployTimeout: a duration like "10m", got "1d"/,
+  },
+  {
+    name: 'a duration as a bare number of seconds',
+    config: `tasks:${marker}\n    timeout: 600\n`,
+    message: /\.ascrc\.yaml:5:14: tasks\[0\]\.timeout: expected string, got number 600/,
+  },
+  {
+    name: 'an instance name with a line break (an ssh config injection)',
+    config: `instance: "default\\nHost *\\n  ProxyCommand touch pwned"\ntasks:${marker}\n`,
+    message:
+      /\.ascrc\.yaml:1:11: instance: an instance name is letters and digits joined by "\.", "_" or "-", got "default\\nHost \*\\n {2}ProxyCommand touch pwned"/,
+  },
+  {
+    name: 'an instance name with $(…)',
+    config: `instance: $(touch pwned)\ntasks:${marker}\n`,
+    message: /\.ascrc\.yaml:1:11: instance: an instance name is letters.*, got "\$\(touch pwned\)"/,
+  },
+  {
+    name: 'a list where the config object goes',
+    config: `- instance: default\n- tasks: []\n`,
+    message: /\.ascrc\.yaml:1:1: \(top level\): expected object, got array/,
   },
 ];
 
