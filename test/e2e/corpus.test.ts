@@ -320,4 +320,18 @@ describe('bad input outside the config: exit 1, the file and the thing named, no
       );
     });
   });
+
+  describe('a socket path', () => {
+    it('docker.hostSocket with a line break, quotes and $(…): shown quoted on one line, never run', async () => {
+      await config('lima:\n  disk: 100GiB\ndocker:\n  hostSocket: "~/sock $(touch pwned)\\n\\"x\\".sock"');
+      await mac.seedInstance('default', 'cpus: 6\nmemory: 12GiB\ndisk: 100GiB\n');
+      const before = await snapshot();
+      const plan = await sandbox.asc(['plan', 'docker.host-socket'], { cwd });
+      expect(plan.stdout).toContain(
+        'would change: ~/.lima/default/sock/asc-docker.sock is missing, want → "~/sock $(touch pwned)\\n\\"x\\".sock" (plugins.docker.hostSocket)\n',
+      );
+      expect(plan.exitCode).toBe(3);
+      expect(await snapshot()).toEqual(before);
+    });
+  });
 });
