@@ -1,4 +1,4 @@
-import { open, readFile, readlink, stat } from 'node:fs/promises';
+import { lstat, open, readFile, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
 import type { ParseError } from 'jsonc-parser';
@@ -98,8 +98,9 @@ function* searchedBefore(cwd: string, home: string, found: string | undefined): 
 }
 
 /**
- * True for a config file asc can read, false when there is none; a folder, a link loop, a link to nothing
- * or a file asc may not read is an error naming it. A path asc cannot even look at (a folder above it is closed) counts as none.
+ * True for a config file asc can read, false when there is none; a folder, a link loop, a link to
+ * nothing or a file asc may not read is an error naming it. A path behind a folder asc may not search
+ * counts as none: asc cannot tell whether it is there.
  */
 async function readableConfig(file: string): Promise<boolean> {
   try {
@@ -110,8 +111,8 @@ async function readableConfig(file: string): Promise<boolean> {
     return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const link = code === 'ENOENT' && (await readlink(file).catch(() => undefined));
-    if (link) {
+    const link = code === 'ENOENT' ? await readlink(file).catch(() => undefined) : undefined;
+    if (link !== undefined) {
       throw new AscError(
         `${quotePath(file)}: could not read the config: a symbolic link to ${link}, which does not exist`,
         {
@@ -121,14 +122,11 @@ async function readableConfig(file: string): Promise<boolean> {
       );
     }
     if (code === 'ENOENT' || code === 'ENOTDIR') return false;
-    if (
-      code === 'EACCES' &&
-      !(await stat(file).then(
-        () => true,
-        () => false,
-      ))
-    )
-      return false;
+    const seen = await lstat(file).then(
+      () => true,
+      () => false,
+    );
+    if (code === 'EACCES' && !seen) return false;
     throw unreadableConfig(file, error);
   }
 }
