@@ -1,11 +1,12 @@
 import path from 'node:path';
-import { parse } from 'yaml';
+import { isMap, isNode, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import {
   AscError,
   type AscTask,
   type AscTaskContext,
   drift,
   editYaml,
+  firstLine,
   ok,
   parseDuration,
   YamlEditError,
@@ -106,13 +107,7 @@ async function plannedConfig(t: AscTaskContext, instance: string): Promise<Plann
       hint: `\`limactl list\` shows it as ${found.status}; a Broken instance may need \`limactl delete ${instance}\``,
     });
   }
-  let parsed: Record<string, unknown>;
-  try {
-    // Merge keys (<<) as Lima's YAML library reads them.
-    parsed = (parse(current, { merge: true }) ?? {}) as Record<string, unknown>;
-  } catch (error) {
-    throw new AscError(`${file} is not valid YAML: ${(error as Error).message}`, { code: 'E_FILE' });
-  }
+  const parsed = parseLimaYaml(file, current);
   // Lima does not expand templates in `env` (pkg/limayaml/defaults.go): asc writes the guest's own values.
   const templated = Object.values(t.vm.env).some(hasGuestTemplate);
   const guest = templated ? await guestTemplateVars(t, found) : undefined;
@@ -120,15 +115,18 @@ async function plannedConfig(t: AscTaskContext, instance: string): Promise<Plann
   const running = found.status === 'Running';
   const unchanged = { file, dir: found.dir, running, change: undefined };
   if (wanted.edits.length === 0) return unchanged;
-  let text: string;
-  try {
-    text = editYaml(current, wanted.edits);
-  } catch (error) {
-    if (!(error instanceof YamlEditError)) throw error;
-    throw new AscError(`${file}: ${error.message}`, {
-      code: 'E_FILE',
-      hint: `make the change by hand (${wanted.reasons.join(', ')}), then run asc again; the file was left as it was`,
-    });
+  // One edit at a time (as editYaml applies them), so a refused one can be placed in the file.
+  let text = current;
+  for (const edit of wanted.edits) {
+    try {
+      text = editYaml(text, [edit]);
+    } catch (error) {
+      if (!(error instanceof YamlEditError)) throw error;
+      throw new AscError(`${file}${positionOf(current, edit.path)}: ${error.message}`, {
+        code: 'E_FILE',
+        hint: `make the change by hand (${wanted.reasons.join(', ')}), then run asc again; the file was left as it was`,
+      });
+    }
   }
   if (text === current) return unchanged;
   return {
@@ -137,4 +135,43 @@ async function plannedConfig(t: AscTaskContext, instance: string): Promise<Plann
     running,
     change: { text, reasons: wanted.reasons, diff: await t.files.diff(file, text) },
   };
+}
+
+/** lima.yaml as Lima reads it (merge keys `<<` included); a file that does not parse is an error at its line. */
+function parseLimaYaml(file: string, text: string): Record<string, unknown> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { merge: true, lineCounter, prettyErrors: false });
+  const first = doc.errors[0];
+  if (first) {
+    const { line, col } = lineCounter.linePos(first.pos[0]);
+    throw new AscError(`${file}:${line}:${col}: not valid YAML: ${firstLine(first.message)}`, {
+      code: 'E_FILE',
+      hint: `fix it (\`limactl edit\` checks it too); asc changes nothing until it parses`,
+    });
+  }
+  try {
+    return (doc.toJS() ?? {}) as Record<string, unknown>;
+  } catch (error) {
+    // An alias that expands past the yaml library's limit.
+    throw new AscError(`${file}: not valid YAML: ${firstLine((error as Error).message)}`, { code: 'E_FILE' });
+  }
+}
+
+/** `:line:col` of the deepest key (or list item) of `path` that the file has, or ''. */
+function positionOf(text: string, path: readonly (string | number)[]): string {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  let node: unknown = doc.contents;
+  let offset: number | undefined;
+  for (const step of path) {
+    const pair = isMap(node) ? node.items.find((p) => isScalar(p.key) && p.key.value === step) : undefined;
+    const next = pair ? pair.value : isSeq(node) && typeof step === 'number' ? node.items[step] : undefined;
+    const at = (pair?.key ?? next) as Node | undefined;
+    if (!isNode(at) || at.range === undefined || at.range === null) break;
+    offset = at.range[0];
+    node = next;
+  }
+  if (offset === undefined) return '';
+  const { line, col } = lineCounter.linePos(offset);
+  return `:${line}:${col}`;
 }

@@ -19,6 +19,7 @@ import {
   type AscTask,
   type AscTaskContext,
   type AscVmPortForward,
+  displayPath,
   drift,
   ok,
 } from '../../src/index.ts';
@@ -51,9 +52,9 @@ export function expandHome(file: string, home: string): string {
   return file.replace(/^~(?=\/|$)/, home);
 }
 
-/** `/Users/u/x` → `~/x`, for messages. */
+/** `/Users/u/x` → `~/x`, for messages (a path with a line break quoted, as displayPath does). */
 export function tildify(file: string, home: string): string {
-  return file === home || file.startsWith(`${home}/`) ? `~${file.slice(home.length)}` : file;
+  return displayPath(file, home);
 }
 
 /** The instance folder, from the run's one `limactl list`; undefined when there is no instance. */

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { durationOption } from '../../src/index.ts';
-import { SIZE_PATTERN } from './sizes.ts';
+import { parseSize, SIZE_PATTERN } from './sizes.ts';
 
 const size = (what: string, fallback: string) =>
   z
     .string()
     .regex(SIZE_PATTERN, 'a size like "12GiB", "512MiB" or "50G" (binary units, as Lima reads them)')
+    // go-units RAMInBytes returns an int64: a larger size overflows in Lima instead of failing.
+    .refine((text) => (parseSize(text) ?? 0) < 2 ** 63, 'a size below 8192PiB (Lima counts bytes in 64 bits)')
     .default(fallback)
     .describe(`${what}, as Lima writes it (12GiB).`);
 

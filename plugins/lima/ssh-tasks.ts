@@ -5,13 +5,14 @@ import {
   type AscExecResult,
   type AscTask,
   type AscTaskContext,
+  displayPath,
   drift,
   lastLine,
   ok,
 } from '../../src/index.ts';
 import { hostAlias, limaHome, limaState } from './limactl.ts';
 import { sha256 } from './managed.ts';
-import { addInclude, hasInclude, includeLine, sshConfigOwner } from './ssh-config.ts';
+import { addInclude, hasInclude, includeLine, includeProblems, sshConfigOwner } from './ssh-config.ts';
 
 /** `lima.ssh-include` and `lima.ssh-reachable`: `ssh lima-<instance>` (and WezTerm) find the VM. */
 export function sshTasks(instance: string): AscTask[] {
@@ -25,13 +26,16 @@ export function sshTasks(instance: string): AscTask[] {
       async check(t) {
         const { file, target } = sshPaths(t, instance);
         const text = (await t.files.read(file)) ?? '';
-        if (hasInclude(text, target)) return ok();
+        const found = includeProblems(text, target);
+        if (found.found) return ok();
+        // An Include that is there but in the wrong place or form: say where, as doctor does.
+        const where = found.why.startsWith('line ')
+          ? ` (${displayPath(file, t.host.home)} ${found.why})`
+          : '';
+        const missing = `${includeLine(target)} is missing${where}`;
         const owner = await sshConfigOwner(file, target, t.host.env);
-        if (!owner.writable) return drift(`${includeLine(target)} is missing, and ${owner.why}`);
-        return drift(
-          `${includeLine(target)} is missing`,
-          await t.files.diff(file, addInclude(text, target, instance)),
-        );
+        if (!owner.writable) return drift(`${missing}, and ${owner.why}`);
+        return drift(missing, await t.files.diff(file, addInclude(text, target, instance)));
       },
       async apply(t) {
         const { file, target } = sshPaths(t, instance);

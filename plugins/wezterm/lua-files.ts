@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { AscError, type AscTaskContext } from '../../src/index.ts';
+import { AscError, type AscTaskContext, displayPath } from '../../src/index.ts';
 
 /** What a file needs: its new text, and why (empty `changes` when it is right already). */
 export interface LuaPlan {
@@ -31,9 +31,7 @@ export function luaFile(t: AscTaskContext, option: string, written: string): Lua
 export function resolveLuaFile(home: string, dir: string, option: string, written: string): LuaFile {
   const expanded = written.replace(/^~(?=\/|$)/, home);
   const absolute = path.resolve(dir, expanded);
-  const shown =
-    absolute === home || absolute.startsWith(`${home}/`) ? `~${absolute.slice(home.length)}` : absolute;
-  return { option: `plugins.wezterm.${option}`, written, path: absolute, shown };
+  return { option: `plugins.wezterm.${option}`, written, path: absolute, shown: displayPath(absolute, home) };
 }
 
 /** The file's text; a missing file, a folder, or a Nix store file is an error that names the option. */

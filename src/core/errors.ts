@@ -37,6 +37,7 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 export type AscErrorCode =
   | 'E_CONFIG_NOT_FOUND'
   | 'E_CONFIG_SYNTAX'
+  | 'E_CONFIG_UNREADABLE'
   | 'E_CONFIG_INVALID'
   | 'E_PLUGIN_NOT_FOUND'
   | 'E_PLUGIN_INVALID'
@@ -60,6 +61,7 @@ export type AscErrorCode =
 const USAGE_CODES = new Set<AscErrorCode>([
   'E_CONFIG_NOT_FOUND',
   'E_CONFIG_SYNTAX',
+  'E_CONFIG_UNREADABLE',
   'E_CONFIG_INVALID',
   'E_PLUGIN_NOT_FOUND',
   'E_PLUGIN_INVALID',

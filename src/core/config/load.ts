@@ -1,7 +1,9 @@
-import { access, readFile } from 'node:fs/promises';
+import { lstat, open, readFile, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
+import type { ParseError } from 'jsonc-parser';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { decodeUtf8, describeErrno, quotePath } from '../context/files.ts';
 import { AscError } from '../errors.ts';
 import { firstLine } from '../text.ts';
 
@@ -47,18 +49,21 @@ export async function findConfig(options: {
   explicit?: string;
   env: NodeJS.ProcessEnv;
 }): Promise<LoadedConfig> {
-  const explorer = cosmiconfig('asc', {
-    searchPlaces: SEARCH_PLACES,
-    searchStrategy: 'global',
-    stopDir: options.home,
-    ignoreEmptySearchPlaces: false,
-    cache: false,
-    loaders: { '.yaml': loadYaml, '.yml': loadYaml, noExt: loadYaml, '.json': loadJson, '.ts': loadTs },
-  });
+  // cosmiconfig() itself reads package.json and .config/config.* of the current folder (its "meta config").
+  const explorer = await guarded(options.cwd, async () =>
+    cosmiconfig('asc', {
+      searchPlaces: SEARCH_PLACES,
+      searchStrategy: 'global',
+      stopDir: options.home,
+      ignoreEmptySearchPlaces: false,
+      cache: false,
+      loaders: { '.yaml': loadYaml, '.yml': loadYaml, noExt: loadYaml, '.json': loadJson, '.ts': loadTs },
+    }),
+  );
   if (options.explicit !== undefined) {
     const file = path.resolve(options.cwd, options.explicit);
-    if (!(await exists(file))) {
-      throw new AscError(`config file not found: ${file} (given with --config)`, {
+    if (!(await readableConfig(file))) {
+      throw new AscError(`config file not found: ${quotePath(file)} (given with --config)`, {
         code: 'E_CONFIG_NOT_FOUND',
         hint: 'check the path, or run `asc init` to write a starter .ascrc.yaml',
       });
@@ -66,13 +71,76 @@ export async function findConfig(options: {
     return toLoaded(file, (await guarded(file, () => explorer.load(file)))?.config);
   }
   const found = await guarded(options.cwd, () => explorer.search(options.cwd));
+  // cosmiconfig passes over a search place that is a folder or unreadable as if it were not there: a
+  // config that asc cannot read must be an error, not a silent fallback to another config or the defaults.
+  for (const file of searchedBefore(options.cwd, options.home, found?.filepath)) await readableConfig(file);
   if (found) return toLoaded(found.filepath, found.config);
   const configHome = options.env.XDG_CONFIG_HOME || path.join(options.home, '.config');
   for (const name of ['config.yaml', 'config.yml', 'config.json']) {
     const file = path.join(configHome, 'asc', name);
-    if (await exists(file)) return toLoaded(file, (await guarded(file, () => explorer.load(file)))?.config);
+    if (await readableConfig(file)) {
+      return toLoaded(file, (await guarded(file, () => explorer.load(file)))?.config);
+    }
   }
   return { file: undefined, dir: options.cwd, raw: undefined, source: undefined, sourcePath: [] };
+}
+
+/** The search places cosmiconfig tried before it found `found`: from `cwd` up to `home` (or `/`). */
+function* searchedBefore(cwd: string, home: string, found: string | undefined): Generator<string> {
+  for (let dir = cwd; ; dir = path.dirname(dir)) {
+    for (const place of SEARCH_PLACES) {
+      const file = path.join(dir, place);
+      if (file === found) return;
+      yield file;
+    }
+    if (dir === home || dir === path.dirname(dir)) return;
+  }
+}
+
+/**
+ * True for a config file asc can read, false when there is none; a folder, a link loop, a link to
+ * nothing or a file asc may not read is an error naming it. A path behind a folder asc may not search
+ * counts as none: asc cannot tell whether it is there.
+ */
+async function readableConfig(file: string): Promise<boolean> {
+  try {
+    if ((await stat(file)).isDirectory()) {
+      throw Object.assign(new Error(`EISDIR: ${file}`), { code: 'EISDIR', path: file });
+    }
+    await (await open(file, 'r')).close();
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const link = code === 'ENOENT' ? await readlink(file).catch(() => undefined) : undefined;
+    if (link !== undefined) {
+      throw new AscError(
+        `${quotePath(file)}: could not read the config: a symbolic link to ${link}, which does not exist`,
+        {
+          code: 'E_CONFIG_UNREADABLE',
+          hint: 'point the link at your config file, or remove it; nothing was changed',
+        },
+      );
+    }
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    const seen = await lstat(file).then(
+      () => true,
+      () => false,
+    );
+    if (code === 'EACCES' && !seen) return false;
+    throw unreadableConfig(file, error);
+  }
+}
+
+function unreadableConfig(file: string, error: unknown): AscError {
+  const known = describeErrno(error);
+  return new AscError(
+    `${quotePath(file)}: could not read the config: ${known?.what ?? (error as Error).message}`,
+    {
+      code: 'E_CONFIG_UNREADABLE',
+      hint: `${known?.hint ?? 'check the file'}; nothing was changed`,
+      cause: error,
+    },
+  );
 }
 
 /** A config module that throws, or does not parse, is a configuration error (exit 2), not a crash. */
@@ -81,12 +149,21 @@ async function guarded<T>(where: string, load: () => Promise<T>): Promise<T> {
     return await load();
   } catch (error) {
     if (error instanceof AscError) throw error;
+    // A link loop on the way (cosmiconfig passes over folders and unreadable files, not ELOOP).
+    const errnoPath = (error as NodeJS.ErrnoException).path;
+    if (describeErrno(error) && errnoPath) throw unreadableConfig(errnoPath, error);
     const file = (error as { filepath?: string }).filepath ?? where;
+    // cosmiconfig's meta config is read with its own loaders: a JSON or YAML error there reads as ours.
+    const ours = /\.json$/.test(file) ? loadJson : /\.ya?ml$/.test(file) ? loadYaml : undefined;
+    const text = ours && (await readFile(file, 'utf8').catch(() => undefined));
+    if (ours && text !== undefined) await ours(file, text);
     throw new AscError(
-      `${file}: could not load the config: ${firstLine((error as Error).message ?? String(error))}`,
+      `${quotePath(file)}: could not load the config: ${firstLine((error as Error).message ?? String(error))}`,
       {
         code: 'E_CONFIG_SYNTAX',
-        hint: 'fix the file (run it with `node <file>` to see the whole error); nothing was changed',
+        hint: /\.[cm]?[jt]s$/.test(file)
+          ? 'fix the file (run it with `node <file>` to see the whole error); nothing was changed'
+          : 'fix the file; nothing was changed',
         cause: error,
       },
     );
@@ -111,7 +188,7 @@ export function locate(
   keyPath: readonly (string | number)[],
   unknownKey?: string,
 ): string {
-  const file = loaded.file ?? '(defaults)';
+  const file = loaded.file === undefined ? '(defaults)' : quotePath(loaded.file);
   if (loaded.source === undefined) return file;
   const lineCounter = new LineCounter();
   const doc = parseDocument(loaded.source, { lineCounter, uniqueKeys: false });
@@ -141,30 +218,91 @@ function childOf(node: Node | null | undefined, key: string | number, wantKey: b
   return undefined;
 }
 
-const loadYaml: Loader = (filepath, content) => {
+/**
+ * cosmiconfig hands loaders text decoded as Node's 'utf8' does, with U+FFFD for bytes that are not
+ * UTF-8: read the bytes again and refuse those, naming the line and column.
+ */
+async function strictText(filepath: string): Promise<string> {
+  return decodeUtf8(await readFile(filepath), filepath, 'E_CONFIG_SYNTAX');
+}
+
+const loadYaml: Loader = async (filepath) => {
+  const content = await strictText(filepath);
   const lineCounter = new LineCounter();
   const doc = parseDocument(content, { lineCounter, prettyErrors: false });
   const first = doc.errors[0];
   if (first) {
     const { line, col } = lineCounter.linePos(first.pos[0]);
-    throw new AscError(`${filepath}:${line}:${col}: YAML syntax error: ${firstLine(first.message)}`, {
-      code: 'E_CONFIG_SYNTAX',
-      hint: 'fix the file; nothing was changed',
-    });
+    throw new AscError(
+      `${quotePath(filepath)}:${line}:${col}: YAML syntax error: ${firstLine(first.message)}`,
+      {
+        code: 'E_CONFIG_SYNTAX',
+        hint: 'fix the file; nothing was changed',
+      },
+    );
   }
-  return doc.toJS() ?? {};
+  let value: unknown;
+  try {
+    value = doc.toJS() ?? {};
+  } catch (error) {
+    // yaml refuses to expand aliases past maxAliasCount (100): a "billion laughs" file.
+    throw new AscError(
+      `${quotePath(filepath)}: could not read the YAML: ${firstLine((error as Error).message)}`,
+      {
+        code: 'E_CONFIG_SYNTAX',
+        hint: 'fix the file; nothing was changed',
+      },
+    );
+  }
+  return refuseImport(filepath, content, value);
 };
 
-const loadJson: Loader = (filepath, content) => {
+/**
+ * cosmiconfig merges in the files a config names under `$import`, and when one is missing it passes over
+ * the whole config as if there were none. asc reads one file: `$import` is an unknown key, as any other.
+ */
+function refuseImport(filepath: string, content: string, value: unknown): unknown {
+  const sourcePath = path.basename(filepath) === 'package.json' ? ['asc'] : [];
+  const config = sourcePath.length ? (value as Record<string, unknown> | null)?.asc : value;
+  if (config !== null && typeof config === 'object' && Object.hasOwn(config, '$import')) {
+    throw new AscError(
+      `${locate({ file: filepath, source: content, sourcePath }, [], '$import')}: $import: unknown key`,
+      {
+        code: 'E_CONFIG_INVALID',
+        hint: "asc reads one config file and not cosmiconfig's $import: move what it imports into this file; nothing was changed",
+      },
+    );
+  }
+  return value;
+}
+
+const loadJson: Loader = async (filepath) => {
+  const content = await strictText(filepath);
   try {
-    return JSON.parse(content);
+    return refuseImport(filepath, content, JSON.parse(content));
   } catch (error) {
-    throw new AscError(`${filepath}: JSON syntax error: ${(error as Error).message}`, {
+    if (error instanceof AscError) throw error;
+    // V8 gives a position for some errors only, and quotes the whole text in others: the position comes
+    // from jsonc-parser, the words from V8 without the quote.
+    const { parse } = await import('jsonc-parser');
+    const errors: ParseError[] = [];
+    parse(content, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+    const at = errors[0] ? `:${linePos(content, errors[0].offset)}` : '';
+    const why = (error as Error).message
+      .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '')
+      .replace(/ in JSON at position \d+.*$/s, '');
+    throw new AscError(`${quotePath(filepath)}${at}: JSON syntax error: ${why}`, {
       code: 'E_CONFIG_SYNTAX',
-      hint: 'fix the file; nothing was changed',
+      hint: 'fix the file (JSON allows no comments and no trailing commas); nothing was changed',
     });
   }
 };
+
+/** `line:col` (1-based) of a string offset. */
+function linePos(text: string, offset: number): string {
+  const lines = text.slice(0, offset).split('\n');
+  return `${lines.length}:${(lines.at(-1)?.length ?? 0) + 1}`;
+}
 
 /** cosmiconfig transpiles .ts with the `typescript` package, which is an optional peer of asc. */
 const loadTs: Loader = async (filepath, content) => {
@@ -175,21 +313,18 @@ const loadTs: Loader = async (filepath, content) => {
       /typescript/.test(String((error as Error).message)) &&
       /Cannot find|ERR_MODULE_NOT_FOUND/.test(String(error))
     ) {
-      throw new AscError(`${filepath}: loading a TypeScript config needs the "typescript" package`, {
-        code: 'E_CONFIG_SYNTAX',
-        hint: 'install typescript where asc can load it (`npm install --save-dev typescript` beside a project-local ascalon, `npm install -g typescript` for a global one), or use asc.config.mjs or .ascrc.yaml',
-        cause: error,
-      });
+      throw new AscError(
+        `${quotePath(filepath)}: loading a TypeScript config needs the "typescript" package`,
+        {
+          code: 'E_CONFIG_SYNTAX',
+          hint: 'install typescript where asc can load it (`npm install --save-dev typescript` beside a project-local ascalon, `npm install -g typescript` for a global one), or use asc.config.mjs or .ascrc.yaml',
+          cause: error,
+        },
+      );
     }
-    throw new AscError(`${filepath}: ${(error as Error).message}`, { code: 'E_CONFIG_SYNTAX', cause: error });
+    throw new AscError(`${quotePath(filepath)}: ${(error as Error).message}`, {
+      code: 'E_CONFIG_SYNTAX',
+      cause: error,
+    });
   }
 };
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -84,6 +84,10 @@ function flattenIssues(
       flat.push(...flattenIssues(branch, root, at));
       continue;
     }
+    // z.number().int() adds the safe-integer range: next to the option's own bound it only repeats it.
+    if (isSafeIntegerBound(issue) && issues.some((other) => other !== issue && samePlace(other, issue))) {
+      continue;
+    }
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) flat.push({ path: at, unknownKey: key, message: 'unknown key' });
       continue;
@@ -93,9 +97,26 @@ function flattenIssues(
   return flat;
 }
 
+function isSafeIntegerBound(issue: z.core.$ZodIssue): boolean {
+  return (
+    (issue.code === 'too_big' && Number(issue.maximum) === Number.MAX_SAFE_INTEGER) ||
+    (issue.code === 'too_small' && Number(issue.minimum) === Number.MIN_SAFE_INTEGER)
+  );
+}
+
+function samePlace(a: z.core.$ZodIssue, b: z.core.$ZodIssue): boolean {
+  return (
+    a.code === b.code && a.path.length === b.path.length && a.path.every((part, i) => part === b.path[i])
+  );
+}
+
 function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
   switch (issue.code) {
     case 'invalid_type':
+      if (typeof value === 'number' && !Number.isFinite(value)) {
+        // YAML's .inf and .nan, or a number too large for a double (1e400): JSON would print null.
+        return `expected a finite ${issue.expected}, got ${value}`;
+      }
       return value === undefined
         ? `required (expected ${issue.expected})`
         : `expected ${issue.expected}, got ${kindOf(value)} ${JSON.stringify(value)}`;

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { copyFile, lstat, mkdir, readFile, realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { AscError } from '../errors.ts';
+import { AscError, type AscErrorCode } from '../errors.ts';
 import { withTempFile } from '../files/temp.ts';
 import type { AscFiles, AscWriteOptions, AscWriteResult } from '../types.ts';
 
@@ -29,7 +29,8 @@ export function createFiles(settings: FilesSettings): AscFiles {
     },
     diff: async (file, desired) => {
       const label = displayPath(file, settings.home);
-      const current = await readText(file);
+      // Only shown, never written back: bytes that are not UTF-8 may show as U+FFFD here.
+      const current = (await readBytes(file))?.toString('utf8');
       if (desired === undefined) {
         return current === undefined ? undefined : unifiedDiff(label, current, '', '/dev/null');
       }
@@ -53,7 +54,7 @@ export function createFiles(settings: FilesSettings): AscFiles {
           hint: 'a check must only read; back up in apply',
         });
       }
-      return (await readText(file)) === undefined ? undefined : backupFile(file, settings.backupDir);
+      return (await readBytes(file)) === undefined ? undefined : backupFile(file, settings.backupDir);
     },
   };
 }
@@ -66,7 +67,7 @@ export async function removeWithBackup(file: string, backupDir: string): Promise
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { changed: false };
     throw fileError('remove', file, error);
   }
-  const backup = (await readText(file)) === undefined ? undefined : await backupFile(file, backupDir);
+  const backup = (await readBytes(file)) === undefined ? undefined : await backupFile(file, backupDir);
   try {
     await unlink(file);
   } catch (error) {
@@ -75,12 +76,58 @@ export async function removeWithBackup(file: string, backupDir: string): Promise
   return backup === undefined ? { changed: true } : { changed: true, backup };
 }
 
+/**
+ * The file's text, or undefined when there is none. Bytes that are not UTF-8 are an error naming the file,
+ * line and column: Node's 'utf8' decoding would turn them into U+FFFD, and an edit written back would then
+ * lose them. A byte-order mark is kept, so a file read and written back keeps it too.
+ */
 export async function readText(file: string): Promise<string | undefined> {
+  const bytes = await readBytes(file);
+  return bytes === undefined ? undefined : decodeUtf8(bytes, file);
+}
+
+async function readBytes(file: string): Promise<Buffer | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return await readFile(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw fileError('read', file, error);
+  }
+}
+
+/** UTF-8 bytes as text; anything else is an AscError with `file:line:col` of the first bad byte. */
+export function decodeUtf8(bytes: Uint8Array, file: string, code: AscErrorCode = 'E_FILE'): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    // The longest prefix that decodes as a stream (a cut-off character at its end allowed) ends inside
+    // or just before the first bad sequence, and every shorter prefix decodes too: a binary search finds
+    // it. The bad sequence starts where the prefix last decodes whole (at most 3 bytes back).
+    const decodes = (end: number, stream: boolean) => {
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, end), { stream });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    let [good, bad] = [0, bytes.length];
+    while (bad - good > 1) {
+      const mid = Math.floor((good + bad) / 2);
+      if (decodes(mid, true)) good = mid;
+      else bad = mid;
+    }
+    while (good > 0 && !decodes(good, false)) good--;
+    const lines = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes.subarray(0, good)).split('\n');
+    const at = `${lines.length}:${(lines.at(-1)?.length ?? 0) + 1}`;
+    const byte = bytes[good] ?? 0;
+    throw new AscError(
+      `${quotePath(file)}:${at}: not UTF-8 text (byte 0x${byte.toString(16).padStart(2, '0')} at offset ${good})`,
+      {
+        code,
+        hint: 'asc reads and writes UTF-8 only, and left the file as it is: convert it (for Latin-1, `iconv -f latin1 -t utf-8`) and run asc again',
+      },
+    );
   }
 }
 
@@ -96,8 +143,9 @@ export async function writeAtomic(
   backupDir: string,
 ): Promise<AscWriteResult> {
   const target = await realpath(file).catch(() => file);
-  const current = await readText(target);
-  if (current === content) return { changed: false };
+  // Compared as bytes: a file that is not UTF-8 (a binary plist) may be replaced whole, after its backup.
+  const current = await readBytes(target);
+  if (current?.equals(Buffer.from(content, 'utf8'))) return { changed: false };
   if (options.validate) await validateCopy(target, content, options.validate);
   let backup: string | undefined;
   if (current !== undefined) backup = await backupFile(target, backupDir);
@@ -117,7 +165,7 @@ async function validateCopy(target: string, content: string, validate: (tempPath
     await withTempFile(path.basename(target), content, validate);
   } catch (error) {
     if (error instanceof AscError) throw error;
-    throw new AscError(`the new ${target} did not validate: ${(error as Error).message}`, {
+    throw new AscError(`the new ${quotePath(target)} did not validate: ${(error as Error).message}`, {
       code: 'E_VALIDATE',
       hint: 'the file was left as it was',
       cause: error,
@@ -158,19 +206,63 @@ export async function unifiedDiff(
     .trimEnd();
 }
 
+/** `~/…` for a path in the home folder, for messages and diff labels; quoted as `quotePath` does. */
 export function displayPath(file: string, home: string): string {
-  return file === home || file.startsWith(`${home}/`) ? `~${file.slice(home.length)}` : file;
+  return quotePath(file === home || file.startsWith(`${home}/`) ? `~${file.slice(home.length)}` : file);
+}
+
+/**
+ * A path as a message shows it: as it is, or, with a line break or another control character in it, as a
+ * JSON string, so the message stays on one line and the path can be read back from it.
+ */
+export function quotePath(file: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is looked for
+  return /[\u0000-\u001f\u007f]/.test(file) ? JSON.stringify(file) : file;
+}
+
+/** What an errno means for the file, in words, with what to do; Node's message repeats the path. */
+const ERRNO: Record<string, { what: string; hint: string }> = {
+  EACCES: {
+    what: 'permission denied (EACCES)',
+    hint: 'asc may not use it: check the mode and owner of the file and its folders (`ls -l`)',
+  },
+  EPERM: {
+    what: 'operation not permitted (EPERM)',
+    hint: 'asc may not use it: check the file and folder permissions and flags (`ls -lO` on macOS)',
+  },
+  EROFS: { what: 'read-only file system (EROFS)', hint: 'asc cannot write there' },
+  ELOOP: {
+    what: 'a symbolic link loop (ELOOP)',
+    hint: 'the link leads back to itself: `ls -l` shows where it points; point it at a real file or remove it',
+  },
+  EISDIR: {
+    what: 'it is a folder (EISDIR)',
+    hint: 'asc expects a file at that path: move the folder away',
+  },
+  ENOTDIR: {
+    what: 'a part of the path is a file, not a folder (ENOTDIR)',
+    hint: 'check each folder of the path',
+  },
+  ENOSPC: {
+    what: 'no space left on the device (ENOSPC)',
+    hint: 'the file was left as it was: free some space, then run asc again',
+  },
+  EDQUOT: {
+    what: 'disk quota exceeded (EDQUOT)',
+    hint: 'the file was left as it was: free some space, then run asc again',
+  },
+};
+
+/** An errno error in words (`a symbolic link loop (ELOOP)`) with what to do, when asc knows it. */
+export function describeErrno(error: unknown): { what: string; hint: string } | undefined {
+  return ERRNO[(error as NodeJS.ErrnoException | undefined)?.code ?? ''];
 }
 
 function fileError(verb: string, file: string, error: unknown): AscError {
-  const code = (error as NodeJS.ErrnoException).code;
-  const hint =
-    code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
-      ? 'asc may not write there: check the file and folder permissions'
-      : undefined;
-  return new AscError(`could not ${verb} ${file}: ${(error as Error).message}`, {
+  const known = describeErrno(error);
+  return new AscError(`could not ${verb} ${quotePath(file)}: ${known?.what ?? (error as Error).message}`, {
     code: 'E_FILE',
-    ...(hint ? { hint } : {}),
+    ...(known ? { hint: known.hint } : {}),
     cause: error,
   });
 }
