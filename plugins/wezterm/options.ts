@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationOption } from '../../src/index.ts';
 import { comboId, describeCombo, type KeyCombo, MODIFIERS, normalizeBinding, parseMods } from './keys.ts';
 
 /** `ShowLauncherArgs` flags (docs: config/lua/keyassignment/ShowLauncherArgs.md). */
@@ -13,7 +14,6 @@ export const LAUNCHER_FLAGS = [
 ] as const;
 
 const ACTIONS = ['ShowLauncherArgs', 'SpawnTab'] as const;
-const DURATION = /^\d+(ms|s|m|h)$/;
 
 const modsSchema = z.string().refine((mods) => parseMods(mods).unknown.length === 0, {
   error: (issue) =>
@@ -114,11 +114,7 @@ export const weztermOptions = z
       .describe(
         "A shell line run once after a Lua file changed, in the config file's folder (`task nix:refresh:work`).",
       ),
-    deployTimeout: z
-      .string()
-      .regex(DURATION, 'a duration like "10m"')
-      .default('10m')
-      .describe('How long the deploy command may take.'),
+    deployTimeout: durationOption().default('10m').describe('How long the deploy command may take.'),
   })
   .strict();
 

@@ -127,6 +127,16 @@ const cases: Case[] = [
     config: `tasks:${marker}\n    timeout: soon\n`,
     message: /\.ascrc\.yaml:5:14: tasks\[0\]\.timeout: a duration like "30s"/,
   },
+  {
+    name: 'a zero duration, which would kill the command at once',
+    config: `tasks:${marker}\n    timeout: 0s\n`,
+    message: /\.ascrc\.yaml:5:14: tasks\[0\]\.timeout: a duration from 1ms to 596h, got "0s"/,
+  },
+  {
+    name: "a duration longer than Node's timers hold, which would fire at once",
+    config: `plugins:\n  lima:\n    startTimeout: 99999999999h\ntasks:${marker}\n`,
+    message: /\.ascrc\.yaml:3:19: plugins\.lima\.startTimeout: a duration from 1ms to 596h, got "99999999999h"/,
+  },
   // The bad-input corpus of issue 10 (the cases that need the simulated Mac are in corpus.test.ts).
   {
     name: 'malformed JSON: a trailing comma, at its line and column',
@@ -296,7 +306,7 @@ const cases: Case[] = [
   {
     name: 'a duration in days',
     config: `plugins:\n  lima: {}\n  wezterm:\n    deployTimeout: 1d\ntasks:${marker}\n`,
-    message: /\.ascrc\.yaml:4:20: plugins\.wezterm\.deployTimeout: a duration like "10m", got "1d"/,
+    message: /\.ascrc\.yaml:4:20: plugins\.wezterm\.deployTimeout: a duration like "30s", "10m" or "500ms", got "1d"/,
   },
   {
     name: 'a duration as a bare number of seconds',

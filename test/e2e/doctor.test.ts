@@ -107,7 +107,9 @@ describe.skipIf(skip).sequential('asc doctor', () => {
     expect(exitCode, JSON.stringify([...rows.values()])).toBe(0);
     expect(rows.get('lima.clock'), JSON.stringify(rows.get('lima.clock'))).toMatchObject({
       status: 'warn',
-      message: expect.stringMatching(/^the guest clock is 60\ds behind the Mac's/),
+      message: expect.stringMatching(
+        /^the guest clock is \d+s behind the Mac's \(a VM misses time while the Mac sleeps\)$/,
+      ),
       fix: expect.stringContaining('systemd-timesyncd'),
     });
     expect(rows.get('lima.ssh-include')).toMatchObject({

@@ -7,9 +7,20 @@ export const INSTANCE_NAME = /^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$/;
 export const TASK_ID = /^[a-z0-9][a-z0-9_-]*(?:\.[a-z0-9][a-z0-9_-]*)*$/;
 export const PHASE = /^[a-z][a-z0-9-]*$/;
 const DURATION = /^(\d+)(ms|s|m|h)$/;
+/** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A duration option (`30s`, `10m`, `500ms`, `1h`), checked as the user wrote it; `parseDuration` reads it. */
-export const durationOption = () => z.string().regex(DURATION, 'a duration like "30s", "10m" or "500ms"');
+export const durationOption = () =>
+  z
+    .string()
+    .regex(DURATION, 'a duration like "30s", "10m" or "500ms"')
+    .refine(
+      (text) => !DURATION.test(text) || (parseDuration(text) > 0 && parseDuration(text) <= MAX_TIMER_MS),
+      {
+        message: 'a duration from 1ms to 596h',
+      },
+    );
 
 /** `30s`, `10m`, `500ms`, `1h` → milliseconds. */
 export function parseDuration(text: string): number {
