@@ -135,7 +135,8 @@ const cases: Case[] = [
   {
     name: "a duration longer than Node's timers hold, which would fire at once",
     config: `plugins:\n  lima:\n    startTimeout: 99999999999h\ntasks:${marker}\n`,
-    message: /\.ascrc\.yaml:3:19: plugins\.lima\.startTimeout: a duration from 1ms to 596h, got "99999999999h"/,
+    message:
+      /\.ascrc\.yaml:3:19: plugins\.lima\.startTimeout: a duration from 1ms to 596h, got "99999999999h"/,
   },
   // The bad-input corpus of issue 10 (the cases that need the simulated Mac are in corpus.test.ts).
   {
@@ -306,7 +307,8 @@ const cases: Case[] = [
   {
     name: 'a duration in days',
     config: `plugins:\n  lima: {}\n  wezterm:\n    deployTimeout: 1d\ntasks:${marker}\n`,
-    message: /\.ascrc\.yaml:4:20: plugins\.wezterm\.deployTimeout: a duration like "30s", "10m" or "500ms", got "1d"/,
+    message:
+      /\.ascrc\.yaml:4:20: plugins\.wezterm\.deployTimeout: a duration like "30s", "10m" or "500ms", got "1d"/,
   },
   {
     name: 'a duration as a bare number of seconds',

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSandbox, ROOT, type Sandbox } from '../harness/sandbox.ts';
@@ -67,5 +68,24 @@ describe('where the config comes from', () => {
     const result = await sandbox.asc(['list'], { cwd });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/asc\.config\.mjs: could not load the config: boom in config/);
+  });
+});
+
+describe('files of other tools in the project', () => {
+  it('asc runs no .config/config.js (cosmiconfig’s meta config) and lets it move no search', async () => {
+    const cwd = path.join(sandbox.home, 'other-tools');
+    const marker = path.join(sandbox.root, 'meta-config-ran');
+    // cosmiconfig's own factory would run this file (its "meta config") on every command.
+    await sandbox.write(
+      'other-tools/.config/config.js',
+      `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran'); module.exports = { searchPlaces: ['evil.yaml'] };\n`,
+    );
+    await sandbox.write('other-tools/evil.yaml', `tasks:\n  - ${JSON.stringify(task('evil.one'))}\n`);
+    await sandbox.write(
+      'other-tools/.ascrc.yaml',
+      `plugins: {}\ntasks:\n  - ${JSON.stringify(task('own.one'))}\n`,
+    );
+    expect(await ids(cwd)).toEqual({ config: path.join(cwd, '.ascrc.yaml'), ids: ['own.one'] });
+    expect(existsSync(marker)).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { lstat, open, readFile, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
+import { defaultLoaders, type Loader } from 'cosmiconfig';
+import { Explorer } from 'cosmiconfig/dist/Explorer.js';
 import type { ParseError } from 'jsonc-parser';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { decodeUtf8, describeErrno, quotePath } from '../context/files.ts';
@@ -49,17 +50,30 @@ export async function findConfig(options: {
   explicit?: string;
   env: NodeJS.ProcessEnv;
 }): Promise<LoadedConfig> {
-  // cosmiconfig() itself reads package.json and .config/config.* of the current folder (its "meta config").
-  const explorer = await guarded(options.cwd, async () =>
-    cosmiconfig('asc', {
-      searchPlaces: SEARCH_PLACES,
-      searchStrategy: 'global',
-      stopDir: options.home,
-      ignoreEmptySearchPlaces: false,
-      cache: false,
-      loaders: { '.yaml': loadYaml, '.yml': loadYaml, noExt: loadYaml, '.json': loadJson, '.ts': loadTs },
-    }),
-  );
+  // cosmiconfig's Explorer, not its cosmiconfig() factory: the factory first looks for a "meta config" in
+  // the current folder (package.json's `cosmiconfig` key, .config/config.{json,yaml,js,ts,…}) and runs a
+  // JavaScript one, on every command, with no option to turn that off (cosmiconfig#296). asc runs no
+  // code but the config file it finds, and lets no file change where it looks.
+  const explorer = new Explorer({
+    moduleName: 'asc',
+    searchPlaces: SEARCH_PLACES,
+    searchStrategy: 'global',
+    stopDir: options.home,
+    ignoreEmptySearchPlaces: false,
+    cache: false,
+    transform: (result) => result,
+    metaConfigFilePath: null,
+    mergeImportArrays: true,
+    mergeSearchPlaces: false,
+    loaders: {
+      ...defaultLoaders,
+      '.yaml': loadYaml,
+      '.yml': loadYaml,
+      noExt: loadYaml,
+      '.json': loadJson,
+      '.ts': loadTs,
+    },
+  });
   if (options.explicit !== undefined) {
     const file = path.resolve(options.cwd, options.explicit);
     if (!(await readableConfig(file))) {
@@ -153,7 +167,7 @@ async function guarded<T>(where: string, load: () => Promise<T>): Promise<T> {
     const errnoPath = (error as NodeJS.ErrnoException).path;
     if (describeErrno(error) && errnoPath) throw unreadableConfig(errnoPath, error);
     const file = (error as { filepath?: string }).filepath ?? where;
-    // cosmiconfig's meta config is read with its own loaders: a JSON or YAML error there reads as ours.
+    // A loader's own error (not an AscError): a JSON or YAML file says it in asc's words, with its line.
     const ours = /\.json$/.test(file) ? loadJson : /\.ya?ml$/.test(file) ? loadYaml : undefined;
     const text = ours && (await readFile(file, 'utf8').catch(() => undefined));
     if (ours && text !== undefined) await ours(file, text);
