@@ -3,13 +3,13 @@ import {
   guestProbe,
   healForward,
   linkPath,
+  linkTask,
   markStale,
+  OS_ID_SCRIPT,
   parseProbe,
   readLink,
   socketProbeLines,
-  tildify,
   waitAfterBoot,
-  writeLink,
 } from '../lima/forward.ts';
 import { DOCKER, daemonTarget, type HostDaemon, hostDaemon } from './daemon.ts';
 import type { DockerOptions } from './options.ts';
@@ -19,7 +19,7 @@ export const FACT_OS = 'docker.os';
 export const FACT_CLI = 'docker.cli';
 export const FACT_PROBE = 'docker.probe';
 
-export const OS_SCRIPT = '. /etc/os-release && printf %s "$ID"';
+export const OS_SCRIPT = OS_ID_SCRIPT;
 export const CLI_SCRIPT = 'command -v docker';
 /**
  * What the guest end looks like, and `docker version` through it with DOCKER_HOST set explicitly (so a
@@ -40,27 +40,12 @@ const NIXOS_CLI =
 
 export function dockerTasks(options: DockerOptions): AscTask[] {
   return [
-    {
-      id: 'host-socket',
-      title: "the VM's Docker forward leads to the daemon's socket on the Mac",
-      phase: 'phase2',
-      // The link lives in the instance folder, which `limactl create` must make itself.
-      needs: ['lima.instance'],
-      async check(t) {
-        const { link, now, target } = await hostEnd(t, options);
-        const shown = tildify(link, t.host.home);
-        if (now.kind === 'other') return drift(`${shown} is there but is not a symlink`);
-        if (now.kind === 'link' && now.target === target.socket) {
-          return ok(`${shown} → ${tildify(target.socket, t.host.home)}`);
-        }
-        const was = now.kind === 'link' ? `points at ${tildify(now.target, t.host.home)}` : 'is missing';
-        return drift(`${shown} ${was}, want → ${tildify(target.socket, t.host.home)} (${target.source})`);
-      },
-      async apply(t) {
-        const { link, target } = await hostEnd(t, options);
-        await writeLink(t, link, target.socket);
-      },
-    },
+    linkTask(
+      'host-socket',
+      "the VM's Docker forward leads to the daemon's socket on the Mac",
+      DOCKER,
+      (t, now) => daemonTarget(t, options, now),
+    ),
     {
       id: 'guest-cli',
       title: 'the docker CLI is in the VM',
@@ -116,13 +101,6 @@ export function dockerTasks(options: DockerOptions): AscTask[] {
       },
     },
   ];
-}
-
-async function hostEnd(t: AscTaskContext, options: DockerOptions) {
-  const link = await linkPath(t, DOCKER);
-  const now = await readLink(link);
-  const target = await daemonTarget(t, options, now.kind === 'link' ? now.target : undefined);
-  return { link, now, target };
 }
 
 /**

@@ -115,6 +115,53 @@ export function removeLinkTask(id: string, title: string, service: HostService):
   };
 }
 
+/** What a host-socket link should point at, and where that was learned (`colima status`, `ssh -G`…). */
+export interface LinkTarget {
+  socket: string;
+  source: string;
+}
+
+/**
+ * The task that keeps `<instance dir>/sock/<link>` pointing at the service's socket on the Mac: the Mac
+ * end of the forward, changed without a VM restart (docker's daemon, 1Password's agent).
+ */
+export function linkTask(
+  id: string,
+  title: string,
+  service: HostService,
+  targetOf: (t: AscTaskContext, current: string | undefined) => Promise<LinkTarget>,
+): AscTask {
+  const ends = async (t: AscTaskContext) => {
+    const link = await linkPath(t, service);
+    const now = await readLink(link);
+    return { link, now, target: await targetOf(t, now.kind === 'link' ? now.target : undefined) };
+  };
+  return {
+    id,
+    title,
+    phase: 'phase2',
+    // The link lives in the instance folder, which `limactl create` must make itself.
+    needs: ['lima.instance'],
+    async check(t) {
+      const { link, now, target } = await ends(t);
+      const shown = tildify(link, t.host.home);
+      if (now.kind === 'other') return drift(`${shown} is there but is not a symlink`);
+      if (now.kind === 'link' && now.target === target.socket) {
+        return ok(`${shown} → ${tildify(target.socket, t.host.home)}`);
+      }
+      const was = now.kind === 'link' ? `points at ${tildify(now.target, t.host.home)}` : 'is missing';
+      return drift(`${shown} ${was}, want → ${tildify(target.socket, t.host.home)} (${target.source})`);
+    },
+    async apply(t) {
+      const { link, target } = await ends(t);
+      await writeLink(t, link, target.socket);
+    },
+  };
+}
+
+/** The guest OS's id (`ubuntu`, `nixos`), from /etc/os-release: a guest fact script. */
+export const OS_ID_SCRIPT = '. /etc/os-release && printf %s "$ID"';
+
 /** Make `link` point at `target` (its folder first): `ln -sfn`, a host command, so plan mode refuses it. */
 export async function writeLink(t: AscTaskContext, link: string, target: string): Promise<void> {
   const now = await readLink(link);

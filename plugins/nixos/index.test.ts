@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AscError, type AscPluginContext, createVmSpec } from '../../src/index.ts';
+import { type AscPluginContext, createVmSpec } from '../../src/index.ts';
 import { limaPlugin } from '../lima/index.ts';
 import { limaOptions } from '../lima/options.ts';
 import { DEFAULT_IMAGES, describeImages, imageMismatch, imageRelease } from './images.ts';

@@ -3,13 +3,13 @@ import {
   guestProbe,
   healForward,
   linkPath,
+  linkTask,
   markStale,
+  OS_ID_SCRIPT,
   parseProbe,
-  readLink,
   socketProbeLines,
   tildify,
   waitAfterBoot,
-  writeLink,
 } from '../lima/forward.ts';
 import { AGENT, agentTarget, fingerprints, hostAgent } from './agent.ts';
 import type { OnePasswordOptions } from './options.ts';
@@ -17,7 +17,7 @@ import type { OnePasswordOptions } from './options.ts';
 export const FACT_OS = 'onepassword.os';
 export const FACT_AGENT = 'onepassword.agent';
 
-export const OS_SCRIPT = '. /etc/os-release && printf %s "$ID"';
+export const OS_SCRIPT = OS_ID_SCRIPT;
 /** The guest end, `ssh-add -l` through it with SSH_AUTH_SOCK set explicitly, and SSH_AUTH_SOCK as shells have it. */
 export const AGENT_SCRIPT = [
   socketProbeLines(AGENT.guestFile),
@@ -31,27 +31,9 @@ export const AGENT_SCRIPT = [
 
 export function agentTasks(options: OnePasswordOptions): AscTask[] {
   return [
-    {
-      id: 'agent-socket',
-      title: "the VM's agent forward leads to the SSH agent on the Mac",
-      phase: 'phase2',
-      needs: ['lima.instance'],
-      async check(t) {
-        const link = await linkPath(t, AGENT);
-        const now = await readLink(link);
-        const target = await agentTarget(t, options);
-        const shown = tildify(link, t.host.home);
-        if (now.kind === 'other') return drift(`${shown} is there but is not a symlink`);
-        if (now.kind === 'link' && now.target === target.socket) {
-          return ok(`${shown} → ${tildify(target.socket, t.host.home)}`);
-        }
-        const was = now.kind === 'link' ? `points at ${tildify(now.target, t.host.home)}` : 'is missing';
-        return drift(`${shown} ${was}, want → ${tildify(target.socket, t.host.home)} (${target.source})`);
-      },
-      async apply(t) {
-        await writeLink(t, await linkPath(t, AGENT), (await agentTarget(t, options)).socket);
-      },
-    },
+    linkTask('agent-socket', "the VM's agent forward leads to the SSH agent on the Mac", AGENT, (t) =>
+      agentTarget(t, options),
+    ),
     {
       id: 'agent-works',
       title: 'ssh-add -l in the VM lists the keys of the agent on the Mac',
