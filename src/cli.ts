@@ -1,6 +1,7 @@
 #!/usr/bin/env node
+import nodeModule from 'node:module';
 import { homedir } from 'node:os';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import path from 'node:path';
 import pkg from '../package.json' with { type: 'json' };
 import type { CommandEnv } from './commands/session.ts';
 
@@ -9,6 +10,18 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   process.stdout.write(`${pkg.version}\n`);
   process.exit(0);
 }
+
+// Node 22.1+ keeps V8's compiled code of the modules loaded from here on (commander, the command, the
+// plugins) in asc's cache folder, so the next start skips compiling them. Node 20 has no such API.
+const { enableCompileCache } = nodeModule as { enableCompileCache?: (dir: string) => unknown };
+enableCompileCache?.(
+  path.join(
+    process.env.XDG_CACHE_HOME || path.join(process.env.HOME || homedir(), '.cache'),
+    'asc',
+    'compile-cache',
+  ),
+);
+const { Command, InvalidArgumentError, Option } = await import('commander');
 
 const EXIT_CODES = `
 Exit codes (the same for every command; the worst wins):
