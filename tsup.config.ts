@@ -49,6 +49,23 @@ const commonJsNamedExports: Plugin = {
   },
 };
 
+/**
+ * zod's messages in English only. `import { z } from 'zod'` keeps every locale zod ships (64 of them, a
+ * third of zod's code) reachable through `z.locales`, so tree-shaking cannot drop them, and every command
+ * would parse them at start. asc and its built-in plugins use zod's default, English (external plugins
+ * bring their own zod).
+ */
+const zodEnglishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+      contents: 'export { default as en } from "./en.js";\n',
+      resolveDir: path.dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
 /** Node's rule: `.cjs`, or `.js` whose nearest package.json does not say `"type": "module"`. */
 async function isCommonJs(file: string): Promise<boolean> {
   if (file.endsWith('.cjs')) return true;
@@ -76,7 +93,7 @@ export default defineConfig({
   removeNodeProtocol: false,
   noExternal: [BUNDLED],
   external: EXTERNAL,
-  esbuildPlugins: [commonJsNamedExports],
+  esbuildPlugins: [commonJsNamedExports, zodEnglishOnly],
   // CommonJS packages inside an ESM bundle call `require` for Node's built-ins; __filename and
   // __dirname (write-file-atomic, import-fresh) come from tsup's ESM shims.
   shims: true,
