@@ -335,9 +335,14 @@ function measureMac(mac, counts) {
 
 // 6. Node 22's compile cache: asc's start-up with the cache empty (every run) and filled.
 if (NODE22) {
-  const cacheHome = path.join(work, 'cache');
-  const cold = () => rmSync(cacheHome, { recursive: true, force: true });
-  const env = { ...baseEnv, XDG_CACHE_HOME: cacheHome };
+  // asc keeps the cache in the temporary folder (src/cli.ts): this one's, emptied for each cold run.
+  const cacheHome = path.join(work, 'tmp');
+  const cold = () => {
+    rmSync(cacheHome, { recursive: true, force: true });
+    mkdirSync(cacheHome);
+  };
+  cold();
+  const env = { ...baseEnv, TMPDIR: cacheHome };
   const v = spawnSync(NODE22, ['--version'], { encoding: 'utf8' }).stdout.trim();
   const times = interleave({
     node: () => time(NODE22, ['-e', '0'], { env }),
@@ -365,6 +370,52 @@ if (NODE22) {
   note(
     'compile cache: not measured (Node 20 has no module.enableCompileCache; set ASC_BENCH_NODE22=<node 22 binary>)',
   );
+}
+
+// 7. Instructions, not time: valgrind's callgrind counts the same whatever else the machine does, so these
+// ratios hold on a loaded machine where the wall times above move from run to run.
+const valgrind = process.env.BENCH_INSTRUCTIONS !== '0' && spawnSync('valgrind', ['--version']).status === 0;
+if (valgrind) {
+  const instructions = (file, args, options = {}) => {
+    const run = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', file, ...args], {
+      cwd: options.cwd ?? work,
+      env: options.env ?? baseEnv,
+      encoding: 'utf8',
+    });
+    const collected = /Collected : (\d+)/.exec(run.stderr)?.[1];
+    if (!collected) throw new Error(`callgrind: ${run.stderr.slice(-2000)}`);
+    return Number(collected);
+  };
+  const millions = (n) => `${(n / 1e6).toFixed(0)} M`;
+  const node = instructions(NODE, ['-e', '0']);
+  const zero = instructions(NODE, [CLI, 'run', 'all'], { cwd: zeroDir });
+  const help = instructions(NODE, [CLI, '--help']);
+  row('instructions (callgrind): node -e 0', millions(node));
+  row(
+    '  zero-task `asc run all` vs node -e 0',
+    `${millions(zero)}, ${x(zero / node)}`,
+    '(wall target ≤ 1.5×)',
+  );
+  row('  `asc --help` vs node -e 0', `${millions(help)}, ${x(help / node)}`, '(wall target ≤ 1.3×)');
+  if (NODE22) {
+    const cacheDir = path.join(work, 'tmp22');
+    mkdirSync(cacheDir, { recursive: true });
+    const env = { ...baseEnv, TMPDIR: cacheDir };
+    const node22 = instructions(NODE22, ['-e', '0'], { env });
+    const without = instructions(NODE22, [CLI, 'run', 'all'], {
+      cwd: zeroDir,
+      env: { ...env, NODE_DISABLE_COMPILE_CACHE: '1' },
+    });
+    time(NODE22, [CLI, 'run', 'all'], { cwd: zeroDir, env });
+    const warm = instructions(NODE22, [CLI, 'run', 'all'], { cwd: zeroDir, env });
+    row('instructions, Node 22: node -e 0', millions(node22));
+    row(
+      '  zero-task run, no compile cache → cache filled',
+      `${millions(without)} (${x(without / node22)}) → ${millions(warm)} (${x(warm / node22)}), ${((1 - warm / without) * 100).toFixed(0)}% fewer`,
+    );
+  }
+} else {
+  note('instructions: not measured (no valgrind: apt-get install valgrind; or BENCH_INSTRUCTIONS=0)');
 }
 
 rmSync(work, { recursive: true, force: true });
