@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-import { homedir } from 'node:os';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import nodeModule from 'node:module';
+import { homedir, tmpdir } from 'node:os';
+import path from 'node:path';
 import pkg from '../package.json' with { type: 'json' };
 import type { CommandEnv } from './commands/session.ts';
 
@@ -9,6 +10,14 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   process.stdout.write(`${pkg.version}\n`);
   process.exit(0);
 }
+
+// Node 22.1+ keeps V8's compiled code of the modules loaded from here on (commander, the command, the
+// plugins) in asc's own cache folder, so the next start skips compiling them. It lives in the temporary
+// folder, as Node's own default does: a cache that may vanish, and no file in HOME that nobody asked for.
+// Node 20 has no such API, and nothing changes there.
+const { enableCompileCache } = nodeModule as { enableCompileCache?: (dir: string) => unknown };
+enableCompileCache?.(path.join(tmpdir(), `asc-compile-cache-${process.getuid?.() ?? 'user'}`));
+const { Command, InvalidArgumentError, Option } = await import('commander');
 
 const EXIT_CODES = `
 Exit codes (the same for every command; the worst wins):

@@ -1,12 +1,21 @@
 import pLimit from 'p-limit';
 import type { Collected } from './collect.ts';
+import { createCheckCache, type EarlyReads } from './early-checks.ts';
 import { describeFailure } from './errors.ts';
 import type { TaskGraph } from './graph.ts';
 import { type PendingHandler, PendingHandlers } from './pending.ts';
 import { renderTree } from './render.ts';
 import { createContextFactory, type LogProxy, logProxy } from './task-context.ts';
 import type { HandlerNode, TaskNode } from './task-node.ts';
-import type { AscLog, AscResolvedConfig, AscTaskContext, AscTaskResult, AscTaskStatus } from './types.ts';
+import type {
+  AscCheckResult,
+  AscDrift,
+  AscLog,
+  AscResolvedConfig,
+  AscTaskContext,
+  AscTaskResult,
+  AscTaskStatus,
+} from './types.ts';
 
 export interface RunnerOptions {
   /** `run` applies; `plan` only checks (exec/files refuse writes). */
@@ -47,10 +56,14 @@ interface Outcome {
 }
 
 /**
- * Run the selected tasks: each waits for its needs, at most `concurrency` at a time; check → (plan: report
- * drift | run: apply → check again). Dependents of a failed task are skipped with that reason; in plan
- * mode dependents of a drifted task are not checked against a world that does not exist yet. Notified
- * handlers run after every task, one at a time, in the order their plugins declare them (as Ansible's).
+ * Run the selected tasks: each task's check starts at once, at most `concurrency` checks and applies at a
+ * time; check → (plan: report drift | run: apply → check again). A check never changes anything, so it may
+ * run before its needs are settled: if every need comes back ok its result stands; if a need drifted (or
+ * failed, or was skipped) the early result is discarded, its error too, and the task goes on as if it had
+ * waited: after the need's apply it is checked again; dependents of a failed task are skipped with that
+ * reason; in plan mode dependents of a drifted task are not checked against a world that does not exist
+ * yet ("would run after"). Notified handlers run after every task, one at a time, in the order their
+ * plugins declare them (as Ansible's).
  */
 export async function runTasks(
   graph: TaskGraph,
@@ -61,34 +74,91 @@ export async function runTasks(
   const started = performance.now();
   const dryRun = options.mode === 'plan';
   const contextFor = createContextFactory({ ...options, dryRun, collected });
+  const cache = createCheckCache();
   const pending = new PendingHandlers(options.stateDir);
   // A notifying task's handlers become pending before its apply can change anything.
   const beforeApply = (node: TaskNode) =>
     node.notify.length ? pending.mark(node.notify, node.id) : undefined;
+  const how: How = { dryRun, verbose: options.verbose, beforeApply };
   const limit = pLimit(Math.max(1, options.concurrency));
   const outcomes = new Map<string, Promise<Outcome>>();
+  /** Tasks that came back ok with every need (all the way up) ok: nothing before them changed anything. */
+  const clean = new Set<string>();
+  const done = new Set<string>();
   const results = new Map<string, AscTaskResult>();
+  const interrupted: Outcome = { status: 'skipped', reason: 'interrupted before it started' };
+  /** Known as soon as it is decided, still in its slot: the next check to get that slot sees it. */
+  const settle = (node: TaskNode, outcome: Outcome): Outcome => {
+    if (done.has(node.id)) return outcome;
+    done.add(node.id);
+    const needs = graph.needs.get(node.id) ?? [];
+    if (outcome.status === 'ok' && needs.every((need) => clean.has(need))) clean.add(node.id);
+    return outcome;
+  };
+
+  /** The task's check and apply with its needs settled, in one slot (today's path, and a re-check's). */
+  const checkWithNeedsSettled = (node: TaskNode, log: AscLog) =>
+    limit(async (): Promise<Outcome> => {
+      if (options.signal.aborted) return interrupted;
+      const t0 = performance.now();
+      const outcome = await checkAndApply(node, cache.settled(contextFor(node.id, log)), how);
+      return settle(node, { ...outcome, durationMs: performance.now() - t0 });
+    });
 
   const execute = async (node: TaskNode, log: AscLog): Promise<Outcome> => {
     const needs = graph.needs.get(node.id) ?? [];
-    const needOutcomes = needs.length
-      ? await Promise.all(needs.map(async (need) => [need, await outcomes.get(need)] as const))
-      : [];
-    for (const [need, outcome] of needOutcomes) {
-      if (outcome?.status === 'failed') return { status: 'skipped', reason: `need ${need} failed` };
-      const pendingOn = outcome?.status === 'would-change' ? need : outcome?.pendingOn;
-      if (pendingOn) return { status: 'skipped', reason: `would run after ${pendingOn}`, pendingOn };
-      if (outcome?.status === 'skipped') return { status: 'skipped', reason: `need ${need} was skipped` };
+    if (needs.length === 0) {
+      if (options.signal.aborted) return interrupted;
+      return checkWithNeedsSettled(node, log);
     }
-    if (options.signal.aborted) return { status: 'skipped', reason: 'interrupted before it started' };
-    return limit(async () => {
-      if (options.signal.aborted) return { status: 'skipped', reason: 'interrupted before it started' };
+    // The check starts now, in a slot of its own, unless a need is already known not to be ok.
+    const early = await limit(async (): Promise<EarlyCheck | undefined> => {
+      if (options.signal.aborted) return undefined;
+      if (needs.some((need) => done.has(need) && !clean.has(need))) return undefined;
+      const reads = cache.early(contextFor(node.id, log));
       const t0 = performance.now();
-      const how = { dryRun, verbose: options.verbose, beforeApply };
-      return {
-        ...(await checkAndApply(node, contextFor(node.id, log), how)),
-        durationMs: performance.now() - t0,
-      };
+      const check = await node.check(reads.context).then(
+        (result) => ({ result }),
+        (error: unknown) => ({ error }),
+      );
+      return { reads, check, durationMs: performance.now() - t0 };
+    });
+    const needOutcomes = await Promise.all(
+      needs.map(async (need) => [need, await outcomes.get(need)] as const),
+    );
+    let waitOn: Outcome | undefined;
+    for (const [need, outcome] of needOutcomes) {
+      if (outcome?.status === 'failed') waitOn = { status: 'skipped', reason: `need ${need} failed` };
+      else if (outcome?.status === 'would-change' || outcome?.pendingOn) {
+        const pendingOn = outcome.status === 'would-change' ? need : outcome.pendingOn;
+        waitOn = { status: 'skipped', reason: `would run after ${pendingOn}`, pendingOn };
+      } else if (outcome?.status === 'skipped')
+        waitOn = { status: 'skipped', reason: `need ${need} was skipped` };
+      if (waitOn) break;
+    }
+    // A need that is ok after something above it changed was checked in another world than this early check.
+    if (early && !waitOn && needs.every((need) => clean.has(need))) {
+      early.reads.keep();
+      return afterEarlyCheck(node, early, log);
+    }
+    early?.reads.discard();
+    if (waitOn) return waitOn;
+    if (options.signal.aborted) return interrupted;
+    return checkWithNeedsSettled(node, log);
+  };
+
+  /** An early check whose needs all came back ok: its result stands; a drift in run mode is applied now. */
+  const afterEarlyCheck = async (node: TaskNode, early: EarlyCheck, log: AscLog): Promise<Outcome> => {
+    const { check } = early;
+    if ('error' in check) return { ...failure(check.error, node, how), durationMs: early.durationMs };
+    const judged = judge(check.result, dryRun);
+    if (judged) return { ...judged, durationMs: early.durationMs };
+    return limit(async (): Promise<Outcome> => {
+      if (options.signal.aborted) return interrupted;
+      const t0 = performance.now();
+      const t = cache.settled(contextFor(node.id, log));
+      const outcome = await applyDrift(node, t, check.result as AscDrift, how);
+      return settle(node, { ...outcome, durationMs: early.durationMs + performance.now() - t0 });
     });
   };
 
@@ -97,9 +167,12 @@ export async function runTasks(
   for (const node of order) {
     const log = logProxy();
     logs.set(node.id, log);
-    const outcome = execute(node, log);
+    const outcome = execute(node, log).then((finished) => {
+      settle(node, finished);
+      results.set(node.id, toResult(node, finished));
+      return finished;
+    });
     outcomes.set(node.id, outcome);
-    void outcome.then((done) => results.set(node.id, toResult(node, done)));
   }
   const allTasks = Promise.all(outcomes.values());
   const handlers = notifiedHandlers(graph, order);
@@ -125,7 +198,7 @@ export async function runTasks(
         failedNotifiers: notifiers.filter((id) => results.get(id)?.status === 'failed'),
         pending: await pending.get(handler.id),
       };
-      const t = contextFor(handler.id, logs.get(handler.id)!);
+      const t = cache.settled(contextFor(handler.id, logs.get(handler.id)!));
       const outcome = await runHandler(
         handler,
         notice,
@@ -143,20 +216,43 @@ export async function runTasks(
   return { results: ordered, durationMs: performance.now() - started, interrupted: options.signal.aborted };
 }
 
+interface How {
+  dryRun: boolean;
+  verbose: boolean;
+  beforeApply: (node: TaskNode) => Promise<void> | undefined;
+}
+
+/** A check that ran before its needs were settled: what it said (or threw), and what it read. */
+interface EarlyCheck {
+  reads: EarlyReads;
+  check: { result: AscCheckResult } | { error: unknown };
+  durationMs: number;
+}
+
 /** Check; converged → ok. Plan → the drift. Run → apply, then check again: still drifted is a failure. */
-async function checkAndApply(
-  node: TaskNode,
-  t: AscTaskContext,
-  how: { dryRun: boolean; verbose: boolean; beforeApply: (node: TaskNode) => Promise<void> | undefined },
-): Promise<Outcome> {
-  const { dryRun, beforeApply } = how;
+async function checkAndApply(node: TaskNode, t: AscTaskContext, how: How): Promise<Outcome> {
+  let before: AscCheckResult;
   try {
-    const before = await node.check(t);
-    if (before.converged) return before.reason ? { status: 'ok', reason: before.reason } : { status: 'ok' };
-    if (before.notApplicable) return { status: 'skipped', reason: before.reason };
-    if (dryRun) return withDiff({ status: 'would-change', reason: before.reason }, before.diff);
+    before = await node.check(t);
+  } catch (error) {
+    return failure(error, node, how);
+  }
+  return judge(before, how.dryRun) ?? applyDrift(node, t, before as AscDrift, how);
+}
+
+/** What a check's result means by itself: ok, not applicable, or (plan) the drift; undefined: apply it. */
+function judge(before: AscCheckResult, dryRun: boolean): Outcome | undefined {
+  if (before.converged) return before.reason ? { status: 'ok', reason: before.reason } : { status: 'ok' };
+  if (before.notApplicable) return { status: 'skipped', reason: before.reason };
+  if (dryRun) return withDiff({ status: 'would-change', reason: before.reason }, before.diff);
+  return undefined;
+}
+
+/** Run mode, a drifted check: mark its handlers pending, apply, check again. */
+async function applyDrift(node: TaskNode, t: AscTaskContext, before: AscDrift, how: How): Promise<Outcome> {
+  try {
     t.log.debug(`drift: ${before.reason}`);
-    await beforeApply(node);
+    await how.beforeApply(node);
     const done = await node.apply(t);
     const after = await node.check(t);
     if (after.notApplicable) return { status: 'skipped', reason: after.reason };
@@ -165,15 +261,24 @@ async function checkAndApply(
     }
     return withDiff({ status: 'changed', reason: done || before.reason }, before.diff);
   } catch (error) {
-    return { status: 'failed', reason: describeFailure(error, node, how.verbose) };
+    return failure(error, node, how);
   }
+}
+
+function failure(error: unknown, node: TaskNode, how: Pick<How, 'verbose'>): Outcome {
+  return { status: 'failed', reason: describeFailure(error, node, how.verbose) };
 }
 
 /** Each handler some selected task notifies, with the ids of those tasks, in declaration order. */
 function notifiedHandlers(graph: TaskGraph, order: readonly TaskNode[]): Map<HandlerNode, string[]> {
   const notifiers = new Map<string, string[]>();
-  for (const node of order)
-    for (const id of node.notify) notifiers.set(id, [...(notifiers.get(id) ?? []), node.id]);
+  for (const node of order) {
+    for (const id of node.notify) {
+      const ids = notifiers.get(id);
+      if (ids) ids.push(node.id);
+      else notifiers.set(id, [node.id]);
+    }
+  }
   const handlers = new Map<HandlerNode, string[]>();
   for (const handler of graph.handlers.values()) {
     const ids = notifiers.get(handler.id);

@@ -49,7 +49,8 @@ export async function execCommand(
   settings.debug?.(`$ ${command}`);
   const { execa } = await loadExeca();
   // Each command gets its own process group, and a timeout or Ctrl-C ends the whole group: killing
-  // only `sh -c` would leave what it started running, holding the output pipes open.
+  // only `sh -c` would leave what it started running, holding the output pipes open. One timer per call;
+  // the abort controller exists only to tell execa that the command was cancelled.
   const stop = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -61,9 +62,14 @@ export async function execCommand(
   if (settings.signal.aborted) stop.abort();
   const subprocess = execa(file, args, {
     cwd: options.cwd,
-    env: { ...settings.env, ...options.env },
+    env: options.env ? { ...settings.env, ...options.env } : settings.env,
     extendEnv: false,
-    ...(options.stdinFile ? { inputFile: options.stdinFile } : { input: options.input ?? '' }),
+    // No input: stdin is /dev/null (EOF at once, as an empty pipe gave), with no pipe to set up and write.
+    ...(options.stdinFile
+      ? { inputFile: options.stdinFile }
+      : options.input !== undefined
+        ? { input: options.input }
+        : { stdin: 'ignore' as const }),
     // Streamed, not buffered: a home-folder archive can be gigabytes.
     ...(options.stdoutFile ? { stdout: { file: options.stdoutFile }, buffer: { stdout: false } } : {}),
     detached: true,
@@ -135,7 +141,7 @@ function killGroup(pid: number | undefined): void {
 }
 
 let execaModule: Promise<typeof import('execa')> | undefined;
-/** execa costs ~60 ms to load: only runs that spawn something pay for it. */
+/** execa and its dependencies are some 240 KB of code: only a run that spawns something pays to load them. */
 function loadExeca(): Promise<typeof import('execa')> {
   execaModule ??= import('execa');
   return execaModule;

@@ -3,6 +3,7 @@
 // <sandbox root>/launchd/state.json. Exit codes and messages are the real ones (launchctl(1) and the issues
 // cited below); FAKE_LAUNCHCTL_NO_GUI=1 makes gui/<uid> missing, as over plain ssh with nobody logged in at
 // the screen, and FAKE_LAUNCHCTL_BOOTSTRAP_RACE=1 makes the first bootstrap after a bootout fail with 5.
+import '../lib/delay.mjs';
 import { existsSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import {

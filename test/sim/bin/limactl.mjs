@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The fake limactl of the simulated Mac (test/sim). It keeps Lima's on-disk state in $LIMA_HOME and runs a
 // real sshd per running instance; see test/sim/README.md.
+import '../lib/delay.mjs';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { autostartCommand, startAtLoginCommand } from '../lib/autostart.mjs';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The fake plutil of the simulated Mac (test/sim): only `plutil -lint FILE...`, which "prints FILE: OK,
 // exits 0 on success, 1 on failure" (plutil(1)). The parser is the project's own `plist` package.
+import '../lib/delay.mjs';
 import { writeSync } from 'node:fs';
 import { readPlist } from '../lib/launchd.mjs';
 
