@@ -84,7 +84,7 @@ for (const name of ['run', 'plan', 'status'] as const) {
     .description(summary)
     .argument('[targets...]', 'all (the default), a phase, a plugin, a task id or a glob')
     .addOption(
-      new Option('-j, --concurrency <n>', 'most tasks at once').argParser(parseConcurrency).default(8),
+      new Option('-j, --concurrency <n>', 'most tasks at once').argParser(parseConcurrency).default(16),
     )
     .addHelpText('after', EXIT_CODES)
     .action(async (targets: string[] | undefined, options: { yes?: boolean; concurrency?: number }) => {

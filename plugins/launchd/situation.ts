@@ -2,7 +2,7 @@ import semver from 'semver';
 import { AscError, type AscTaskContext } from '../../src/index.ts';
 import { limaState, limaVersion } from '../lima/limactl.ts';
 import { type AgentPaths, agentPaths, type StableLimactl, stableLimactl } from './agent.ts';
-import { type LaunchdSession, requireSession } from './launchctl.ts';
+import { disabledLabels, type LaunchdSession, requireSession } from './launchctl.ts';
 import type { LaunchdOptions } from './options.ts';
 
 /** `limactl start-at-login` came with Lima 0.21.0; 2.2.0 replaced it with `limactl autostart`. */
@@ -30,9 +30,15 @@ export async function situation(
   options: LaunchdOptions,
   instance: string,
 ): Promise<Situation> {
+  // First whether launchd applies here at all (off a Mac nothing else runs); then, in one round, all a
+  // check reads, launchctl's list of disabled labels included, so that the plans find it read.
   const session = await requireSession(t);
-  const version = await limaVersion(t);
-  const found = await (await limaState(t)).instance(t, instance);
+  const [version, found, limactl] = await Promise.all([
+    limaVersion(t),
+    limaState(t).then((state) => state.instance(t, instance)),
+    stableLimactl(t),
+    disabledLabels(t).then((labels) => labels.isDisabled(t, session, '').catch(() => false)),
+  ]);
   if (!found) {
     throw new AscError(`no instance named ${instance}`, {
       code: 'E_COMMAND_FAILED',
@@ -45,7 +51,7 @@ export async function situation(
     mode: resolveMode(options.mode, version),
     paths: agentPaths(t.host.home, instance),
     instanceDir: found.dir,
-    limactl: await stableLimactl(t),
+    limactl,
   };
 }
 

@@ -75,15 +75,18 @@ export function instanceTasks(
       phase: 'phase1',
       needs: ['lima.config'],
       async check(t) {
-        const found = await (await limaState(t)).instance(t, instance);
+        // `Running` only means the processes are alive; one guest round trip proves it answers. Both are
+        // asked at once: a converged run pays one of them, not the two one after the other.
+        const [found, answer] = await Promise.all([
+          limaState(t).then((state) => state.instance(t, instance)),
+          t.guest.facts().then(
+            () => undefined,
+            (error: Error) => error,
+          ),
+        ]);
         if (!found) return drift(`no instance named ${instance}`);
         if (found.status !== 'Running') return drift(`status is ${found.status || 'unknown'}`);
-        // `Running` only means the processes are alive; one guest round trip proves it answers.
-        try {
-          await t.guest.facts();
-        } catch (error) {
-          return drift(`status is Running but limactl shell does not answer: ${(error as Error).message}`);
-        }
+        if (answer) return drift(`status is Running but limactl shell does not answer: ${answer.message}`);
         return ok();
       },
       async apply(t) {

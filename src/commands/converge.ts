@@ -47,7 +47,7 @@ export async function converge(
     renderer,
     command: `asc ${command} ${chosen.join(' ')}`,
     yes: options.yes === true,
-    concurrency: options.concurrency ?? 8,
+    concurrency: options.concurrency ?? 16,
     verbose: options.verbose === true,
   });
   const exitCode = exitCodeOf(report, mode);

@@ -24,17 +24,17 @@ async function gatherHostFacts(exec: AscExec): Promise<AscHostFacts> {
       return undefined;
     }
   };
-  const [system, arch, user, uid] = await Promise.all([
+  // One round: sw_vers is asked whatever the system (it is missing off a Mac), and kept only on a Mac.
+  const [system, arch, user, uid, swVers, brewPrefix] = await Promise.all([
     read('uname', ['-s']),
     read('uname', ['-m']),
     read('id', ['-un']),
     read('id', ['-u']),
-  ]);
-  const platform = (system ?? process.platform).toLowerCase();
-  const [macosVersion, brewPrefix] = await Promise.all([
-    platform === 'darwin' ? read('sw_vers', ['-productVersion']) : undefined,
+    read('sw_vers', ['-productVersion']),
     read('brew', ['--prefix']),
   ]);
+  const platform = (system ?? process.platform).toLowerCase();
+  const macosVersion = platform === 'darwin' ? swVers : undefined;
   return {
     platform,
     arch: arch ?? process.arch,
