@@ -91,12 +91,25 @@ export async function printJob(
   session: LaunchdSession,
   label: string,
 ): Promise<JobStatus> {
-  const result = await t.exec.query(LAUNCHCTL, ['print', `${session.domain}/${label}`], {
-    timeoutMs: TIMEOUT_MS,
-    okCodes: [0, 113],
-  });
-  if (result.exitCode === 113) return { loaded: false };
-  return parsePrint(result.stdout);
+  // Read once per run and label (checks read them early, all at once), and again after asc changed
+  // what launchd holds (forgetPrints).
+  const prints = await t.once(PRINTS, async () => new Map<string, Promise<JobStatus>>());
+  let status = prints.get(label);
+  if (!status) {
+    status = t.exec
+      .query(LAUNCHCTL, ['print', `${session.domain}/${label}`], { timeoutMs: TIMEOUT_MS, okCodes: [0, 113] })
+      .then((result) => (result.exitCode === 113 ? { loaded: false as const } : parsePrint(result.stdout)));
+    prints.set(label, status);
+    status.catch(() => prints.delete(label));
+  }
+  return status;
+}
+
+const PRINTS = 'launchd:prints';
+
+/** After a bootout, bootstrap or a limactl autostart change: what launchd holds is read again. */
+export function forgetPrints(t: AscTaskContext): void {
+  t.forget(PRINTS);
 }
 
 export function parsePrint(text: string): LoadedJob {
@@ -159,6 +172,7 @@ async function readDisabled(t: AscTaskContext, session: LaunchdSession): Promise
 
 /** Unload a job; one that is not loaded is fine. */
 export async function bootout(t: AscTaskContext, session: LaunchdSession, label: string): Promise<void> {
+  forgetPrints(t);
   await t.exec.run(LAUNCHCTL, ['bootout', `${session.domain}/${label}`], {
     timeoutMs: BOOTOUT_TIMEOUT_MS,
     okCodes: [0, ...NOT_LOADED],
@@ -184,13 +198,13 @@ export async function loadAgent(
       timeoutMs: BOOTOUT_TIMEOUT_MS,
       okCodes: [0, 5],
     });
-  let result = await bootstrap();
+  let result = await bootstrap().finally(() => forgetPrints(t));
   if (result.exitCode === 5) {
     t.log.info(
       `launchctl bootstrap answered 5 (Input/output error); unloading ${label} and trying once more`,
     );
     await bootout(t, session, label);
-    result = await bootstrap();
+    result = await bootstrap().finally(() => forgetPrints(t));
   }
   if (result.exitCode !== 0) {
     throw new AscError(

@@ -2,7 +2,7 @@ import path from 'node:path';
 import semver from 'semver';
 import { AscError, type AscTaskContext } from '../../src/index.ts';
 import { type AgentFile, isCellarPath, isExecutable, programArguments, readAgent } from './agent.ts';
-import { disabledLabels } from './launchctl.ts';
+import { disabledLabels, forgetPrints } from './launchctl.ts';
 import {
   confirmForeign,
   describeOwnership,
@@ -124,7 +124,7 @@ export async function applyLima(t: AscTaskContext, s: Situation, instance: strin
   }
   const args = limaAutostartArgs(s.version, instance, true);
   // Run through the stable path: Lima writes the limactl it was started as (os.Executable) into the plist.
-  const result = await t.exec.run(s.limactl.path, args, { timeoutMs: 60_000 });
+  const result = await t.exec.run(s.limactl.path, args, { timeoutMs: 60_000 }).finally(() => forgetPrints(t));
   // Before 2.2, start-at-login reports a failure as a warning and exits 0.
   const warning = /level=(warning|error|fatal) msg=(.*)$/m.exec(result.stderr);
   if (warning) {

@@ -2,7 +2,7 @@ import semver from 'semver';
 import { AscError, type AscTaskContext } from '../../src/index.ts';
 import { limaState, limaVersion } from '../lima/limactl.ts';
 import { type AgentPaths, agentPaths, type StableLimactl, stableLimactl } from './agent.ts';
-import { disabledLabels, type LaunchdSession, requireSession } from './launchctl.ts';
+import { disabledLabels, type LaunchdSession, printJob, requireSession } from './launchctl.ts';
 import type { LaunchdOptions } from './options.ts';
 
 /** `limactl start-at-login` came with Lima 0.21.0; 2.2.0 replaced it with `limactl autostart`. */
@@ -38,6 +38,10 @@ export async function situation(
     limaState(t).then((state) => state.instance(t, instance)),
     stableLimactl(t),
     disabledLabels(t).then((labels) => labels.isDisabled(t, session, '').catch(() => false)),
+    // Both registrations' jobs, read here so that the plans find them read.
+    ...Object.values(agentPaths(t.host.home, instance)).map(({ label }) =>
+      printJob(t, session, label).catch(() => undefined),
+    ),
   ]);
   if (!found) {
     throw new AscError(`no instance named ${instance}`, {

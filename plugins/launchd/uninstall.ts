@@ -2,7 +2,7 @@ import semver from 'semver';
 import { type AscTask, type AscTaskContext, drift, ok } from '../../src/index.ts';
 import { limaVersion } from '../lima/limactl.ts';
 import { agentPaths, readAgent, stableLimactl } from './agent.ts';
-import { bootout, printJob, probeSession } from './launchctl.ts';
+import { bootout, forgetPrints, printJob, probeSession } from './launchctl.ts';
 import { display, ownership, recordKeys, removeWithBackup } from './registrations.ts';
 import { limaAutostartArgs, START_AT_LOGIN_SINCE } from './situation.ts';
 
@@ -61,7 +61,9 @@ export function launchdUninstall(instance: string): AscTask[] {
           // limactl removes its file itself: keep a copy, as for every file asc changes.
           const backup = await t.files.backup(file);
           if (backup) t.log.info(`${display(t, file)} is removed by limactl; its backup is ${backup}`);
-          await t.exec.run(limactl.path, limaAutostartArgs(version, instance, false), { timeoutMs: 60_000 });
+          await t.exec
+            .run(limactl.path, limaAutostartArgs(version, instance, false), { timeoutMs: 60_000 })
+            .finally(() => forgetPrints(t));
         } else {
           // A limactl that was downgraded below 0.21 cannot unregister: remove Lima's file the same way.
           t.log.info(`removed ${display(t, file)}; its backup is ${await removeWithBackup(t, file)}`);
