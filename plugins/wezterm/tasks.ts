@@ -49,44 +49,50 @@ export function weztermTasks(options: WeztermOptions, ctx: AscPluginContext): As
     options.keysFile === undefined ||
     path('keysFile', options.keysFile) === path('configFile', options.configFile);
   const notify = options.deploy ? [DEPLOY_HANDLER] : [];
-  const tasks: AscTask[] = [
-    {
-      id: 'ssh-domain',
-      title: `WezTerm domain ${options.domain} → ${plan.want.remoteAddress}`,
-      phase: 'phase1',
-      // The alias resolves only through the Include in ~/.ssh/config that lima.ssh-include adds.
-      needs: ['lima.ssh-include'],
-      notify,
-      async check(t) {
-        const found = await planFile(t, weztermFiles(t, options).config, plan.domain);
-        if (found.plan.changes.length === 0) return ok(found.plan.found.join('; '));
-        await refuseNixStore(t, found.file);
-        return drift(found.plan.changes.join('; '), await t.files.diff(found.file.path, found.plan.text));
-      },
-      async apply(t) {
-        const found = await planFile(t, weztermFiles(t, options).config, plan.domain);
-        if (found.plan.changes.length > 0) await writePlan(t, found, plan.domain);
-      },
+  /** A task that keeps one Lua file as `planner` wants it: the shape both of the plugin's tasks share. */
+  const luaTask = (
+    id: string,
+    title: string,
+    needs: string[],
+    file: 'config' | 'keys',
+    planner: typeof plan.domain,
+  ): AscTask => ({
+    id,
+    title,
+    phase: 'phase1',
+    needs,
+    notify,
+    async check(t) {
+      const found = await planFile(t, weztermFiles(t, options)[file], planner);
+      if (found.plan.changes.length === 0) return ok(found.plan.found.join('; '));
+      await refuseNixStore(t, found.file);
+      return drift(found.plan.changes.join('; '), await t.files.diff(found.file.path, found.plan.text));
     },
+    async apply(t) {
+      const found = await planFile(t, weztermFiles(t, options)[file], planner);
+      if (found.plan.changes.length > 0) await writePlan(t, found, planner);
+    },
+  });
+  // The alias resolves only through the Include in ~/.ssh/config that lima.ssh-include adds.
+  const tasks = [
+    luaTask(
+      'ssh-domain',
+      `WezTerm domain ${options.domain} → ${plan.want.remoteAddress}`,
+      ['lima.ssh-include'],
+      'config',
+      plan.domain,
+    ),
   ];
   if (plan.wantedKeys.length > 0) {
-    tasks.push({
-      id: 'keys',
-      title: `WezTerm keys ${plan.wantedKeys.map((want) => want.label).join(', ')}`,
-      phase: 'phase1',
-      needs: sameFile ? ['wezterm.ssh-domain'] : ['lima.ssh-include'],
-      notify,
-      async check(t) {
-        const found = await planFile(t, weztermFiles(t, options).keys, plan.keys);
-        if (found.plan.changes.length === 0) return ok(found.plan.found.join('; '));
-        await refuseNixStore(t, found.file);
-        return drift(found.plan.changes.join('; '), await t.files.diff(found.file.path, found.plan.text));
-      },
-      async apply(t) {
-        const found = await planFile(t, weztermFiles(t, options).keys, plan.keys);
-        if (found.plan.changes.length > 0) await writePlan(t, found, plan.keys);
-      },
-    });
+    tasks.push(
+      luaTask(
+        'keys',
+        `WezTerm keys ${plan.wantedKeys.map((want) => want.label).join(', ')}`,
+        sameFile ? ['wezterm.ssh-domain'] : ['lima.ssh-include'],
+        'keys',
+        plan.keys,
+      ),
+    );
   }
   return tasks;
 }
