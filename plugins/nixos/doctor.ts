@@ -1,6 +1,6 @@
 import type { AscDoctorCheck, AscPluginContext } from '../../src/index.ts';
 import { limaVersion } from '../lima/limactl.ts';
-import { evalFlake, flakeFolder, flakeProblems } from './flake.ts';
+import { evalFlake, flakeFolder, flakeProblems, hostNameFix } from './flake.ts';
 import { describeImages, imageMismatch } from './images.ts';
 import type { NixosOptions } from './options.ts';
 import { parseOsRelease } from './os-release.ts';
@@ -61,7 +61,7 @@ export function nixosDoctor(options: NixosOptions, ctx: AscPluginContext): AscDo
         return {
           status: 'warn',
           message: `the hostname is ${name || 'unknown'}`,
-          fix: 'asc run nixos.hostname',
+          fix: hostNameFix(options.host),
         };
       },
     },
@@ -73,17 +73,25 @@ export function nixosDoctor(options: NixosOptions, ctx: AscPluginContext): AscDo
         if (!read.facts) return { status: 'warn', message: read.why, fix: read.fix };
         try {
           const flake = flakeFolder(options, ctx);
-          const problems = flakeProblems(await evalFlake(t, flake, options.host), options.host);
-          if (problems.length === 0) {
+          const system = await evalFlake(t, flake, options.host);
+          const problems = flakeProblems(system);
+          if (problems.length > 0) {
             return {
-              status: 'ok',
-              message: `${flake}#${options.host} keeps lima-init, mutable users and the hostname`,
+              status: 'fail',
+              message: `${flake}#${options.host} lacks ${problems.join(' ')}: booting it would lock you out`,
+              fix: `set in nixosConfigurations.${options.host}: ${problems.map((p) => p.replace(/ \(.*\)$/, '')).join(' ')}`,
+            };
+          }
+          if (system.hostName !== options.host) {
+            return {
+              status: 'warn',
+              message: `${flake}#${options.host} sets networking.hostName = "${system.hostName}"`,
+              fix: hostNameFix(options.host),
             };
           }
           return {
-            status: 'fail',
-            message: `${flake}#${options.host} lacks ${problems.join(' ')}: booting it would lock you out`,
-            fix: `set in nixosConfigurations.${options.host}: ${problems.map((p) => p.replace(/ \(.*\)$/, '')).join(' ')}`,
+            status: 'ok',
+            message: `${flake}#${options.host} keeps lima-init, mutable users and the hostname`,
           };
         } catch (error) {
           const e = error as Error & { hint?: string };

@@ -224,8 +224,9 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
       'nixos.migrated': 'changed',
       'lima.config': 'ok',
       'lima.running': 'ok',
-      'nixos.hostname': 'changed',
       'nixos.rebuild': 'changed',
+      // From the flake's networking.hostName, booted by the rebuild: the guest's hostnamectl refuses to set it.
+      'nixos.hostname': 'ok',
       'nixos.services': 'ok',
     });
     expect(rows(run.stdout).find((r) => r.id === 'nixos.migrated')?.reason).toMatch(
@@ -276,7 +277,7 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
       units: { 'lima-init': 'active', 'lima-guestagent': 'active' },
     });
     const guestCalls = await mac.guestCalls();
-    expect(guestCalls).toContainEqual(['sudo', 'hostnamectl', 'set-hostname', 'ascalon']);
+    expect(guestCalls.filter((argv) => argv.includes('hostnamectl') && argv.length > 2)).toEqual([]);
     expect(guestCalls).toContainEqual(['nixos-rebuild', 'boot', '--flake', `${cwd}#ascalon`, '--sudo']);
 
     // Converged: every task ok, no mutating limactl call, no guest change.
@@ -372,11 +373,62 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     await config('enabled: true');
     const run = await sandbox.asc(['run', 'all', '--yes'], { cwd });
     expect(run.exitCode).toBe(1);
-    expect(statusOf(run.stdout)).toMatchObject({ 'nixos.migrated': 'ok', 'nixos.hostname': 'changed' });
+    expect(statusOf(run.stdout)).toMatchObject({ 'nixos.migrated': 'ok', 'nixos.hostname': 'skipped' });
     expect(run.stdout).toMatch(
-      /✖ .*\(nixos\.rebuild\): failed: will not rebuild from .*#ascalon: booting it would lock you out of the VM or rename it; the flake lacks services\.lima\.enable = true;/,
+      /✖ .*\(nixos\.rebuild\): failed: will not rebuild from .*#ascalon: booting it would lock you out of the VM; the flake lacks services\.lima\.enable = true;/,
     );
     expect((await mac.guestCalls()).filter((argv) => argv[0] === 'nixos-rebuild')).toEqual([]);
     expect((await mac.guestState()).units).toEqual({ 'lima-init': 'active', 'lima-guestagent': 'active' });
+  });
+
+  it("the guest's hostnamectl refuses as NixOS's does; a flake with another hostName is applied, then nixos.hostname names the option", async () => {
+    await mac.setGuestOs('ubuntu');
+    await sandbox.write('sysinit/flake.nix', flake('nixos'));
+    await config('enabled: true');
+    const run = await sandbox.asc(['run', 'all', '--yes'], { cwd });
+    expect(run.exitCode).toBe(1);
+    expect(statusOf(run.stdout)).toMatchObject({
+      'nixos.migrated': 'ok',
+      'nixos.rebuild': 'changed',
+      'nixos.hostname': 'failed',
+      'nixos.services': 'ok',
+    });
+    expect(run.stdout).toContain(
+      `(nixos.hostname): failed: the hostname is nixos, not ascalon: ${cwd}#ascalon sets networking.hostName = "nixos"`,
+    );
+    expect(run.stdout).toContain(
+      'hint: on NixOS the hostname comes from the flake, not from hostnamectl: set networking.hostName = "ascalon"; in nixosConfigurations.ascalon, then `asc run nixos.rebuild`',
+    );
+    expect(await mac.guestState()).toMatchObject({
+      hostname: 'nixos',
+      currentSystem: simulatedFlakeSystem(cwd, 'ascalon').toplevel,
+    });
+    expect((await mac.guestCalls()).filter((argv) => argv.includes('set-hostname'))).toEqual([]);
+    // What a user trying it by hand gets, root or not: nixpkgs' systemd-hostnamed refuses.
+    const refused = await sandbox.exec('limactl', [
+      'shell',
+      'default',
+      '--',
+      'sudo',
+      'hostnamectl',
+      'set-hostname',
+      'ascalon',
+    ]);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain(
+      'Could not set pretty hostname: Changing system settings via systemd is not supported on NixOS.',
+    );
+    expect((await mac.guestState()).hostname).toBe('nixos');
+
+    // The option set: the rebuild switches to it in place, and the hostname follows.
+    await sandbox.write('sysinit/flake.nix', flake('ascalon'));
+    const fixed = await sandbox.asc(['run', 'all', '--json'], { cwd });
+    expect(fixed.exitCode).toBe(0);
+    expect(
+      rows(fixed.stdout)
+        .filter((r) => r.status !== 'ok')
+        .map((r) => [r.id, r.status]),
+    ).toEqual([['nixos.rebuild', 'changed']]);
+    expect((await mac.guestState()).hostname).toBe('ascalon');
   });
 });
