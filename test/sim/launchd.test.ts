@@ -275,14 +275,30 @@ describe('limactl autostart and start-at-login', () => {
     );
   });
 
-  test('without a GUI login, autostart enable fails after writing the file; start-at-login only warns', async () => {
+  test('without a GUI login, autostart enable fails after writing the file; start-at-login fails from Lima 2.0, before it only warns', async () => {
     await mac.seedInstance('default', 'cpus: 2\n');
     const env = { FAKE_LAUNCHCTL_NO_GUI: '1' };
     const enable = await mac.limactl(['autostart', 'enable', 'default'], { env });
     expect(enable.exitCode).toBe(1);
     expect(enable.stderr).toMatch(/failed to register instance `default` to start at login: exit status 112/);
-    const old = await mac.limactl(['start-at-login', 'default'], {
+    // Lima 2.0 to 2.2 (pkg/autostart's manager): an error, exit 1; `update` once the file exists.
+    const v2 = await mac.limactl(['start-at-login', 'default'], {
       env: { ...env, FAKE_LIMACTL_VERSION: '2.1.0' },
+    });
+    expect(v2.exitCode).toBe(1);
+    expect(v2.stderr).toMatch(
+      /level=fatal msg="failed to update the autostart entry for instance \\"default\\": exit status 112"/,
+    );
+    const off = await mac.limactl(['start-at-login', '--enabled=false', 'default'], {
+      env: { ...env, FAKE_LIMACTL_VERSION: '2.1.3' },
+    });
+    expect(off.exitCode).toBe(1);
+    expect(off.stderr).toMatch(
+      /level=fatal msg="failed to unregister the autostart entry for instance `default`: failed to disable the autostart entry for instance `default`: exit status 112"/,
+    );
+    // Lima 1.x: only a warning, exit 0.
+    const old = await mac.limactl(['start-at-login', 'default'], {
+      env: { ...env, FAKE_LIMACTL_VERSION: '1.2.3' },
     });
     expect(old.exitCode).toBe(0);
     expect(old.stderr).toMatch(
