@@ -115,7 +115,8 @@ describe.skipIf(skip).sequential('the docker plugin on a simulated Mac', { timeo
       DOCKER_HOST: `unix://${socket}`,
       SSH_AUTH_SOCK: await guestSocket('.asc-ssh-agent.sock'),
     });
-    expect(yaml.mounts ?? []).toEqual([]);
+    // No mount of asc's: only template:default's `~`, which Lima merges into the new instance.
+    expect(yaml.mounts).toEqual([{ location: '~' }]);
     expect(await readlink(path.join(mac.instanceDir('default'), 'sock/asc-docker.sock'))).toBe(
       path.join(sandbox.home, '.colima/default/docker.sock'),
     );

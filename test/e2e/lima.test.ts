@@ -354,7 +354,8 @@ describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', () => {
     await config(`mounts:\n  - location: ${JSON.stringify(location)}\n    writable: true`);
     const run = await sandbox.asc(['run', 'lima.config', '--yes'], { cwd });
     expect(run.exitCode).toBe(0);
-    expect(parse(await limaYaml()).mounts).toEqual([{ location, writable: true }]);
+    // Then template:default's `~`, which Lima merges in at create.
+    expect(parse(await limaYaml()).mounts).toEqual([{ location, writable: true }, { location: '~' }]);
     expect(existsSync(pwned)).toBe(false);
   });
 
