@@ -169,6 +169,21 @@ describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', () => {
     expect(plan.stdout).toMatch(/would change: cpus 6 → 4; the running VM needs a restart/);
   });
 
+  it('plain: true in lima.yaml, where Lima drops mounts and forwards: refused with why, every run, nothing written', async () => {
+    const yaml = 'plain: true\ncpus: 6\nmemory: 12GiB\ndisk: 50GiB\n';
+    await mac.seedInstance('default', yaml);
+    await config('mounts:\n  - location: ~/github/sysinit\n    writable: true');
+    for (const command of ['plan', 'run']) {
+      const result = await sandbox.asc([command, 'lima.config'], { cwd });
+      expect(result.exitCode).toBe(1);
+      expect(result.stdout).toContain(
+        '(lima.config): failed: lima.yaml sets plain: true, and in plain mode Lima drops every mount and port forward: mount ~/github/sysinit would never reach the VM',
+      );
+    }
+    expect(await limaYaml()).toBe(yaml);
+    expect(await mac.mutatingCalls()).toEqual([]);
+  });
+
   it('an older Lima manages an existing instance, but says it cannot create one', async () => {
     const run = await sandbox.asc(['run', 'lima.instance'], {
       cwd: sandbox.home,
