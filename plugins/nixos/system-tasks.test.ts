@@ -65,16 +65,12 @@ describe('nixos.hostname', () => {
     expect(t.guestCommands).toEqual([]);
   });
 
-  it('another name set by the flake fails naming the option, and runs nothing in the guest but nix eval', async () => {
+  it('another name set by the flake fails its check naming the option (plan and status too), running nothing but nix eval', async () => {
     const guest: FakeCommands = (argv) =>
       argv[0] === 'nix' ? { stdout: flake({ hostName: 'nixos' }) } : undefined;
     const t = await createTestContext({ guest, guestFacts: { 'nixos.hostname': 'nixos' } });
-    expect(await task('hostname').check(t)).toEqual({
-      converged: false,
-      reason: 'hostname is nixos, want ascalon',
-    });
     const error = await task('hostname')
-      .apply(t)
+      .check(t)
       .catch((e: unknown) => e as Error & { hint?: string });
     expect(error).toMatchObject({
       message:
@@ -86,12 +82,17 @@ describe('nixos.hostname', () => {
     expect(t.guestCommands.map((c) => c.argv[0])).toEqual(['nix']);
   });
 
-  it('the flake sets it but the VM has not booted that system: says how to boot it', async () => {
+  it('the flake sets it but the VM has not booted that system: drift, and apply says how to boot it', async () => {
     const guest: FakeCommands = (argv) => (argv[0] === 'nix' ? { stdout: flake() } : undefined);
     const t = await createTestContext({ guest, guestFacts: { 'nixos.hostname': 'nixos' } });
+    expect(await task('hostname').check(t)).toEqual({
+      converged: false,
+      reason: 'hostname is nixos, want ascalon: the flake sets it, but the VM has not booted that system',
+    });
     await expect(task('hostname').apply(t)).rejects.toThrow(
       'the hostname is nixos, not ascalon, though /Users/dev/sysinit#ascalon sets networking.hostName = "ascalon"',
     );
+    expect(t.guestCommands.filter((c) => c.mutating)).toEqual([]);
   });
 });
 

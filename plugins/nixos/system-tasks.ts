@@ -96,20 +96,24 @@ export function systemTasks(options: NixosOptions, ctx: AscPluginContext): AscTa
       needs: [...NEEDS_GUEST, 'nixos.rebuild'],
       async check(t) {
         const name = (await t.guest.facts())['nixos.hostname'];
-        return name === host ? ok() : drift(`hostname is ${name || 'unknown'}, want ${host}`);
-      },
-      async apply(t) {
-        const name = (await t.guest.facts())['nixos.hostname'] || 'unknown';
+        if (name === host) return ok();
+        // Nothing asc can run fixes a name the flake sets: a failure with the option, in plan and status too.
         const flake = flakeFolder(options, ctx);
         const system = await evalFlake(t, flake, host);
         if (system.hostName !== host) {
           throw new AscError(
-            `the hostname is ${name}, not ${host}: ${flake}#${host} sets networking.hostName = "${system.hostName}"`,
+            `the hostname is ${name || 'unknown'}, not ${host}: ${flake}#${host} sets networking.hostName = "${system.hostName}"`,
             { code: 'E_REFUSED', hint: `${hostNameFix(host)}; nothing was changed` },
           );
         }
+        return drift(
+          `hostname is ${name || 'unknown'}, want ${host}: the flake sets it, but the VM has not booted that system`,
+        );
+      },
+      async apply(t) {
+        const name = (await t.guest.facts())['nixos.hostname'] || 'unknown';
         throw new AscError(
-          `the hostname is ${name}, not ${host}, though ${flake}#${host} sets networking.hostName = "${host}"`,
+          `the hostname is ${name}, not ${host}, though ${flakeFolder(options, ctx)}#${host} sets networking.hostName = "${host}"`,
           {
             code: 'E_COMMAND_FAILED',
             hint: `the VM does not run that system yet: \`limactl restart ${instance}\` boots it; \`asc run nixos.rebuild --yes\` rebuilds it first if it changed`,

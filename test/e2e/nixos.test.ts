@@ -421,6 +421,14 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     );
     expect((await mac.guestState()).hostname).toBe('nixos');
 
+    // Nothing asc could run fixes it, so status fails (1) with the option rather than promising a change (3).
+    const status = await sandbox.asc(['status', 'nixos.hostname'], { cwd });
+    expect(status.exitCode).toBe(1);
+    expect(status.stdout).toBe('status: 1 check(s) failed\n');
+    const plan = await sandbox.asc(['plan', 'nixos.hostname'], { cwd });
+    expect(plan.exitCode).toBe(1);
+    expect(plan.stdout).toContain('(nixos.hostname): failed: the hostname is nixos, not ascalon');
+
     // The option set: the rebuild switches to it in place, and the hostname follows.
     await sandbox.write('sysinit/flake.nix', flake('ascalon'));
     const fixed = await sandbox.asc(['run', 'all', '--json'], { cwd });
