@@ -9,9 +9,17 @@ import {
   ok,
   parseDuration,
 } from '../../src/index.ts';
-import { createVm, deleteVm, startVm, stopVm } from '../lima/lifecycle.ts';
-import { creationYaml } from '../lima/lima-yaml.ts';
-import { type LimaInstance, limaHome, limaState, limaVersion } from '../lima/limactl.ts';
+import {
+  createVm,
+  creationYaml,
+  deleteVm,
+  type LimaInstance,
+  limaHome,
+  limaState,
+  limaVersion,
+  startVm,
+  stopVm,
+} from '../lima/api.ts';
 import { archiveGuestFolder, countArchiveEntries, countGuestEntries, restoreIntoGuest } from './archive.ts';
 import { describeImages, imageMismatch, isNixosImage } from './images.ts';
 import type { NixosOptions } from './options.ts';
@@ -148,15 +156,15 @@ export function migratedTask(options: NixosOptions, instance: string): AscTask {
       const archive = path.join(dir, `${instance}-home-${when}.tar.gz`);
       const partial = `${archive}.part`;
       t.log.info(`archiving ${from} to ${tilde(t, archive)}`);
-      await t.exec.run('mkdir', ['-p', '-m', '700', dir]);
+      await t.files.mkdir(dir, { mode: 0o700 });
       let entries: number;
       try {
         entries = await archiveGuestFolder(t, from, partial);
       } catch (error) {
-        await t.exec.run('rm', ['-f', partial]);
+        await t.files.remove(partial, { backup: false });
         throw error;
       }
-      await t.exec.run('mv', [partial, archive]);
+      await t.files.rename(partial, archive);
       const earlier = [...(open?.earlier ?? []), ...(open ? [open.archive] : [])];
       const base: MigrationRecord = {
         step: 'archived',

@@ -71,17 +71,9 @@ export async function symlinkAtomic(
   }
   const old = now ? await readLink(file) : undefined;
   if (old === target) return { changed: false };
-  let backup: string | undefined;
+  const backup = old === undefined ? undefined : await backupLink(file, backupDir);
   const temp = besideName(file);
   try {
-    if (old !== undefined) {
-      backup = path.join(backupDir, file);
-      await mkdir(path.dirname(backup), { recursive: true, mode: 0o700 });
-      // The first backup of a run is the original; a second change in the same run keeps it.
-      await symlink(old, backup).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EEXIST') throw error;
-      });
-    }
     await mkdir(path.dirname(file), { recursive: true });
     await symlink(target, temp);
     await rename(temp, file);
@@ -90,6 +82,21 @@ export async function symlinkAtomic(
     throw fileError('link', file, error);
   }
   return backup === undefined ? { changed: true } : { changed: true, backup };
+}
+
+/** Keep a symlink, as a link, in the backup folder; the first backup of a run is the original. */
+export async function backupLink(file: string, backupDir: string): Promise<string> {
+  const backup = path.join(backupDir, file);
+  try {
+    const old = await readlink(file);
+    await mkdir(path.dirname(backup), { recursive: true, mode: 0o700 });
+    await symlink(old, backup).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+  } catch (error) {
+    throw fileError('back up', file, error);
+  }
+  return backup;
 }
 
 /** The folder and its parents; `changed` false when it was there. */

@@ -1,11 +1,12 @@
 import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, readFile, realpath, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { AscError, type AscErrorCode } from '../errors.ts';
 import { withTempFile } from '../files/temp.ts';
 import type { AscFiles, AscWriteOptions, AscWriteResult } from '../types.ts';
 import { fileError, quotePath } from './file-errors.ts';
 import {
+  backupLink,
   fileInfo,
   makeDir,
   readLink,
@@ -52,18 +53,17 @@ export function createFiles(settings: FilesSettings): AscFiles {
   };
 }
 
-/** Copy the file (or the link's target content) to the backup folder (unless none is given), then unlink it. */
+/**
+ * Remove the file after keeping a copy in the backup folder (unless none is given): a regular file's
+ * content, a symlink as a link (what is removed is the link: its target stays). A socket or a fifo has
+ * no content to keep.
+ */
 export async function removeWithBackup(file: string, backupDir: string | undefined): Promise<AscWriteResult> {
-  try {
-    await lstat(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { changed: false };
-    throw fileError('remove', file, error);
-  }
-  const backup =
-    backupDir === undefined || (await readBytes(file)) === undefined
-      ? undefined
-      : await backupFile(file, backupDir);
+  const info = await fileInfo(file, false);
+  if (!info) return { changed: false };
+  let backup: string | undefined;
+  if (backupDir !== undefined && info.kind === 'symlink') backup = await backupLink(file, backupDir);
+  else if (backupDir !== undefined && info.kind === 'file') backup = await backupFile(file, backupDir);
   try {
     await unlink(file);
   } catch (error) {
@@ -200,6 +200,11 @@ export async function unifiedDiff(
     .slice(lines.findIndex((line) => line.startsWith('--- ')))
     .join('\n')
     .trimEnd();
+}
+
+/** `~/x` → `<home>/x` (and `~` alone → `<home>`): a path from an option, as the user wrote it. */
+export function expandHome(file: string, home: string): string {
+  return file.replace(/^~(?=\/|$)/, home);
 }
 
 /** `~/…` for a path in the home folder, for messages and diff labels; quoted as `quotePath` does. */
