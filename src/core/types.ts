@@ -349,6 +349,12 @@ export interface AscPlugin<Options = Record<string, unknown>> {
    * undone?", `apply` undoes it. Ids live in their own namespace (`<plugin>.<id>` in the uninstall plan).
    */
   uninstall?(options: Options, ctx: AscPluginContext): AscTask[];
+  /**
+   * What `asc uninstall` leaves on purpose of what this plugin made or touched, one line each, with how
+   * to remove it by hand when there is a way ("the VM default, its disk and the guest home:
+   * `limactl delete default` removes them"). Printed after the uninstall's recap, under "kept, on purpose".
+   */
+  kept?(options: Options, ctx: AscPluginContext): string[];
 }
 
 /** Status of a task at the end of a command. */
