@@ -314,7 +314,13 @@ describe('each context is its plugin’s', () => {
     ).toEqual({
       done: true,
     });
-    const refusing = { ...recorder, check: async (t: AscTaskContext) => (await t.state.set('x', 1), ok()) };
+    const refusing = {
+      ...recorder,
+      check: async (t: AscTaskContext) => {
+        await t.state.set('x', 1);
+        return ok();
+      },
+    };
     expect((await run([refusing], 'plan'))['vm-setup.step']?.reason).toMatch(
       /plan mode: refusing to change asc's record lima-extras\.x/,
     );
