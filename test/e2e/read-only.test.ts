@@ -72,30 +72,16 @@ describe.skipIf(skip).sequential('read-only commands with every plugin on', { ti
   });
 
   const asc = (args: string[]) => sandbox.asc(args, { cwd, timeoutMs: 240_000 });
-  /**
-   * Every file of the sandbox, but the fakes' own call logs (which read-only calls append to: limactl's,
-   * launchctl's, the guest tools', the fake Docker daemon's requests) and a folder made only to hold one.
-   */
-  const snapshot = async () => {
-    const files = await sandbox.snapshot();
-    for (const key of files.keys()) if (/(calls|requests)\.log$/.test(key)) files.delete(key);
-    for (const key of [...files.keys()].reverse()) {
-      if (key.endsWith('/') && ![...files.keys()].some((other) => other !== key && other.startsWith(key)))
-        files.delete(key);
-    }
-    return files;
-  };
-
   /** plan, status, doctor and uninstall --plan: each exits as it should, none writes a byte. */
   async function readOnlyCommands(): Promise<string> {
-    const before = await snapshot();
+    const before = await mac.snapshot();
     await mac.clearCallLog();
     await mac.launchd.clearCalls();
     const plan = await asc(['plan', 'all']);
     const status = await asc(['status', 'all']);
     const doctor = await asc(['doctor']);
     const uninstall = await asc(['uninstall', '--plan']);
-    expect(await snapshot()).toEqual(before);
+    expect(await mac.snapshot()).toEqual(before);
     expect(await mac.mutatingCalls()).toEqual([]);
     expect(await mac.launchd.mutatingCalls()).toEqual([]);
     expect(plan.exitCode).toBe(3);

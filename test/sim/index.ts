@@ -189,6 +189,12 @@ export interface SimulatedMac {
   mutatingCalls(): Promise<string[][]>;
   clearCallLog(): Promise<void>;
   /**
+   * `sandbox.snapshot()` without the fakes' own logs, which read-only calls append to (limactl's,
+   * launchctl's and the guest tools' call logs, the fake Docker daemon's requests), nor a folder made
+   * only to hold one: equal snapshots mean asc changed nothing.
+   */
+  snapshot(): Promise<Map<string, string>>;
+  /**
    * A fault: the next call of the fake `tool` whose argv holds `args` in this order (others allowed
    * between them) dies of SIGKILL, as a crashed or killed tool would; once, then the Mac is healthy.
    * E.g. `failAt('limactl', ['stop', 'default'])`. Only the fake limactl reads faults today.
@@ -390,6 +396,15 @@ export async function createSimulatedMac(
     },
     async clearCallLog() {
       await rm(callLogFile, { force: true });
+    },
+    async snapshot() {
+      const files = await sandbox.snapshot();
+      for (const key of [...files.keys()]) if (/(calls|requests)\.log$/.test(key)) files.delete(key);
+      for (const key of [...files.keys()].reverse()) {
+        if (key.endsWith('/') && ![...files.keys()].some((other) => other !== key && other.startsWith(key)))
+          files.delete(key);
+      }
+      return files;
     },
     async failAt(tool, args) {
       const file = path.join(sandbox.root, 'faults.json');
