@@ -29,11 +29,13 @@ export const SSH_HOSTS = ['github.com'];
 
 /**
  * Run `main` (a chunk that returns the config) with `modules` (name → Lua source) available to
- * `require`. Lua errors reject with Lua's own message (file and line).
+ * `require`. Lua errors reject with Lua's own message (file and line). `anyModule`: a module not in
+ * `modules` loads as the stub's `anything` instead of failing.
  */
 export async function evaluateWezTermConfig(
   main: string,
   modules: Record<string, string> = {},
+  options: { anyModule?: boolean } = {},
 ): Promise<EvaluatedConfig> {
   return withLua(async (lua) => {
     // Strings cross into Lua as strings; a JavaScript object would arrive as a proxy that `pairs` refuses.
@@ -51,8 +53,12 @@ export async function evaluateWezTermConfig(
       configFile: '/Users/rbha18/.config/wezterm/wezterm.lua',
       sshHosts: SSH_HOSTS,
     });
+    // With anyModule, a module the test does not have (a theme, a status bar) loads as `anything`.
+    const anyModule = options.anyModule
+      ? "table.insert(package.searchers, function() return function() return __anything end end)\n"
+      : '';
     return (await lua.doString(
-      `${stub}\n${SNAPSHOT}\nlocal main = assert(load(__main, '@main.lua'))\nreturn snapshot(main())`,
+      `${stub}\n${SNAPSHOT}\n${anyModule}local main = assert(load(__main, '@main.lua'))\nreturn snapshot(main())`,
     )) as EvaluatedConfig;
   });
 }

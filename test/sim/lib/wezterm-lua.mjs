@@ -20,7 +20,7 @@ const luaString = (text) => JSON.stringify(String(text));
  */
 export function stubSource({ home, configDir, configFile, sshHosts }) {
   const hosts = `{ ${sshHosts.map(luaString).join(', ')} }`;
-  return String.raw`
+  return `
 local function action(name, arg)
   return { __action = name, arg = arg }
 end
@@ -35,9 +35,29 @@ local actions = setmetatable({}, {
     return action(name, arg)
   end,
 })
-local wezterm = {
+-- Any other part of WezTerm's API (wezterm.gui, wezterm.mux, wezterm.plugin, wezterm.color, …) is
+-- \`anything\`: indexable, callable, concatenable, never a list, so configs that use it still load.
+local anything
+anything = setmetatable({}, {
+  __index = function(_, key) if type(key) == 'string' then return anything end end,
+  __call = function() return anything end,
+  __concat = function() return '' end,
+  __len = function() return 0 end,
+  __lt = function() return false end,
+  __le = function() return false end,
+  __add = function() return 0 end,
+  __sub = function() return 0 end,
+  __mul = function() return 0 end,
+  __div = function() return 0 end,
+  __unm = function() return 0 end,
+  __tostring = function() return 'anything' end,
+})
+__anything = anything
+-- The real builder's metatable gives it methods (config/src/lua.rs config_builder).
+local builder = { __index = { set_strict_mode = function() end } }
+local wezterm = setmetatable({
   action = actions,
-  config_builder = function() return {} end,
+  config_builder = function() return setmetatable({}, builder) end,
   action_callback = function(fn) return action('EmitEvent', 'callback') end,
   default_ssh_domains = function()
     local plain, mux = {}, {}
@@ -59,13 +79,13 @@ local wezterm = {
   log_error = function() end,
   font = function(...) return { font = { ... } } end,
   font_with_fallback = function(...) return { font = { ... } } end,
-}
+}, { __index = function(_, key) if type(key) == 'string' then return anything end end })
 package.preload.wezterm = function() return wezterm end
 `;
 }
 
 /** Lua: `snapshot(value)`, plain data for JavaScript (actions named, functions as a marker, no metatables). */
-export const SNAPSHOT = String.raw`
+export const SNAPSHOT = `
 function snapshot(value, seen)
   if type(value) == 'function' then return '<function>' end
   if type(value) ~= 'table' then return value end
