@@ -41,7 +41,10 @@ describe('ascalon.lua', () => {
         "config.unix_domains = { { name = 'unix' }, { name = 'ascalon' } }",
       ].join('\n'),
     );
-    expect(config.ssh_domains).toEqual([{ name: 'arrakis', remote_address: 'arrakis', username: 'rbha18' }, OURS]);
+    expect(config.ssh_domains).toEqual([
+      { name: 'arrakis', remote_address: 'arrakis', username: 'rbha18' },
+      OURS,
+    ]);
     expect(config.unix_domains).toEqual([{ name: 'unix' }]);
   });
 
@@ -70,7 +73,9 @@ describe('ascalon.lua', () => {
       'T CTRL': [TAB],
     });
     expect(config.leader).toEqual({ key: 'a', mods: 'CTRL' });
-    expect(config.key_tables).toEqual({ resize: [{ key: 's', mods: 'CMD', action: { action: 'PopKeyTable' } }] });
+    expect(config.key_tables).toEqual({
+      resize: [{ key: 's', mods: 'CMD', action: { action: 'PopKeyTable' } }],
+    });
   });
 
   it('with key_map_preference = "Physical", a physical CMD+S is the same keys as ours', async () => {

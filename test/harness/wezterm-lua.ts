@@ -55,7 +55,7 @@ export async function evaluateWezTermConfig(
     });
     // With anyModule, a module the test does not have (a theme, a status bar) loads as `anything`.
     const anyModule = options.anyModule
-      ? "table.insert(package.searchers, function() return function() return __anything end end)\n"
+      ? 'table.insert(package.searchers, function() return function() return __anything end end)\n'
       : '';
     return (await lua.doString(
       `${stub}\n${SNAPSHOT}\n${anyModule}local main = assert(load(__main, '@main.lua'))\nreturn snapshot(main())`,
@@ -84,7 +84,8 @@ export function bindingsByKeys(
     LEADER: 'LEADER',
   };
   const out = new Map<string, (EvaluatedAction | string)[]>();
-  for (const binding of keys ?? []) {
+  // An empty Lua table comes out of the VM as {}, not [].
+  for (const binding of Array.isArray(keys) ? keys : Object.values(keys ?? {})) {
     const mods = new Set<string>();
     for (const raw of (binding.mods ?? '').split('|')) {
       const name = raw.trim();
