@@ -1,6 +1,6 @@
 import { hostAlias } from '../lima/limactl.ts';
 import { comboId, describeCombo, type KeyCombo, normalizeBinding } from './keys.ts';
-import type { LuaData, ModuleBinding, ModuleSpec } from './module.ts';
+import type { LuaData, ModuleBinding, ModuleDomain, ModuleSpec } from './module.ts';
 import { DEFAULT_KEYS, type KeyOption, type WeztermOptions } from './options.ts';
 
 /** What one wanted binding does. */
@@ -43,8 +43,13 @@ export function wantedBindings(options: WeztermOptions): WantedBinding[] {
 }
 
 /** The SSH domain asc owns: through Lima's `lima-<instance>` alias, without WezTerm's multiplexer. */
-export function wantedDomain(options: WeztermOptions, instance: string) {
-  return { name: options.domain, remote_address: hostAlias(instance), multiplexing: 'None' } as const;
+export function wantedDomain(options: WeztermOptions, instance: string): ModuleDomain['fields'] {
+  return {
+    name: options.domain,
+    remote_address: hostAlias(instance),
+    multiplexing: 'None',
+    ...(options.sshOption ? { ssh_option: options.sshOption } : {}),
+  };
 }
 
 /** What `ascalon.lua` holds for these options: the data the module is rendered from. */
