@@ -99,7 +99,9 @@ describe('ascalon.lua', () => {
   });
 
   it('sshOption goes into our entry as ssh_option', async () => {
-    const options = weztermOptions.parse({ sshOption: { userknownhostsfile: '/Users/me/.ssh/known_hosts_lima' } });
+    const options = weztermOptions.parse({
+      sshOption: { userknownhostsfile: '/Users/me/.ssh/known_hosts_lima' },
+    });
     const config = await through('config.ssh_domains = {}', renderModule(moduleSpec(options, 'default')));
     expect(config.ssh_domains).toEqual([
       { ...OURS, ssh_option: { userknownhostsfile: '/Users/me/.ssh/known_hosts_lima' } },

@@ -5,13 +5,21 @@ import { createTestContext, expectIdempotent, type TestContext } from '../../src
 import { weztermOptions } from './options.ts';
 import { weztermTasks, weztermUninstall } from './tasks.ts';
 
-const CONFIG = 'local wezterm = require("wezterm")\r\nlocal config = wezterm.config_builder()\r\n\treturn config\r\n';
+const CONFIG =
+  'local wezterm = require("wezterm")\r\nlocal config = wezterm.config_builder()\r\n\treturn config\r\n';
 
 /** A Mac whose WezTerm config is ~/.config/wezterm/wezterm.lua; `sh` answers as for files this user may write. */
 async function mac(): Promise<{ t: TestContext; main: string; module: string }> {
   const t = await createTestContext({
     exec: ([file, ...args]) =>
-      file === 'sh' ? { stdout: args.slice(3).map((p) => `w\t${p}\n`).join('') } : undefined,
+      file === 'sh'
+        ? {
+            stdout: args
+              .slice(3)
+              .map((p) => `w\t${p}\n`)
+              .join(''),
+          }
+        : undefined,
   });
   const main = path.join(t.host.home, '.config/wezterm/wezterm.lua');
   await t.files.write(main, CONFIG);
