@@ -2,7 +2,7 @@
 
 export type { AscUserConfig, AscUserTask } from './core/config/schema.ts';
 export { durationOption, parseDuration } from './core/config/schema.ts';
-export { displayPath } from './core/context/files.ts';
+export { displayPath, expandHome } from './core/context/files.ts';
 export { defineConfig, definePlugin, drift, ok, skip } from './core/define.ts';
 export type { AscErrorCode } from './core/errors.ts';
 export { AscError, ExitCode } from './core/errors.ts';
@@ -20,6 +20,7 @@ export type {
   AscExec,
   AscExecOptions,
   AscExecResult,
+  AscFileInfo,
   AscFiles,
   AscGuest,
   AscHandler,
@@ -29,6 +30,7 @@ export type {
   AscNotApplicable,
   AscPlugin,
   AscPluginContext,
+  AscRemoveOptions,
   AscResolvedConfig,
   AscState,
   AscTask,

@@ -96,9 +96,6 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     Object.fromEntries(
       [...stdout.matchAll(/\(((?:lima|nixos)\.[a-z-]+)\): (\w+)/g)].map((m) => [m[1], m[2]]),
     );
-  /** The sandbox's files, but the fake limactl's call log (which a read-only call appends to). */
-  const withoutCallLog = (files: Map<string, string>) =>
-    new Map([...files].filter(([key]) => !key.endsWith('.fake-limactl-calls.log')));
   const archiveDir = () => path.join(sandbox.home, '.local', 'state', 'asc', 'nixos');
   const archives = async () =>
     (await readdir(archiveDir()).catch(() => [] as string[])).filter((f) => f.endsWith('.tar.gz'));
@@ -173,11 +170,11 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     const files = await ubuntuWithFiles();
     await config('enabled: true');
     await mac.clearCallLog();
-    const before = await sandbox.snapshot();
+    const before = await mac.snapshot();
 
     const plan = await sandbox.asc(['plan', 'all'], { cwd });
     expect(plan.exitCode).toBe(3);
-    expect(withoutCallLog(await sandbox.snapshot())).toEqual(withoutCallLog(before));
+    expect(await mac.snapshot()).toEqual(before);
     expect(await mac.mutatingCalls()).toEqual([]);
     const home = await mac.guestHome('default');
     // 3 files, the symlink, their 2 folders and the home itself (7), and the .profile-less home is all.
@@ -314,15 +311,16 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     expect((await mac.guestState()).currentSystem).toBe(simulatedFlakeSystem(cwd, 'ascalon').toplevel);
   });
 
-  it('killed between "archived" and "restored": the next run restores from the kept archive, never archiving the new home', async () => {
+  it('stopped between "recreated" and "restored": the next run restores from the kept archive, never archiving the new home', async () => {
     const files = await ubuntuWithFiles();
     await config('enabled: true');
-    const stopped = await sandbox.asc(['run', 'nixos.migrated', '--yes'], {
-      cwd,
-      env: { ASC_NIXOS_TEST_STOP_AFTER: 'recreated' },
-    });
+    // The restore into the new guest dies (the Mac's limactl shell is killed): the step is left undone.
+    await mac.failAt('limactl', ['shell', 'tar', '-xzf']);
+    const stopped = await sandbox.asc(['run', 'nixos.migrated', '--yes'], { cwd });
     expect(stopped.exitCode).toBe(1);
-    expect(stopped.stdout).toMatch(/stopped after step "recreated" of moving default to NixOS/);
+    expect(stopped.stdout).toMatch(
+      /\(nixos\.migrated\): failed: Command was killed with SIGKILL: limactl shell .* -- tar -C \S+ -xzf -/,
+    );
     // The new VM runs NixOS with an empty home; the old home is only in the archive now.
     expect((await mac.guestState()).os).toBe('nixos');
     expect(existsSync(path.join(await mac.guestHome('default'), PLANTED.secret))).toBe(false);
@@ -345,14 +343,20 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     await expectRestored(files);
   });
 
-  it('killed right after "archived": nothing was deleted; the next run archives the untouched home afresh and keeps both', async () => {
+  it('stopped before the delete: nothing was deleted; the next run archives the untouched home afresh and keeps both', async () => {
     const files = await ubuntuWithFiles();
     await config('enabled: true');
-    const stopped = await sandbox.asc(['run', 'nixos.migrated', '--yes'], {
-      cwd,
-      env: { ASC_NIXOS_TEST_STOP_AFTER: 'archived' },
-    });
+    // `limactl stop` dies, after the home was archived and lima.yaml saved.
+    await mac.failAt('limactl', ['stop', 'default']);
+    const stopped = await sandbox.asc(['run', 'nixos.migrated', '--yes'], { cwd });
     expect(stopped.exitCode).toBe(1);
+    expect(stopped.stdout).toMatch(
+      /\(nixos\.migrated\): failed: Command was killed with SIGKILL: limactl stop default/,
+    );
+    const record = JSON.parse(
+      await readFile(path.join(sandbox.home, '.local/state/asc/plugins/nixos.json'), 'utf8'),
+    );
+    expect(record['migration:default']).toMatchObject({ step: 'saved-config', entries: 7 });
     expect((await mac.mutatingCalls()).map((argv) => argv[0])).not.toContain('delete');
     await expectStillUbuntu(files);
     expect(await archives()).toHaveLength(1);
