@@ -114,6 +114,25 @@ program
   });
 
 program
+  .command('backup')
+  .description('archive the guest home to the Mac now, verified (asks nothing; --list shows the archives)')
+  .option('-l, --list', 'only list the archives, with size and age')
+  .action(async (options: { list?: boolean }) => {
+    const { backup } = await import('./commands/backup.ts');
+    exitCode = await backup({ ...globals(), ...options }, await withBuiltins());
+  });
+
+program
+  .command('restore')
+  .description('put an archived guest home back into the running VM, after archiving what it replaces')
+  .argument('[archive]', 'the archive to restore (default: the newest)')
+  .option('-y, --yes', 'restore without asking')
+  .action(async (archive: string | undefined, options: { yes?: boolean }) => {
+    const { restore } = await import('./commands/backup.ts');
+    exitCode = await restore(archive, { ...globals(), ...options }, await withBuiltins());
+  });
+
+program
   .command('list')
   .description('plugins (enabled or not), phases, and every task with its needs')
   .action(async () => {

@@ -1,5 +1,24 @@
 /** The public API for `asc.config.ts` and for plugins. */
 
+export {
+  type ArchiveMade,
+  type ArchiveRequest,
+  archiveGuestFolder,
+  countArchiveEntries,
+  countGuestEntries,
+  restoreIntoGuest,
+} from './core/archive/guest-archive.ts';
+export {
+  formatAge,
+  formatBytes,
+  type GuestArchive,
+  isPrivateFolder,
+  listArchives,
+  partialArchives,
+  privateFolder,
+  removeArchives,
+  sweepPartialArchives,
+} from './core/archive/folder.ts';
 export type { AscUserConfig, AscUserTask } from './core/config/schema.ts';
 export { durationOption, parseDuration } from './core/config/schema.ts';
 export { displayPath } from './core/context/files.ts';
@@ -11,6 +30,8 @@ export { editYaml, type YamlEdit, YamlEditError, type YamlPath } from './core/fi
 export { fileStamp } from './core/state.ts';
 export { ALL_EXIT_CODES, firstLine, lastLine, tail } from './core/text.ts';
 export type {
+  AscBackupArchive,
+  AscBackups,
   AscCheckResult,
   AscConverged,
   AscDoctorCheck,

@@ -120,6 +120,7 @@ function build(options: TestContextOptions, shared: Shared, dryRun: boolean): Te
     let stdout = got.stdout ?? '';
     if (opts.stdoutFile) {
       await writeFile(opts.stdoutFile, stdout);
+      opts.progress?.(Buffer.byteLength(stdout));
       stdout = '';
     }
     const result = { command, exitCode: got.exitCode ?? 0, stdout, stderr: got.stderr ?? '' };

@@ -134,6 +134,7 @@ describe('asc doctor rows', () => {
       'ok',
       'ok',
       'ok',
+      'ok',
     ]);
   });
 

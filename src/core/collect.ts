@@ -2,7 +2,7 @@ import type { AscParsedConfig } from './config/validate.ts';
 import { AscError } from './errors.ts';
 import type { EnabledPlugin } from './plugins.ts';
 import type { DoctorNode, HandlerNode, TaskNode } from './task-node.ts';
-import type { AscPluginContext, AscResolvedConfig, AscTask } from './types.ts';
+import type { AscBackups, AscPluginContext, AscResolvedConfig, AscTask } from './types.ts';
 import { userTasks } from './user-tasks.ts';
 import { type AscVmSpec, createVmSpec, freezeVmSpec } from './vm-spec.ts';
 
@@ -18,6 +18,8 @@ export interface Collected {
   tools: Record<string, { install: string }>;
   /** Guest fact scripts keyed `<plugin>.<fact>`. */
   guestFacts: Record<string, string>;
+  /** What `asc backup` and `asc restore` use, by plugin. */
+  backups: { plugin: string; backups: AscBackups }[];
 }
 
 /** Run every plugin's `vm` hook into one spec, then collect their tasks, handlers and the user's tasks. */
@@ -40,6 +42,7 @@ export function collectTasks(
   const uninstall: TaskNode[] = [];
   const tools: Record<string, { install: string }> = {};
   const guestFacts: Record<string, string> = {};
+  const backups: Collected['backups'] = [];
   for (const { plugin, options } of plugins) {
     Object.assign(tools, plugin.tools);
     for (const [name, script] of Object.entries(plugin.guestFacts ?? {}))
@@ -52,13 +55,15 @@ export function collectTasks(
       const id = `${plugin.name}.${check.id}`;
       doctor.push({ id, plugin: plugin.name, title: check.title ?? id, run: check.run });
     }
+    const provided = guardPlugin(plugin.name, 'backups', () => plugin.backups?.(options, ctx));
+    if (provided) backups.push({ plugin: plugin.name, backups: provided });
     for (const handler of guardPlugin(plugin.name, 'handlers', () => plugin.handlers?.(options, ctx) ?? [])) {
       const id = `${plugin.name}.${handler.id}`;
       handlers.push({ id, plugin: plugin.name, title: handler.title ?? id, run: handler.run });
     }
   }
   tasks.push(...userTasks(parsed.tasks, config));
-  return { vm, tasks, handlers, doctor, uninstall, tools, guestFacts };
+  return { vm, tasks, handlers, doctor, uninstall, tools, guestFacts, backups };
 }
 
 function taskNode(plugin: string, task: AscTask, hook = 'tasks'): TaskNode {

@@ -136,6 +136,8 @@ export interface AscExecOptions {
   stdinFile?: string;
   /** Stream the command's stdout (binary-safe) into this file; the result's `stdout` is then empty. */
   stdoutFile?: string;
+  /** With `stdoutFile`: called with the bytes written so far, as they arrive (a transfer's progress). */
+  progress?: (bytes: number) => void;
   /** Exit codes that are not failures. @defaultValue [0] */
   okCodes?: readonly number[];
 }
@@ -241,6 +243,32 @@ export interface AscDoctorCheck {
   run(t: AscTaskContext): Promise<AscDoctorFinding>;
 }
 
+/** One archive `asc backup --list` shows. */
+export interface AscBackupArchive {
+  /** Its path on the Mac. */
+  file: string;
+  bytes: number;
+  created: Date;
+}
+
+/**
+ * What a plugin gives `asc backup` and `asc restore` (its `backups` hook). They run it with a run-mode
+ * context under the run lock; `asc backup --list` with a read-only one.
+ */
+export interface AscBackups {
+  /** The folder on the Mac the archives live in (for `asc uninstall`'s list of what it keeps). */
+  folder: string;
+  /** Take one backup now and verify it; returns what was made, in a few words. Throw to fail. */
+  create(t: AscTaskContext, progress: (bytes: number) => void): Promise<string>;
+  /**
+   * Put an archive back into the running VM (the newest when `archive` is undefined): asks with
+   * `t.confirm`, never replaces anything it did not archive first. Returns what it did.
+   */
+  restore(t: AscTaskContext, archive: string | undefined): Promise<string>;
+  /** The archives that count, newest first. */
+  list(t: AscTaskContext): Promise<AscBackupArchive[]>;
+}
+
 /** The resolved global config that every plugin receives (read-only). */
 export interface AscResolvedConfig {
   /** The Lima instance name. @defaultValue 'default' */
@@ -293,6 +321,8 @@ export interface AscPlugin<Options = Record<string, unknown>> {
    * undone?", `apply` undoes it. Ids live in their own namespace (`<plugin>.<id>` in the uninstall plan).
    */
   uninstall?(options: Options, ctx: AscPluginContext): AscTask[];
+  /** What `asc backup` and `asc restore` use: archives of the guest home on the Mac. */
+  backups?(options: Options, ctx: AscPluginContext): AscBackups;
 }
 
 /** Status of a task at the end of a command. */
