@@ -42,7 +42,11 @@ export function nixosDoctor(options: NixosOptions, ctx: AscPluginContext): AscDo
         const total = archives.reduce((sum, a) => sum + a.bytes, 0);
         const what = `${archives.length} archive(s), ${formatBytes(total)}, in ${tilde(t, dir)}`;
         if (!(await isPrivateFolder(dir))) {
-          return { status: 'warn', message: `${what}; the folder is readable by others`, fix: `chmod 700 ${tilde(t, dir)}` };
+          return {
+            status: 'warn',
+            message: `${what}; the folder is readable by others`,
+            fix: `chmod 700 ${tilde(t, dir)}`,
+          };
         }
         if (partial.length) {
           return {

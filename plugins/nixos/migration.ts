@@ -153,7 +153,8 @@ export function migratedTask(options: NixosOptions, instance: string): AscTask {
       const unrecorded = (await listArchives(dir, prefix)).map((a) => a.file).filter((f) => !known.has(f));
       t.log.info(`archiving ${from} to ${tilde(t, dir)}`);
       const made = await archiveGuestFolder(t, { folder: from, dir, prefix });
-      if (made.swept.length) t.log.info(`removed ${made.swept.length} partial archive(s) of an interrupted run`);
+      if (made.swept.length)
+        t.log.info(`removed ${made.swept.length} partial archive(s) of an interrupted run`);
       const { file: archive, entries } = made;
       const when = path.basename(archive).slice(prefix.length + 1, -'.tar.gz'.length);
       const earlier = [...(open?.earlier ?? []), ...(open ? [open.archive] : []), ...unrecorded.reverse()];

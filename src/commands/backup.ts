@@ -40,7 +40,11 @@ export async function backup(options: BackupOptions, ctx: CommandEnv): Promise<n
 }
 
 /** `asc restore [ARCHIVE]`: the plugin whose archives these are puts one back into the running VM. */
-export async function restore(archive: string | undefined, options: BackupOptions, ctx: CommandEnv): Promise<number> {
+export async function restore(
+  archive: string | undefined,
+  options: BackupOptions,
+  ctx: CommandEnv,
+): Promise<number> {
   const { io, session } = await openSession(options, ctx);
   const providers = providersOf(session);
   const file = archive === undefined ? undefined : path.resolve(ctx.cwd, archive);
@@ -49,7 +53,8 @@ export async function restore(archive: string | undefined, options: BackupOption
     const owner =
       file === undefined
         ? first
-        : (providers.find((p) => file.startsWith(`${p.backups.folder}${path.sep}`)) ?? first);
+        : (providers.find((p) => file.startsWith(`${p.backups.folder(contextFor(p.plugin))}${path.sep}`)) ??
+          first);
     if (!owner) throw noProvider();
     return owner.backups.restore(contextFor(`${owner.plugin}.restore`), file);
   });
@@ -145,7 +150,13 @@ async function listArchives(
   const rows = [];
   for (const { plugin, backups } of providers) {
     for (const a of await backups.list(contextFor(`${plugin}.list`, quiet))) {
-      rows.push({ plugin, file: a.file, bytes: a.bytes, created: a.created.toISOString(), ageMs: now - a.created.getTime() });
+      rows.push({
+        plugin,
+        file: a.file,
+        bytes: a.bytes,
+        created: a.created.toISOString(),
+        ageMs: now - a.created.getTime(),
+      });
     }
   }
   if (io.json) {
@@ -153,7 +164,8 @@ async function listArchives(
     return 0;
   }
   if (rows.length === 0) {
-    io.out(`no backups yet in ${providers.map((p) => p.backups.folder).join(', ')}: \`asc backup\` takes one`);
+    const where = providers.map((p) => displayPath(p.backups.folder(contextFor(p.plugin, quiet)), ctx.home));
+    io.out(`no backups yet in ${where.join(', ')}: \`asc backup\` takes one`);
     return 0;
   }
   const tilde = (file: string) => displayPath(file, ctx.home);

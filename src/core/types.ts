@@ -256,8 +256,8 @@ export interface AscBackupArchive {
  * context under the run lock; `asc backup --list` with a read-only one.
  */
 export interface AscBackups {
-  /** The folder on the Mac the archives live in (for `asc uninstall`'s list of what it keeps). */
-  folder: string;
+  /** The folder on the Mac the archives live in. */
+  folder(t: AscTaskContext): string;
   /** Take one backup now and verify it; returns what was made, in a few words. Throw to fail. */
   create(t: AscTaskContext, progress: (bytes: number) => void): Promise<string>;
   /**

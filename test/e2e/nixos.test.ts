@@ -436,7 +436,9 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     expect((await mac.mutatingCalls()).map((argv) => argv[0])).not.toContain('delete');
 
     const doctor = await sandbox.asc(['doctor'], { cwd });
-    expect(doctor.stdout).toMatch(/nixos\.archives +1 archive\(s\), [\d.]+ \w+, in ~\/\.local\/state\/asc\/nixos; 1 partial archive\(s\) of an interrupted move/);
+    expect(doctor.stdout).toMatch(
+      /nixos\.archives +1 archive\(s\), [\d.]+ \w+, in ~\/\.local\/state\/asc\/nixos; 1 partial archive\(s\) of an interrupted move/,
+    );
 
     const resumed = await sandbox.asc(['run', 'nixos.migrated', '--yes'], { cwd });
     expect(resumed.exitCode).toBe(0);
@@ -452,7 +454,9 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     expect(recorded).toEqual((await archives()).sort());
     expect(recorded).toHaveLength(2);
     const healthy = await sandbox.asc(['doctor'], { cwd });
-    expect(healthy.stdout).toMatch(/nixos\.archives +2 archive\(s\), [\d.]+ \w+, in ~\/\.local\/state\/asc\/nixos\n/);
+    expect(healthy.stdout).toMatch(
+      /nixos\.archives +2 archive\(s\), [\d.]+ \w+, in ~\/\.local\/state\/asc\/nixos\n/,
+    );
   });
 
   it('a flake that would lock the user out is refused before the rebuild, naming what to add', async () => {

@@ -53,7 +53,11 @@ export async function partialArchives(dir: string, prefix: string): Promise<stri
  * Remove the partial archives a killed run left behind. Safe: the run lock keeps every other asc
  * out, and a `.part` never counts as an archive. Returns what was removed.
  */
-export async function sweepPartialArchives(t: AscTaskContext, dir: string, prefix: string): Promise<string[]> {
+export async function sweepPartialArchives(
+  t: AscTaskContext,
+  dir: string,
+  prefix: string,
+): Promise<string[]> {
   const partial = await partialArchives(dir, prefix);
   if (partial.length && t.dryRun) throw planRefusal(`rm -f ${partial.join(' ')}`);
   for (const file of partial) await rm(file, { force: true });

@@ -4,7 +4,14 @@ import { AscError } from '../errors.ts';
 import { fileStamp } from '../state.ts';
 import { lastLine } from '../text.ts';
 import type { AscTaskContext } from '../types.ts';
-import { PARTIAL, privateFile, privateFolder, removeArchives, renameArchive, sweepPartialArchives } from './folder.ts';
+import {
+  PARTIAL,
+  privateFile,
+  privateFolder,
+  removeArchives,
+  renameArchive,
+  sweepPartialArchives,
+} from './folder.ts';
 
 /** Hours, not minutes: a home folder can hold gigabytes. */
 const ARCHIVE_TIMEOUT_MS = 6 * 60 * 60_000;
@@ -38,9 +45,12 @@ export async function countGuestEntries(
   folder: string,
   excludes: readonly string[] = [],
 ): Promise<number> {
-  const { stdout } = await t.guest.query(['sh', '-c', COUNT_ENTRIES, 'sh', folder, ...findExpression(excludes)], {
-    timeoutMs: 10 * 60_000,
-  });
+  const { stdout } = await t.guest.query(
+    ['sh', '-c', COUNT_ENTRIES, 'sh', folder, ...findExpression(excludes)],
+    {
+      timeoutMs: 10 * 60_000,
+    },
+  );
   const count = Number.parseInt(stdout.trim(), 10);
   if (!Number.isFinite(count) || count < 1) {
     throw new AscError(`could not count the files in ${folder} in the VM (got "${stdout.trim()}")`, {

@@ -1,0 +1,19 @@
+import { definePlugin } from '../../src/index.ts';
+import { backupOptions } from './options.ts';
+import { backupProvider } from './provider.ts';
+import { backupDoctor, folderTask } from './tasks.ts';
+
+/**
+ * Backups of the guest home on the Mac: `asc backup` streams a verified .tar.gz of it, `asc restore`
+ * puts one back (after archiving what it replaces), `asc backup --list` and `asc doctor` show them.
+ */
+export const backupPlugin = definePlugin({
+  name: 'backup',
+  description: 'Backups of the guest home on the Mac: asc backup, asc restore',
+  options: backupOptions,
+  // The home of the user `limactl shell` logs in as: /home/<user>.linux or .guest, by Lima version.
+  guestFacts: { home: 'printf %s "$HOME"' },
+  tasks: (options) => [folderTask(options)],
+  doctor: (options) => backupDoctor(options),
+  backups: (options) => backupProvider(options),
+});
