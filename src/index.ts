@@ -1,5 +1,6 @@
 /** The public API for `asc.config.ts` and for plugins. */
 
+export { everyMinutes } from './core/agents.ts';
 export type { AscUserConfig, AscUserTask } from './core/config/schema.ts';
 export { durationOption, parseDuration } from './core/config/schema.ts';
 export { displayPath } from './core/context/files.ts';
@@ -11,6 +12,9 @@ export { editYaml, type YamlEdit, YamlEditError, type YamlPath } from './core/fi
 export { fileStamp } from './core/state.ts';
 export { ALL_EXIT_CODES, firstLine, lastLine, tail } from './core/text.ts';
 export type {
+  AscAgent,
+  AscAgentSpec,
+  AscCalendarInterval,
   AscCheckResult,
   AscConverged,
   AscDoctorCheck,

@@ -75,7 +75,13 @@ function phaseProviders(
   phase: string,
 ): { name: string; enable: string }[] {
   const enabled = new Set(session.plugins.map((p) => p.plugin.name));
-  const ctx = { config: session.config, home, vm: session.collected.vm };
+  const ctx = {
+    config: session.config,
+    home,
+    vm: session.collected.vm,
+    plugins: [...enabled],
+    agents: session.collected.agents,
+  };
   return builtins
     .filter((plugin) => !enabled.has(plugin.name))
     .filter((plugin) => {
