@@ -33,6 +33,7 @@ export type {
   AscNotApplicable,
   AscPlugin,
   AscPluginContext,
+  AscProgram,
   AscResolvedConfig,
   AscState,
   AscTask,

@@ -109,6 +109,16 @@ export interface AscHost {
   readonly stateDir: string;
   /** Facts from the host's own tools, gathered once per run on first use. */
   facts(): Promise<AscHostFacts>;
+  /** How a LaunchAgent starts this asc again: Node and asc's script, absolute, by paths that outlive upgrades. */
+  ascProgram(): Promise<AscProgram>;
+}
+
+/** The program a LaunchAgent runs to start asc: `<node> <script> <asc arguments…>`. */
+export interface AscProgram {
+  /** Node, by an absolute path (Homebrew's `<prefix>/bin/node` rather than its Cellar path). */
+  node: string;
+  /** asc's script (the npm bin link `…/bin/asc`, or `…/dist/cli.js`), absolute. */
+  script: string;
 }
 
 export interface AscHostFacts {
