@@ -87,12 +87,22 @@ for (const name of ['run', 'plan', 'status'] as const) {
       new Option('-j, --concurrency <n>', 'most tasks at once').argParser(parseConcurrency).default(16),
     )
     .addHelpText('after', EXIT_CODES)
-    .action(async (targets: string[] | undefined, options: { yes?: boolean; concurrency?: number }) => {
-      const { converge } = await import('./commands/converge.ts');
-      exitCode = await converge(name, targets ?? [], { ...globals(), ...options }, await withBuiltins());
-    });
-  if (name === 'run')
+    .action(
+      async (
+        targets: string[] | undefined,
+        options: { yes?: boolean; concurrency?: number; unattended?: boolean },
+      ) => {
+        const { converge } = await import('./commands/converge.ts');
+        exitCode = await converge(name, targets ?? [], { ...globals(), ...options }, await withBuiltins());
+      },
+    );
+  if (name === 'run') {
     cmd.option('-y, --yes', 'allow disruptive steps (such as restarting the VM) without asking');
+    cmd.option(
+      '--unattended',
+      "for launchd's agents: apply only the targets (their needs are checked, never applied), print only what changed or failed, never ask, and exit 0 at once when another asc run holds the lock",
+    );
+  }
 }
 
 program

@@ -1,13 +1,6 @@
 /** The public API for `asc.config.ts` and for plugins. */
 
-export {
-  type ArchiveMade,
-  type ArchiveRequest,
-  archiveGuestFolder,
-  countArchiveEntries,
-  countGuestEntries,
-  restoreIntoGuest,
-} from './core/archive/guest-archive.ts';
+export { everyMinutes } from './core/agents.ts';
 export {
   formatAge,
   formatBytes,
@@ -19,6 +12,14 @@ export {
   removeArchives,
   sweepPartialArchives,
 } from './core/archive/folder.ts';
+export {
+  type ArchiveMade,
+  type ArchiveRequest,
+  archiveGuestFolder,
+  countArchiveEntries,
+  countGuestEntries,
+  restoreIntoGuest,
+} from './core/archive/guest-archive.ts';
 export type { AscUserConfig, AscUserTask } from './core/config/schema.ts';
 export { durationOption, parseDuration } from './core/config/schema.ts';
 export { displayPath } from './core/context/files.ts';
@@ -30,8 +31,11 @@ export { editYaml, type YamlEdit, YamlEditError, type YamlPath } from './core/fi
 export { fileStamp } from './core/state.ts';
 export { ALL_EXIT_CODES, firstLine, lastLine, tail } from './core/text.ts';
 export type {
+  AscAgent,
+  AscAgentSpec,
   AscBackupArchive,
   AscBackups,
+  AscCalendarInterval,
   AscCheckResult,
   AscConverged,
   AscDoctorCheck,
@@ -50,6 +54,7 @@ export type {
   AscNotApplicable,
   AscPlugin,
   AscPluginContext,
+  AscProgram,
   AscResolvedConfig,
   AscState,
   AscTask,

@@ -15,6 +15,7 @@ import type {
   AscExecOptions,
   AscExecResult,
   AscHostFacts,
+  AscProgram,
   AscResolvedConfig,
   AscTask,
   AscTaskContext,
@@ -43,6 +44,8 @@ export interface TestContextOptions {
   vm?: AscVmSpec;
   /** Host facts. @defaultValue an Apple Silicon Mac, macOS 15.5, Homebrew in /opt/homebrew */
   hostFacts?: Partial<AscHostFacts>;
+  /** What `t.host.ascProgram()` answers. @defaultValue Homebrew's node and asc installed with `npm i -g` */
+  ascProgram?: AscProgram;
   /** Environment (`LIMA_HOME`…). @defaultValue `{ HOME: home }` */
   env?: Record<string, string | undefined>;
   /** Host commands (`exec.query` and `exec.run`). @defaultValue none: every command is "not found" */
@@ -148,7 +151,14 @@ function build(options: TestContextOptions, shared: Shared, dryRun: boolean): Te
   return {
     id,
     config,
-    host: { home, env, stateDir: shared.stateDir, facts: async () => facts },
+    host: {
+      home,
+      env,
+      stateDir: shared.stateDir,
+      facts: async () => facts,
+      ascProgram: async () =>
+        options.ascProgram ?? { node: '/opt/homebrew/bin/node', script: '/opt/homebrew/bin/asc' },
+    },
     exec: {
       query: host(false),
       run: host(true),

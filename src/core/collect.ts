@@ -1,8 +1,9 @@
+import { checkAgents } from './agents.ts';
 import type { AscParsedConfig } from './config/validate.ts';
 import { AscError } from './errors.ts';
 import type { EnabledPlugin } from './plugins.ts';
 import type { DoctorNode, HandlerNode, TaskNode } from './task-node.ts';
-import type { AscBackups, AscPluginContext, AscResolvedConfig, AscTask } from './types.ts';
+import type { AscAgentSpec, AscBackups, AscPluginContext, AscResolvedConfig, AscTask } from './types.ts';
 import { userTasks } from './user-tasks.ts';
 import { type AscVmSpec, createVmSpec, freezeVmSpec } from './vm-spec.ts';
 
@@ -20,6 +21,8 @@ export interface Collected {
   guestFacts: Record<string, string>;
   /** What `asc backup` and `asc restore` use, by plugin. */
   backups: { plugin: string; backups: AscBackups }[];
+  /** Every plugin's scheduled runs of asc, for the launchd plugin to register. */
+  agents: readonly AscAgentSpec[];
 }
 
 /** Run every plugin's `vm` hook into one spec, then collect their tasks, handlers and the user's tasks. */
@@ -30,12 +33,19 @@ export function collectTasks(
   home: string,
 ): Collected {
   const draft = createVmSpec();
+  const names = plugins.map(({ plugin }) => plugin.name);
+  const early = { config, home, plugins: names, agents: [] };
   for (const { plugin, options } of plugins) {
     if (!plugin.vm) continue;
-    guardPlugin(plugin.name, 'vm', () => plugin.vm?.(draft, options, { config, home, vm: draft }));
+    guardPlugin(plugin.name, 'vm', () => plugin.vm?.(draft, options, { ...early, vm: draft }));
   }
   const vm = freezeVmSpec(draft);
-  const ctx: AscPluginContext = { config, home, vm };
+  const agents: AscAgentSpec[] = [];
+  for (const { plugin, options } of plugins) {
+    const asked = guardPlugin(plugin.name, 'agents', () => plugin.agents?.(options, { ...early, vm }) ?? []);
+    agents.push(...checkAgents(plugin.name, asked));
+  }
+  const ctx: AscPluginContext = { config, home, vm, plugins: names, agents: Object.freeze(agents) };
   const tasks: TaskNode[] = [];
   const handlers: HandlerNode[] = [];
   const doctor: DoctorNode[] = [];
@@ -63,7 +73,7 @@ export function collectTasks(
     }
   }
   tasks.push(...userTasks(parsed.tasks, config));
-  return { vm, tasks, handlers, doctor, uninstall, tools, guestFacts, backups };
+  return { vm, tasks, handlers, doctor, uninstall, tools, guestFacts, agents, backups };
 }
 
 function taskNode(plugin: string, task: AscTask, hook = 'tasks'): TaskNode {
