@@ -127,7 +127,8 @@ program
   .command('backup')
   .description('archive the guest home to the Mac now, verified (asks nothing; --list shows the archives)')
   .option('-l, --list', 'only list the archives, with size and age')
-  .action(async (options: { list?: boolean }) => {
+  .option('--unattended', "for launchd's agent: give way at once to a run that holds the lock; no progress")
+  .action(async (options: { list?: boolean; unattended?: boolean }) => {
     const { backup } = await import('./commands/backup.ts');
     exitCode = await backup({ ...globals(), ...options }, await withBuiltins());
   });

@@ -1,5 +1,5 @@
 import { definePlugin } from '../../src/index.ts';
-import { backupOptions } from './options.ts';
+import { backupOptions, SCHEDULE_TIMES } from './options.ts';
 import { backupProvider } from './provider.ts';
 import { backupDoctor, folderTask } from './tasks.ts';
 
@@ -13,6 +13,18 @@ export const backupPlugin = definePlugin({
   options: backupOptions,
   // The home of the user `limactl shell` logs in as: /home/<user>.linux or .guest, by Lima version.
   guestFacts: { home: 'printf %s "$HOME"' },
+  // The schedule is a LaunchAgent that runs `asc backup --unattended`; the launchd plugin registers it.
+  agents: (options) =>
+    options.schedule === 'off'
+      ? []
+      : [
+          {
+            id: 'backup',
+            title: `back up the guest home ${options.schedule}`,
+            args: ['backup', '--unattended'],
+            schedule: SCHEDULE_TIMES[options.schedule],
+          },
+        ],
   tasks: (options) => [folderTask(options)],
   doctor: (options) => backupDoctor(options),
   backups: (options) => backupProvider(options),

@@ -15,6 +15,8 @@ import { type CommandEnv, openSession } from './session.ts';
 export interface BackupOptions extends GlobalOptions {
   list?: boolean;
   yes?: boolean;
+  /** For launchd's agent: give way at once to a run that holds the lock, no progress, each line with the time. */
+  unattended?: boolean;
 }
 
 /** `asc backup`: every enabled plugin's `backups` hook takes one backup; `--list` shows the archives. */
@@ -22,10 +24,14 @@ export async function backup(options: BackupOptions, ctx: CommandEnv): Promise<n
   const { io, session } = await openSession(options, ctx);
   const providers = providersOf(session);
   if (options.list) return listArchives(io, session, ctx, providers);
-  const made = await withContext(io, session, ctx, options, 'asc backup', async (contextFor) => {
+  const unattended = options.unattended === true;
+  const stamp = (line: string) => (unattended ? `${new Date().toISOString()} ${line}` : line);
+  const take = withContext(io, session, ctx, options, 'asc backup', async (contextFor) => {
     const done: { plugin: string; result: string }[] = [];
     for (const { plugin, backups } of providers) {
-      const progress = transferProgress((text) => process.stderr.write(text), process.stderr.isTTY === true);
+      const progress = unattended
+        ? { update: () => {}, done: () => {} }
+        : transferProgress((text) => process.stderr.write(text), process.stderr.isTTY === true);
       try {
         done.push({ plugin, result: await backups.create(contextFor(`${plugin}.backup`), progress.update) });
       } finally {
@@ -34,8 +40,16 @@ export async function backup(options: BackupOptions, ctx: CommandEnv): Promise<n
     }
     return done;
   });
+  let made: Awaited<typeof take>;
+  try {
+    made = await take;
+  } catch (error) {
+    // Unattended, a run that holds the lock wins: this backup is skipped without a word.
+    if (unattended && error instanceof AscError && error.code === 'E_LOCKED') return 0;
+    throw error;
+  }
   if (io.json) io.document(JSON.stringify({ exitCode: 0, backups: made }, null, 2));
-  else for (const { result } of made) io.out(`backup: ${result}`);
+  else for (const { result } of made) io.out(stamp(`backup: ${result}`));
   return 0;
 }
 
@@ -87,7 +101,7 @@ async function withContext<T>(
 ): Promise<T> {
   const state = stateDir(ctx.home, ctx.env);
   const lock = await acquireRunLock(state, {
-    waitMs: 3000,
+    waitMs: options.unattended ? 0 : 3000,
     command,
     onWait: (message) => io.err(`asc: ${message}`),
   });
@@ -100,7 +114,8 @@ async function withContext<T>(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const log: AscLog = {
-    info: (message) => io.out(`  ${message}`),
+    info: (message) =>
+      io.out(options.unattended ? `${new Date().toISOString()}   ${message}` : `  ${message}`),
     warn: (message) => io.err(`  warning: ${message}`),
     debug: (message) => {
       if (options.verbose) io.err(`  ${message}`);
