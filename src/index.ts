@@ -22,7 +22,7 @@ export {
 } from './core/archive/guest-archive.ts';
 export type { AscUserConfig, AscUserTask } from './core/config/schema.ts';
 export { durationOption, parseDuration } from './core/config/schema.ts';
-export { displayPath } from './core/context/files.ts';
+export { displayPath, expandHome } from './core/context/files.ts';
 export { defineConfig, definePlugin, drift, ok, skip } from './core/define.ts';
 export type { AscErrorCode } from './core/errors.ts';
 export { AscError, ExitCode } from './core/errors.ts';

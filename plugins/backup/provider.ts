@@ -10,7 +10,7 @@ import {
   removeArchives,
   restoreIntoGuest,
 } from '../../src/index.ts';
-import { limaState } from '../lima/limactl.ts';
+import { limaState } from '../lima/api.ts';
 import { backupFolder, homePrefix, replacedPrefix, tilde } from './folder.ts';
 import type { BackupOptions } from './options.ts';
 

@@ -1,5 +1,5 @@
 import { definePlugin } from '../../src/index.ts';
-import { parseSize } from '../lima/sizes.ts';
+import { parseSize } from '../lima/api.ts';
 import { nixosDoctor } from './doctor.ts';
 import { DEFAULT_IMAGES } from './images.ts';
 import { migratedTask } from './migration.ts';

@@ -13,9 +13,17 @@ import {
   parseDuration,
   restoreIntoGuest,
 } from '../../src/index.ts';
-import { createVm, deleteVm, startVm, stopVm } from '../lima/lifecycle.ts';
-import { creationYaml } from '../lima/lima-yaml.ts';
-import { type LimaInstance, limaHome, limaState, limaVersion } from '../lima/limactl.ts';
+import {
+  createVm,
+  creationYaml,
+  deleteVm,
+  type LimaInstance,
+  limaHome,
+  limaState,
+  limaVersion,
+  startVm,
+  stopVm,
+} from '../lima/api.ts';
 import { describeImages, imageMismatch, isNixosImage } from './images.ts';
 import type { NixosOptions } from './options.ts';
 import { osName, parseOsRelease } from './os-release.ts';

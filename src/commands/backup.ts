@@ -67,8 +67,9 @@ export async function restore(
     const owner =
       file === undefined
         ? first
-        : (providers.find((p) => file.startsWith(`${p.backups.folder(contextFor(p.plugin))}${path.sep}`)) ??
-          first);
+        : (providers.find((p) =>
+            file.startsWith(`${p.backups.folder(contextFor(`${p.plugin}.restore`))}${path.sep}`),
+          ) ?? first);
     if (!owner) throw noProvider();
     return owner.backups.restore(contextFor(`${owner.plugin}.restore`), file);
   });
@@ -122,7 +123,7 @@ async function withContext<T>(
     },
   };
   const factory = createContextFactory({
-    dryRun: false,
+    readOnly: false,
     yes: options.yes === true,
     ...(isInteractive(io) ? { ask: askKey } : {}),
     signal: abort.signal,
@@ -134,7 +135,7 @@ async function withContext<T>(
     collected: session.collected,
   });
   try {
-    return await use((id) => factory(id, log));
+    return await use((id) => factory({ id, plugin: id.split('.')[0] ?? id }, log));
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -149,8 +150,8 @@ async function listArchives(
   providers: readonly { plugin: string; backups: AscBackups }[],
 ): Promise<number> {
   const state = stateDir(ctx.home, ctx.env);
-  const contextFor = createContextFactory({
-    dryRun: true,
+  const factory = createContextFactory({
+    readOnly: true,
     yes: false,
     signal: new AbortController().signal,
     env: ctx.env,
@@ -161,10 +162,11 @@ async function listArchives(
     collected: session.collected,
   });
   const quiet: AscLog = { info: () => {}, warn: () => {}, debug: () => {} };
+  const contextFor = (id: string) => factory({ id, plugin: id.split('.')[0] ?? id }, quiet);
   const now = Date.now();
   const rows = [];
   for (const { plugin, backups } of providers) {
-    for (const a of await backups.list(contextFor(`${plugin}.list`, quiet))) {
+    for (const a of await backups.list(contextFor(`${plugin}.list`))) {
       rows.push({
         plugin,
         file: a.file,
@@ -179,7 +181,9 @@ async function listArchives(
     return 0;
   }
   if (rows.length === 0) {
-    const where = providers.map((p) => displayPath(p.backups.folder(contextFor(p.plugin, quiet)), ctx.home));
+    const where = providers.map((p) =>
+      displayPath(p.backups.folder(contextFor(`${p.plugin}.list`)), ctx.home),
+    );
     io.out(`no backups yet in ${where.join(', ')}: \`asc backup\` takes one`);
     return 0;
   }

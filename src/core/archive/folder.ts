@@ -1,6 +1,6 @@
-import { chmod, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { planRefusal } from '../context/exec.ts';
+import { planRefusal } from '../context/read-only.ts';
 import type { AscTaskContext } from '../types.ts';
 
 /** One finished archive of a guest folder on the Mac. */
@@ -59,8 +59,7 @@ export async function sweepPartialArchives(
   prefix: string,
 ): Promise<string[]> {
   const partial = await partialArchives(dir, prefix);
-  if (partial.length && t.dryRun) throw planRefusal(`rm -f ${partial.join(' ')}`);
-  for (const file of partial) await rm(file, { force: true });
+  await removeArchives(t, partial);
   return partial;
 }
 
@@ -69,10 +68,11 @@ export async function sweepPartialArchives(
  * folder that is already there, and the archives hold the home's secrets.
  */
 export async function privateFolder(t: AscTaskContext, dir: string): Promise<void> {
-  const info = await stat(dir).catch(() => undefined);
+  await t.files.mkdir(dir, { mode: 0o700 });
+  const info = await t.files.stat(dir);
   if (info && (info.mode & 0o777) === 0o700) return;
-  if (t.dryRun) throw planRefusal(`mkdir -p -m 700 ${dir}`);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  // t.files has no chmod: the one change made here, refused in plan mode as t.files' own are.
+  if (t.dryRun) throw planRefusal(`chmod 700 ${dir}`);
   await chmod(dir, 0o700);
 }
 
@@ -84,23 +84,18 @@ export async function isPrivateFolder(dir: string): Promise<boolean> {
 
 /** An empty file of mode 0600 (the archive is streamed into it, and a truncating open keeps the mode). */
 export async function privateFile(t: AscTaskContext, file: string): Promise<void> {
-  if (t.dryRun) throw planRefusal(`touch ${file}`);
-  await rm(file, { force: true });
-  const handle = await open(file, 'wx', 0o600);
-  await handle.close();
-  await chmod(file, 0o600);
+  await t.files.remove(file, { backup: false });
+  await t.files.write(file, '', { mode: 0o600 });
 }
 
 /** Rename within the folder (atomic): a `.part` becomes an archive only once it was verified. */
 export async function renameArchive(t: AscTaskContext, from: string, to: string): Promise<void> {
-  if (t.dryRun) throw planRefusal(`mv ${from} ${to}`);
-  await rename(from, to);
+  await t.files.rename(from, to);
 }
 
 /** Remove archives (retention, a failed attempt); never backed up: they are the backups. */
 export async function removeArchives(t: AscTaskContext, files: readonly string[]): Promise<void> {
-  if (files.length && t.dryRun) throw planRefusal(`rm -f ${files.join(' ')}`);
-  for (const file of files) await rm(file, { force: true });
+  for (const file of files) await t.files.remove(file, { backup: false });
 }
 
 /** `1.2 GiB`: a size as people read it. */
