@@ -5,7 +5,7 @@ import { AscError } from '../core/errors.ts';
 import { acquireRunLock } from '../core/lock.ts';
 import type { AscSession } from '../core/session.ts';
 import { fileStamp, stateDir } from '../core/state.ts';
-import { createContextFactory } from '../core/task-context.ts';
+import { type ContextSettings, createContextFactory } from '../core/task-context.ts';
 import type { AscBackups, AscLog, AscTaskContext } from '../core/types.ts';
 import { askKey, isInteractive } from './execute.ts';
 import type { CommandIo, GlobalOptions } from './io.ts';
@@ -122,11 +122,31 @@ async function withContext<T>(
       if (options.verbose) io.err(`  ${message}`);
     },
   };
-  const factory = createContextFactory({
+  const contextFor = contexts(session, ctx, log, {
     readOnly: false,
     yes: options.yes === true,
     ...(isInteractive(io) ? { ask: askKey } : {}),
     signal: abort.signal,
+  });
+  try {
+    return await use(contextFor);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await lock.release();
+  }
+}
+
+/** A context per id (`<plugin>.<what>`), all from one factory: one run's facts, one question at a time. */
+function contexts(
+  session: AscSession,
+  ctx: CommandEnv,
+  log: AscLog,
+  mode: Pick<ContextSettings, 'readOnly' | 'yes' | 'ask' | 'signal'>,
+): (id: string) => AscTaskContext {
+  const state = stateDir(ctx.home, ctx.env);
+  const factory = createContextFactory({
+    ...mode,
     env: ctx.env,
     home: ctx.home,
     backupDir: path.join(state, 'backups', fileStamp()),
@@ -134,13 +154,7 @@ async function withContext<T>(
     config: session.config,
     collected: session.collected,
   });
-  try {
-    return await use((id) => factory({ id, plugin: id.split('.')[0] ?? id }, log));
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await lock.release();
-  }
+  return (id) => factory({ id, plugin: id.split('.')[0] ?? id }, log);
 }
 
 async function listArchives(
@@ -149,20 +163,12 @@ async function listArchives(
   ctx: CommandEnv,
   providers: readonly { plugin: string; backups: AscBackups }[],
 ): Promise<number> {
-  const state = stateDir(ctx.home, ctx.env);
-  const factory = createContextFactory({
+  const quiet: AscLog = { info: () => {}, warn: () => {}, debug: () => {} };
+  const contextFor = contexts(session, ctx, quiet, {
     readOnly: true,
     yes: false,
     signal: new AbortController().signal,
-    env: ctx.env,
-    home: ctx.home,
-    backupDir: path.join(state, 'backups', fileStamp()),
-    stateDir: state,
-    config: session.config,
-    collected: session.collected,
   });
-  const quiet: AscLog = { info: () => {}, warn: () => {}, debug: () => {} };
-  const contextFor = (id: string) => factory({ id, plugin: id.split('.')[0] ?? id }, quiet);
   const now = Date.now();
   const rows = [];
   for (const { plugin, backups } of providers) {

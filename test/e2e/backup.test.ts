@@ -19,7 +19,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { skipUnless } from '../harness/require.ts';
 import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
-import { createSimulatedMac, type SimulatedMac, SSHD_PATH, sshdAvailable } from '../sim/index.ts';
+import { createSimulatedMac, type SimulatedMac, SSHD_PATH, sshdAvailable, until } from '../sim/index.ts';
 
 const noSshd = skipUnless(sshdAvailable(), SSHD_PATH, 'apt-get install openssh-server');
 
@@ -53,15 +53,6 @@ async function manifest(root: string, skip: (relative: string) => boolean = () =
   };
   await walk(root);
   return out;
-}
-
-/** Poll (bounded, a safety net) until `check` holds. */
-async function until(check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('the condition never held');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe.skipIf(noSshd).sequential('asc backup and asc restore on a simulated Mac', SLOW, () => {
@@ -186,7 +177,7 @@ describe.skipIf(noSshd).sequential('asc backup and asc restore on a simulated Ma
     await sandbox.write(path.join(await mac.guestHome('default'), '.profile'), `PATH=${tools}:$PATH\n`);
 
     const killed = sandbox.start(['backup']);
-    await until(() => existsSync(`${flag}.reached`));
+    await until(() => existsSync(`${flag}.reached`), 'the guest tar to finish streaming', 60_000);
     killed.signal('SIGKILL');
     await killed.result;
     await rm(flag);

@@ -28,6 +28,7 @@ import {
   SSHD_PATH,
   simulatedFlakeSystem,
   sshdAvailable,
+  until,
 } from '../sim/index.ts';
 
 const noSshd = skipUnless(sshdAvailable(), SSHD_PATH, 'apt-get install openssh-server');
@@ -82,15 +83,6 @@ const PLANTED = {
   secret: '.secret',
   link: 'link-to-notes',
 };
-
-/** Poll (bounded, a safety net) until `check` holds. */
-async function until(check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('the condition never held');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 // A move starts the VM three times (seed, re-create, reboot into the flake) on a machine shared with other
 // tests: a safety net, not a threshold.
@@ -422,7 +414,7 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     await sandbox.write(path.join(home, '.profile'), `PATH=${tools}:$PATH\n`);
 
     const killed = sandbox.start(['run', 'nixos.migrated', '--yes'], { cwd });
-    await until(() => existsSync(`${flag}.reached`));
+    await until(() => existsSync(`${flag}.reached`), 'the guest tar to finish streaming', 60_000);
     killed.signal('SIGKILL');
     await killed.result;
     await rm(flag);

@@ -625,8 +625,8 @@ function connects(socket: string): Promise<boolean> {
   });
 }
 
-/** Poll (bounded) until `check` holds. */
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000) {
+/** Poll (bounded: a safety net, never a threshold) until `check` holds. */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
