@@ -27,5 +27,8 @@ export const backupPlugin = definePlugin({
         ],
   tasks: (options) => [folderTask(options)],
   doctor: (options) => backupDoctor(options),
+  kept: (options) => [
+    `the backups of the guest home, in ${options.folder ?? "asc's state folder (home-backups)"}: they are yours to remove, \`asc backup --list\` shows them`,
+  ],
   backups: (options) => backupProvider(options),
 });

@@ -52,9 +52,6 @@ export interface MigrationRecord {
   finished?: string;
 }
 
-/** Test hook: stop asc right after this step was recorded, as a kill would (read through t.host.env). */
-export const STOP_AFTER_ENV = 'ASC_NIXOS_TEST_STOP_AFTER';
-
 const after = (step: Step, than: Step) => STEPS.indexOf(step) >= STEPS.indexOf(than);
 
 /**
@@ -66,16 +63,8 @@ export function migratedTask(options: NixosOptions, instance: string): AscTask {
   const key = `migration:${instance}`;
   const timeout = { text: options.startTimeout, ms: parseDuration(options.startTimeout) };
 
-  /** Record a step; the test hook may then stop asc there. */
-  const record = async (t: AscTaskContext, value: MigrationRecord) => {
-    await t.state.set(key, value);
-    if (t.host.env[STOP_AFTER_ENV] === value.step) {
-      throw new AscError(
-        `stopped after step "${value.step}" of moving ${instance} to NixOS, as ${STOP_AFTER_ENV} asks (a test hook)`,
-        { code: 'E_CANCELLED', hint: 'run asc again to resume' },
-      );
-    }
-  };
+  /** Record a step: a run stopped after it (a kill, a crash, a failed command) resumes from there. */
+  const record = (t: AscTaskContext, value: MigrationRecord) => t.state.set(key, value);
   const unfinished = async (t: AscTaskContext) => {
     const found = await t.state.get<MigrationRecord>(key);
     return found && found.step !== 'restored' ? found : undefined;

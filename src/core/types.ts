@@ -447,6 +447,12 @@ export interface AscPlugin<Options = Record<string, unknown>> {
   uninstall?(options: Options, ctx: AscPluginContext): AscTask[];
   /** What `asc backup` and `asc restore` use: archives of the guest home on the Mac. */
   backups?(options: Options, ctx: AscPluginContext): AscBackups;
+  /**
+   * What `asc uninstall` leaves on purpose of what this plugin made or touched, one line each, with how
+   * to remove it by hand when there is a way ("the VM default, its disk and the guest home:
+   * `limactl delete default` removes them"). Printed after the uninstall's recap, under "kept, on purpose".
+   */
+  kept?(options: Options, ctx: AscPluginContext): string[];
 }
 
 /** Status of a task at the end of a command. */
