@@ -1,6 +1,6 @@
 /** The public API for `asc.config.ts` and for plugins. */
 
-export { everyMinutes } from './core/agents.ts';
+export { describeSchedule, everyMinutes } from './core/agents.ts';
 export type { AscUserConfig, AscUserTask } from './core/config/schema.ts';
 export { durationOption, parseDuration } from './core/config/schema.ts';
 export { displayPath } from './core/context/files.ts';
