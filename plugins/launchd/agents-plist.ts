@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { AscAgentSpec, AscCalendarInterval, AscTaskContext } from '../../src/index.ts';
-import { agentText, type PlistObject } from './agent.ts';
+import { agentText, type PlistObject, stableLimactl } from './agent.ts';
 
 /** launchd's names for the calendar keys (launchd.plist(5), StartCalendarInterval). */
 const CALENDAR_KEYS: Record<keyof AscCalendarInterval, string> = {
@@ -56,13 +56,14 @@ export async function desiredAgent(t: AscTaskContext, agent: AscAgentSpec): Prom
   const [program, { brewPrefix }, limactl] = await Promise.all([
     t.host.ascProgram(),
     t.host.facts(),
-    t.exec.which('limactl'),
+    stableLimactl(t).catch(() => undefined),
   ]);
+  // Homebrew's folders first, as its own services have them; limactl's, when it is not Homebrew's; Node's last.
   const dirs = [
     ...(brewPrefix ? [path.join(brewPrefix, 'bin'), path.join(brewPrefix, 'sbin')] : []),
-    ...(limactl ? [path.dirname(limactl)] : []),
-    path.dirname(program.node),
+    ...(limactl ? [path.dirname(limactl.path)] : []),
     ...SYSTEM_PATH,
+    path.dirname(program.node),
   ];
   const env: PlistObject = { PATH: [...new Set(dirs)].join(':') };
   for (const name of PASSED_ON) {

@@ -101,6 +101,7 @@ function printLeftovers(io: CommandIo, ctx: CommandEnv): void {
     '  the VM, its disk and the guest home: `limactl stop default && limactl delete default` removes them',
     '  your own files (WezTerm Lua, your flake, .ascrc.yaml): asc never deletes them',
     `  asc's state folder ${state} (backups of every file asc changed, the NixOS home archive): \`rm -rf ${state}\``,
+    "  the logs of asc's scheduled agents, ~/Library/Logs/asc: `rm -rf ~/Library/Logs/asc`",
     '  asc itself: `npm uninstall -g ascalon`',
   ])
     io.out(line);
