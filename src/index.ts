@@ -1,6 +1,6 @@
 /** The public API for `asc.config.ts` and for plugins. */
 
-export { everyMinutes } from './core/agents.ts';
+export { describeSchedule, everyMinutes } from './core/agents.ts';
 export {
   formatAge,
   formatBytes,
