@@ -19,7 +19,7 @@ export const backupPlugin = definePlugin({
       ? []
       : [
           {
-            id: 'backup',
+            id: 'schedule',
             title: `back up the guest home ${options.schedule}`,
             args: ['backup', '--unattended'],
             schedule: SCHEDULE_TIMES[options.schedule],
@@ -28,7 +28,7 @@ export const backupPlugin = definePlugin({
   tasks: (options) => [folderTask(options)],
   doctor: (options) => backupDoctor(options),
   kept: (options) => [
-    `the backups of the guest home, in ${options.folder ?? "asc's state folder (home-backups)"}: they are yours to remove, \`asc backup --list\` shows them`,
+    `the backups of the guest home, in ${options.folder ?? "asc's state folder (home-backups/)"}: yours to remove; \`asc backup --list\` shows them`,
   ],
   backups: (options) => backupProvider(options),
 });

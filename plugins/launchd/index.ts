@@ -30,5 +30,7 @@ export const launchdPlugin = definePlugin({
   ],
   uninstall: (_options, ctx) => [...launchdUninstall(ctx.config.instance), agentsUninstall()],
   kept: (_options, ctx) =>
-    ctx.agents?.length ? ["the logs of asc's scheduled agents, ~/Library/Logs/asc: `rm -rf ~/Library/Logs/asc`"] : [],
+    ctx.agents?.length
+      ? ["the logs of asc's scheduled agents, ~/Library/Logs/asc: `rm -rf ~/Library/Logs/asc`"]
+      : [],
 });

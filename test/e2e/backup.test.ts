@@ -16,6 +16,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import path from 'node:path';
+import * as plist from 'plist';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { skipUnless } from '../harness/require.ts';
 import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
@@ -245,5 +246,40 @@ describe.skipIf(noSshd).sequential('asc backup and asc restore on a simulated Ma
     expect(await names()).toEqual(files);
     expect(await readFile(path.join(home, 'a.txt'), 'utf8')).toBe('changed since\n');
     expect((await sandbox.asc(['backup'])).exitCode).toBe(1);
+  });
+
+  it('schedule: daily is a LaunchAgent the launchd plugin registers; fired, it takes a verified backup; uninstall removes it', async () => {
+    await mac.seedInstance('default', LIMA_YAML, { running: true });
+    await writeFile(path.join(await mac.guestHome('default'), 'a.txt'), 'a\n');
+    await sandbox.write(
+      '.ascrc.yaml',
+      'plugins:\n  lima: {}\n  launchd: {}\n  backup: { schedule: daily }\n',
+    );
+    const label = 'io.ascalon.default.backup.schedule';
+    const file = path.join(mac.launchAgents, `${label}.plist`);
+
+    const run = await sandbox.asc(['run', 'launchd']);
+    expect(run.stdout).toMatch(/\(launchd\.agents\): changed/);
+    const lint = await sandbox.exec('plutil', ['-lint', file]);
+    expect([lint.exitCode, lint.stdout]).toEqual([0, `${file}: OK\n`]);
+    const job = plist.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    expect(job.StartCalendarInterval).toEqual([{ Hour: 12, Minute: 0 }]);
+    expect((job.ProgramArguments as string[]).slice(-2)).toEqual(['backup', '--unattended']);
+
+    expect(await mac.launchd.fire(label)).toMatchObject({ fired: true, exitCode: 0 });
+    expect(await archives()).toHaveLength(1);
+    const log = await readFile(job.StandardOutPath as string, 'utf8');
+    expect(log).toMatch(
+      /^\d{4}-\d\d-\d\dT[\d:.]+Z backup: ~\/\.local\/state\/asc\/home-backups\/default-home-.*, verified$/m,
+    );
+    expect((await sandbox.asc(['doctor'])).stdout).toMatch(
+      /✔ backup\.archives +1 backup\(s\).*\(schedule: daily\)/,
+    );
+
+    const undo = await sandbox.asc(['uninstall', '--yes']);
+    expect(undo.exitCode).toBe(0);
+    expect(existsSync(file)).toBe(false);
+    expect(undo.stdout).toContain("the backups of the guest home, in asc's state folder (home-backups/)");
+    expect(await archives()).toHaveLength(1);
   });
 });
