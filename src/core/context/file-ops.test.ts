@@ -104,6 +104,21 @@ describe('changing the file system', () => {
     await expect(files.removeDir(dir)).rejects.toThrow(/it is a file, not a folder/);
   });
 
+  it('remove keeps a link as a link (its target, a socket even, untouched), and a file as its content', async () => {
+    const socket = path.join(home, 'docker.sock');
+    const { createServer } = await import('node:net');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    const link = path.join(home, 'sock', 'asc-docker.sock');
+    await files.symlink(socket, link);
+    const removed = await files.remove(link);
+    expect(removed).toEqual({ changed: true, backup: path.join(backupDir, link) });
+    expect(await readlink(removed.backup!)).toBe(socket);
+    expect(existsSync(link)).toBe(false);
+    expect((await lstat(socket)).isSocket()).toBe(true);
+    await new Promise((resolve) => server.close(resolve));
+  });
+
   it('remove without a backup, for a file the apply made itself', async () => {
     const part = path.join(home, 'home.tar.gz.part');
     await writeFile(part, 'half');
