@@ -10,7 +10,7 @@ import { quote, type Spawn } from './core/context/exec.ts';
 import { guestArgv } from './core/context/guest.ts';
 import { readOnlyContext } from './core/context/read-only.ts';
 import { createContextFactory } from './core/task-context.ts';
-import type { AscExecOptions, AscHostFacts, AscTask, AscTaskContext } from './core/types.ts';
+import type { AscExecOptions, AscHostFacts, AscProgram, AscTask, AscTaskContext } from './core/types.ts';
 import { type AscVmSpec, createVmSpec, freezeVmSpec } from './core/vm-spec.ts';
 
 /** What a fake command answers: its output and exit code (0 when left out). */
@@ -35,6 +35,8 @@ export interface TestContextOptions {
   vm?: AscVmSpec;
   /** Host facts. @defaultValue an Apple Silicon Mac, macOS 15.5, Homebrew in /opt/homebrew */
   hostFacts?: Partial<AscHostFacts>;
+  /** What `t.host.ascProgram()` answers. @defaultValue Homebrew's node and asc installed with `npm i -g` */
+  ascProgram?: AscProgram;
   /** Environment (`LIMA_HOME`…). @defaultValue `{ HOME: home }` */
   env?: Record<string, string | undefined>;
   /** Host commands (`exec.query` and `exec.run`). @defaultValue none: every command is "not found" */
@@ -113,7 +115,12 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
     ...real,
     // The factory's log above drops exec's `$ command` lines; a task's own debug lines are kept.
     log: { info: log('info'), warn: log('warn'), debug: log('debug') },
-    host: { ...real.host, facts: async () => facts },
+    host: {
+      ...real.host,
+      facts: async () => facts,
+      ascProgram: async () =>
+        options.ascProgram ?? { node: '/opt/homebrew/bin/node', script: '/opt/homebrew/bin/asc' },
+    },
     exec: { ...real.exec, which: async (file) => options.which?.[file] },
     guest: {
       ...real.guest,
@@ -175,6 +182,7 @@ function fakeSpawn(options: TestContextOptions, instance: string): Spawn {
     let stdout = got.stdout ?? '';
     if (opts.stdoutFile) {
       await writeFile(opts.stdoutFile, stdout);
+      opts.progress?.(Buffer.byteLength(stdout));
       stdout = '';
     }
     return { exitCode: got.exitCode ?? 0, stdout, stderr: got.stderr ?? '' };

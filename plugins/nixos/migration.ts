@@ -4,10 +4,14 @@ import {
   AscError,
   type AscTask,
   type AscTaskContext,
+  archiveGuestFolder,
+  countArchiveEntries,
+  countGuestEntries,
   drift,
-  fileStamp,
+  listArchives,
   ok,
   parseDuration,
+  restoreIntoGuest,
 } from '../../src/index.ts';
 import {
   createVm,
@@ -20,7 +24,6 @@ import {
   startVm,
   stopVm,
 } from '../lima/api.ts';
-import { archiveGuestFolder, countArchiveEntries, countGuestEntries, restoreIntoGuest } from './archive.ts';
 import { describeImages, imageMismatch, isNixosImage } from './images.ts';
 import type { NixosOptions } from './options.ts';
 import { osName, parseOsRelease } from './os-release.ts';
@@ -138,23 +141,20 @@ export function migratedTask(options: NixosOptions, instance: string): AscTask {
         return `${instance} already runs ${osName(release)}`;
       }
 
-      // 1. The home folder, to the Mac, verified. Nothing is deleted unless this succeeds.
+      // 1. The home folder, to the Mac, verified. Nothing is deleted unless this succeeds. Archives a
+      // killed run finished but never recorded are kept, and listed as earlier ones.
       const from = guestHome(facts, instance);
       const dir = archiveDir(t);
-      const when = fileStamp();
-      const archive = path.join(dir, `${instance}-home-${when}.tar.gz`);
-      const partial = `${archive}.part`;
-      t.log.info(`archiving ${from} to ${tilde(t, archive)}`);
-      await t.files.mkdir(dir, { mode: 0o700 });
-      let entries: number;
-      try {
-        entries = await archiveGuestFolder(t, from, partial);
-      } catch (error) {
-        await t.files.remove(partial, { backup: false });
-        throw error;
-      }
-      await t.files.rename(partial, archive);
-      const earlier = [...(open?.earlier ?? []), ...(open ? [open.archive] : [])];
+      const prefix = `${instance}-home`;
+      const known = new Set(open ? [open.archive, ...(open.earlier ?? [])] : []);
+      const unrecorded = (await listArchives(dir, prefix)).map((a) => a.file).filter((f) => !known.has(f));
+      t.log.info(`archiving ${from} to ${tilde(t, dir)}`);
+      const made = await archiveGuestFolder(t, { folder: from, dir, prefix });
+      if (made.swept.length)
+        t.log.info(`removed ${made.swept.length} partial archive(s) of an interrupted run`);
+      const { file: archive, entries } = made;
+      const when = path.basename(archive).slice(prefix.length + 1, -'.tar.gz'.length);
+      const earlier = [...(open?.earlier ?? []), ...(open ? [open.archive] : []), ...unrecorded.reverse()];
       const base: MigrationRecord = {
         step: 'archived',
         archive,

@@ -156,6 +156,7 @@ describe('asc doctor rows', () => {
       'ok',
       'ok',
       'ok',
+      'ok',
     ]);
   });
 

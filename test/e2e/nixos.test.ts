@@ -2,7 +2,20 @@
 // folder kept. The guest's OS is its os-release, bound over /etc/os-release in a private mount namespace
 // (root only); fake nixos-rebuild, nix, hostnamectl, systemctl and sudo answer from the guest disk.
 import { existsSync } from 'node:fs';
-import { lstat, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  chmod,
+  copyFile,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -15,6 +28,7 @@ import {
   SSHD_PATH,
   simulatedFlakeSystem,
   sshdAvailable,
+  until,
 } from '../sim/index.ts';
 
 const noSshd = skipUnless(sshdAvailable(), SSHD_PATH, 'apt-get install openssh-server');
@@ -59,6 +73,9 @@ const flake = (hostName = 'ascalon', extra = '') => `{
 }
 `;
 
+/** A sparse disk image in the home: its length. */
+const SPARSE_SIZE = 50 * 1024 * 1024;
+
 /** A name with a space and a newline, binary content, odd modes and a symlink: what tar must carry. */
 const PLANTED = {
   weird: 'notes/a file with space\nand newline.txt',
@@ -99,9 +116,9 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
   const archiveDir = () => path.join(sandbox.home, '.local', 'state', 'asc', 'nixos');
   const archives = async () =>
     (await readdir(archiveDir()).catch(() => [] as string[])).filter((f) => f.endsWith('.tar.gz'));
-  /** `limactl shell … tar -czf` calls: one per archive taken. */
+  /** `limactl shell … tar -cSzf` calls: one per archive taken. */
   const archiveCalls = async () =>
-    (await mac.callLog()).filter((argv) => argv[0] === 'shell' && argv.includes('-czf'));
+    (await mac.callLog()).filter((argv) => argv[0] === 'shell' && argv.includes('-cSzf'));
 
   /** An Ubuntu VM made by Lima 2.0 (home /home/<u>.linux), running, with files planted in its home. */
   async function ubuntuWithFiles(): Promise<Record<string, { bytes: Buffer; mode: number }>> {
@@ -212,6 +229,14 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
   it('with --yes: archive verified before the delete, NixOS re-created, home restored into .guest; then idempotent', async () => {
     const files = await ubuntuWithFiles();
     await config('enabled: true\nhost: ascalon');
+    // A disk image in the home: 50 MiB long, 4 KiB of data at its end, the rest a hole.
+    const image = path.join(await mac.guestHome('default'), 'vm.img');
+    await sandbox.exec('truncate', ['-s', String(SPARSE_SIZE - 4096), image]);
+    await appendFile(image, Buffer.alloc(4096, 7));
+    expect((await stat(image)).blocks * 512).toBeLessThan(1024 * 1024);
+    // The archive folder exists already, open to all: asc must close it.
+    await mkdir(archiveDir(), { recursive: true, mode: 0o755 });
+    await chmod(archiveDir(), 0o755);
     await mac.clearCallLog();
 
     const run = await sandbox.asc(['run', 'all', '--yes', '--json'], { cwd });
@@ -228,12 +253,12 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
       'nixos.services': 'ok',
     });
     expect(rows(run.stdout).find((r) => r.id === 'nixos.migrated')?.reason).toMatch(
-      /^moved default to NixOS \(nixos-lima v0\.2\.1\): 7 entries of .*\.linux restored into .*\.guest from ~\/\.local\/state\/asc\/nixos\/default-home-.*\.tar\.gz, which is kept; the old lima\.yaml is ~\/\.local\/state\/asc\/nixos\/default-lima-.*\.yaml$/,
+      /^moved default to NixOS \(nixos-lima v0\.2\.1\): 8 entries of .*\.linux restored into .*\.guest from ~\/\.local\/state\/asc\/nixos\/default-home-.*\.tar\.gz, which is kept; the old lima\.yaml is ~\/\.local\/state\/asc\/nixos\/default-lima-.*\.yaml$/,
     );
 
     // The archive was taken (and listed) before anything was deleted, and it is kept.
     const calls = await mac.callLog();
-    const archived = calls.findIndex((argv) => argv[0] === 'shell' && argv.includes('-czf'));
+    const archived = calls.findIndex((argv) => argv[0] === 'shell' && argv.includes('-cSzf'));
     const deleted = calls.findIndex((argv) => argv[0] === 'delete');
     expect(archived).toBeGreaterThan(-1);
     expect(deleted).toBeGreaterThan(archived);
@@ -251,6 +276,7 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     expect(listing.exitCode).toBe(0);
     expect(listing.stdout).toContain('./notes/a file with space\\nand newline.txt');
     expect((await stat(archiveDir())).mode & 0o777).toBe(0o700);
+    expect((await stat(path.join(archiveDir(), archive ?? ''))).mode & 0o777).toBe(0o600);
     const savedYaml = (await readdir(archiveDir())).find((f) => f.endsWith('.yaml'));
     expect(await readFile(path.join(archiveDir(), savedYaml ?? ''), 'utf8')).toBe(UBUNTU_LIMA_YAML);
 
@@ -267,6 +293,12 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
       ignore: true,
     });
     await expectRestored(files);
+    // The disk image came back sparse: its length, its data, and still (almost) no blocks.
+    const restoredImage = path.join(await mac.guestHome('default'), 'vm.img');
+    const sparse = await stat(restoredImage);
+    expect(sparse.size).toBe(SPARSE_SIZE);
+    expect(sparse.blocks * 512).toBeLessThan(1024 * 1024);
+    expect((await readFile(restoredImage)).subarray(-4096)).toEqual(Buffer.alloc(4096, 7));
     const system = simulatedFlakeSystem(cwd, 'ascalon');
     expect(await mac.guestState()).toMatchObject({
       os: 'nixos',
@@ -370,6 +402,59 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     );
     expect(state['migration:default']).toMatchObject({ step: 'restored', entries: 7 });
     expect(state['migration:default'].earlier).toHaveLength(1);
+  });
+
+  it('killed while the archive streams, and after its rename: the next run leaves no .part and its record lists every archive', async () => {
+    const files = await ubuntuWithFiles();
+    await config('enabled: true');
+    // A fault in the guest: its tar streams the whole archive, then hangs while the flag file exists.
+    const flag = path.join(sandbox.root, 'hang-tar');
+    const tools = path.join(sandbox.root, 'guest-faults');
+    await sandbox.write(
+      path.join(tools, 'tar'),
+      `#!/bin/sh\n/usr/bin/tar "$@"\nstatus=$?\nif [ -e ${flag} ]; then : > ${flag}.reached; while [ -e ${flag} ]; do sleep 1; done; fi\nexit $status\n`,
+      0o755,
+    );
+    await sandbox.write(flag, '');
+    const home = await mac.guestHome('default');
+    await sandbox.write(path.join(home, '.profile'), `PATH=${tools}:$PATH\n`);
+
+    const killed = sandbox.start(['run', 'nixos.migrated', '--yes'], { cwd });
+    await until(() => existsSync(`${flag}.reached`), 'the guest tar to finish streaming', 60_000);
+    killed.signal('SIGKILL');
+    await killed.result;
+    await rm(flag);
+    const left = await readdir(archiveDir());
+    const partial = left.filter((f) => f.endsWith('.tar.gz.part'));
+    expect(partial).toHaveLength(1);
+    expect(await archives()).toEqual([]);
+    // What a kill between the rename and the record leaves: a whole archive no record names.
+    const unrecorded = (partial[0] ?? '').replace(/\.part$/, '');
+    await copyFile(path.join(archiveDir(), partial[0] ?? ''), path.join(archiveDir(), unrecorded));
+    expect((await mac.mutatingCalls()).map((argv) => argv[0])).not.toContain('delete');
+
+    const doctor = await sandbox.asc(['doctor'], { cwd });
+    expect(doctor.stdout).toMatch(
+      /nixos\.archives +1 archive\(s\), [\d.]+ \w+, in ~\/\.local\/state\/asc\/nixos; 1 partial archive\(s\) of an interrupted move/,
+    );
+
+    const resumed = await sandbox.asc(['run', 'nixos.migrated', '--yes'], { cwd });
+    expect(resumed.exitCode).toBe(0);
+    await expectRestored(files);
+    const after = await readdir(archiveDir());
+    expect(after.filter((f) => f.endsWith('.part'))).toEqual([]);
+    const state = JSON.parse(
+      await readFile(path.join(sandbox.home, '.local/state/asc/plugins/nixos.json'), 'utf8'),
+    );
+    const record = state['migration:default'];
+    expect(record.step).toBe('restored');
+    const recorded = [record.archive, ...(record.earlier ?? [])].map((f: string) => path.basename(f)).sort();
+    expect(recorded).toEqual((await archives()).sort());
+    expect(recorded).toHaveLength(2);
+    const healthy = await sandbox.asc(['doctor'], { cwd });
+    expect(healthy.stdout).toMatch(
+      /nixos\.archives +2 archive\(s\), [\d.]+ \w+, in ~\/\.local\/state\/asc\/nixos\n/,
+    );
   });
 
   it('a flake that would lock the user out is refused before the rebuild, naming what to add', async () => {

@@ -100,11 +100,12 @@ describe.skipIf(skip).sequential('asc uninstall', { timeout: 300_000 }, () => {
     expect(undo.stderr).toBe('');
     expect(undo.exitCode).toBe(0);
     expect(undo.stdout).toMatch(/^uninstall: \d+ ok, \d+ changed, 0 failed/m);
-    // What stays, from each enabled plugin (wezterm's Lua, lima's VM), then the core's own lines.
+    // What stays, from each enabled plugin (lima's VM, wezterm's Lua, launchd's agent logs), then the core's own lines.
     expect(undo.stdout.slice(undo.stdout.indexOf('kept, on purpose:')).trimEnd().split('\n')).toEqual([
       'kept, on purpose:',
       '  the VM default, its disk and the guest home: `limactl stop default && limactl delete default` removes them',
       '  your WezTerm Lua ./wezterm/wezterm.lua and the files it loads, but ascalon.lua: your files, asc never deletes them',
+      "  the logs of asc's scheduled agents, ~/Library/Logs/asc: `rm -rf ~/Library/Logs/asc`",
       '  your asc config ~/sysinit/.ascrc.yaml: asc never deletes it',
       "  asc's state folder ~/.local/state/asc (backups of every file asc changed, and what plugins keep there): `rm -rf ~/.local/state/asc`",
       '  asc itself: `npm uninstall -g ascalon`',

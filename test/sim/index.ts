@@ -153,6 +153,11 @@ export interface LaunchdJob {
   /** null: never exited */
   lastExitCode: number | null;
   loadedBy: 'bootstrap' | 'load';
+  /** StartCalendarInterval, as an array of launchd's dictionaries. */
+  calendar?: Record<string, number>[];
+  environment?: Record<string, string>;
+  workingDirectory?: string;
+  stdoutPath?: string;
 }
 
 /** The fake launchd: the user's gui/<uid> domain, kept in `<sandbox root>/launchd/state.json`. */
@@ -170,6 +175,21 @@ export interface SimulatedLaunchd {
   launched(): Promise<{ label: string; argv: string[] }[]>;
   /** Change a loaded job, e.g. `{ state: 'not running', lastExitCode: 1 }` for a job that exited. */
   setJob(label: string, change: Partial<LaunchdJob>): Promise<void>;
+  /**
+   * A calendar time of the job comes due: launchd runs its program once (test/sim/bin/launchd-fire.mjs),
+   * with the job's environment and log, and records its exit. Resolves when the program has ended.
+   */
+  fire(label: string): Promise<FiredJob>;
+  /** The Mac wakes: every loaded calendar job whose time passed in sleep runs once (coalesced). */
+  wake(): Promise<FiredJob[]>;
+}
+
+/** What one firing did: the job ran and exited, or it was running already (a firing is then missed). */
+export interface FiredJob {
+  label: string;
+  fired: boolean;
+  exitCode?: number;
+  reason?: string;
 }
 
 export interface SimulatedMac {
@@ -378,6 +398,21 @@ export async function createSimulatedMac(
   const dockerLog = path.join(sandbox.root, 'docker-requests.log');
   let colima: Running | undefined;
 
+  // Where a LaunchAgent's PATH finds each tool on a Mac: the Mac's own tools in /usr/bin and /bin (here
+  // macos-bin, which the fake launchd puts before them), Homebrew's in its prefix (linked as Homebrew links).
+  const macosBin = path.join(sandbox.root, 'macos-bin');
+  for (const tool of ['launchctl', 'plutil', 'uname', 'sw_vers'])
+    await relink(path.join(macosBin, tool), path.join(sandbox.bin, tool));
+  for (const tool of ['brew', 'colima', 'op', 'lima'])
+    await relink(path.join(brewPrefix, 'bin', tool), path.join(sandbox.bin, tool));
+  const fire = async (label: string): Promise<FiredJob> => {
+    const result = await sandbox.exec(process.execPath, [path.join(BIN_DIR, 'launchd-fire.mjs'), label], {
+      env: { FAKE_SIM_ROOT: sandbox.root, FAKE_SIM_HOME: sandbox.home, FAKE_SIM_TMP: sandbox.tmp },
+    });
+    if (result.exitCode !== 0) throw new Error(`launchd.fire(${label}): ${result.stderr.trim()}`);
+    return JSON.parse(result.stdout) as FiredJob;
+  };
+
   const guestHome = async (name: string) => {
     let created = '';
     try {
@@ -514,6 +549,12 @@ export async function createSimulatedMac(
         if (!job) throw new Error(`launchd.setJob: ${label} is not loaded`);
         state.jobs[label] = { ...job, ...change };
         await writeFile(path.join(launchdDir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
+      },
+      fire,
+      async wake() {
+        const jobs = (await launchdState()).jobs;
+        const due = Object.keys(jobs).filter((label) => jobs[label]?.calendar);
+        return Promise.all(due.map(fire));
       },
     },
     async stopAll() {
@@ -669,8 +710,8 @@ function connects(socket: string): Promise<boolean> {
   });
 }
 
-/** Poll (bounded) until `check` holds. */
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000) {
+/** Poll (bounded: a safety net, never a threshold) until `check` holds. */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -324,3 +324,95 @@ describe('the Homebrew prefix', () => {
     );
   });
 });
+
+describe('calendar jobs (StartCalendarInterval)', () => {
+  const calendarJob = (label: string, script: string, log: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+	<key>Label</key>
+	<string>${label}</string>
+	<key>ProgramArguments</key>
+	<array>
+		<string>/bin/sh</string>
+		<string>-c</string>
+		<string>${script}</string>
+	</array>
+	<key>StartCalendarInterval</key>
+	<array>
+		<dict>
+			<key>Minute</key>
+			<integer>0</integer>
+		</dict>
+		<dict>
+			<key>Minute</key>
+			<integer>30</integer>
+		</dict>
+	</array>
+	<key>WorkingDirectory</key>
+	<string>/tmp</string>
+	<key>StandardOutPath</key>
+	<string>${log}</string>
+	<key>StandardErrorPath</key>
+	<string>${log}</string>
+</dict>
+</plist>
+`;
+
+  test('loaded not running; a firing runs the program once with launchd’s environment, its log appended, its exit kept', async () => {
+    const log = path.join(sandbox.home, 'job.log');
+    const script =
+      'echo "home=$HOME cwd=$(pwd) uname=$(uname -s) service=$XPC_SERVICE_NAME"; command -v colima || echo no-colima; exit 3';
+    const file = await sandbox.write(
+      'Library/LaunchAgents/test.calendar.plist',
+      calendarJob('test.calendar', script, log),
+      0o644,
+    );
+    expect((await mac.launchctl(['bootstrap', gui, file])).exitCode).toBe(0);
+    expect((await mac.launchd.jobs())['test.calendar']).toMatchObject({
+      state: 'not running',
+      lastExitCode: null,
+      runs: 0,
+      calendar: [{ Minute: 0 }, { Minute: 30 }],
+    });
+    const print = await mac.launchctl(['print', `${gui}/test.calendar`]);
+    expect(print.stdout).toContain('\tstate = not running\n');
+    expect(print.stdout).toContain('\t\t\tstream = com.apple.launchd.calendarinterval\n');
+    expect(print.stdout).toContain('\tlast exit code = (never exited)\n');
+    expect(await mac.launchd.launched()).toEqual([]);
+
+    expect(await mac.launchd.fire('test.calendar')).toEqual({
+      label: 'test.calendar',
+      fired: true,
+      exitCode: 3,
+    });
+    // The Mac's uname through /usr/bin; no Homebrew tool on launchd's default PATH.
+    expect(await readFile(log, 'utf8')).toBe(
+      `home=${sandbox.home} cwd=/tmp uname=Darwin service=test.calendar\nno-colima\n`,
+    );
+    expect((await mac.launchd.jobs())['test.calendar']).toMatchObject({
+      state: 'not running',
+      lastExitCode: 3,
+      runs: 1,
+    });
+    expect((await mac.launchctl(['print', `${gui}/test.calendar`])).stdout).toContain(
+      '\tlast exit code = 3\n',
+    );
+
+    expect(await mac.launchd.wake()).toEqual([{ label: 'test.calendar', fired: true, exitCode: 3 }]);
+    expect((await readFile(log, 'utf8')).split('\n').filter(Boolean)).toHaveLength(4);
+
+    expect((await mac.launchctl(['bootout', `${gui}/test.calendar`])).exitCode).toBe(0);
+    await expect(mac.launchd.fire('test.calendar')).rejects.toThrow('test.calendar is not loaded');
+    expect((await mac.launchctl(['bootout', `${gui}/test.calendar`])).exitCode).toBe(3);
+  });
+
+  test('a job without a calendar is never fired; Homebrew tools are in its prefix', async () => {
+    const file = await writeAgent('test.runatload', [path.join(mac.brewPrefix, 'bin', 'limactl'), 'start']);
+    expect((await mac.launchctl(['bootstrap', gui, file])).exitCode).toBe(0);
+    await expect(mac.launchd.fire('test.runatload')).rejects.toThrow('has no StartCalendarInterval');
+    expect(await mac.launchd.wake()).toEqual([]);
+    for (const tool of ['brew', 'colima', 'op', 'lima', 'limactl'])
+      expect(existsSync(path.join(mac.brewPrefix, 'bin', tool))).toBe(true);
+  });
+});

@@ -106,7 +106,9 @@ const spawnProcess: Spawn = async (file, args, options, settings) => {
         ? { input: options.input }
         : { stdin: 'ignore' as const }),
     // Streamed, not buffered: a home-folder archive can be gigabytes.
-    ...(options.stdoutFile ? { stdout: { file: options.stdoutFile }, buffer: { stdout: false } } : {}),
+    ...(options.stdoutFile
+      ? { stdout: streamTo(options.stdoutFile, options.progress), buffer: { stdout: false } }
+      : {}),
     detached: true,
     cancelSignal: stop.signal,
     forceKillAfterDelay: false,
@@ -149,6 +151,19 @@ async function missingTool(file: string, settings: Parameters<typeof execCommand
     code: 'E_TOOL_MISSING',
     ...(install ? {} : { hint: `install ${file} and make sure it is on PATH` }),
   });
+}
+
+/** execa's stdout target for a file, counting the bytes on the way when someone watches the progress. */
+function streamTo(file: string, progress: ((bytes: number) => void) | undefined) {
+  if (!progress) return { file };
+  let bytes = 0;
+  // A binary transform gets Uint8Array chunks (execa's types say unknown).
+  const count = function* (chunk: unknown) {
+    bytes += (chunk as Uint8Array).length;
+    progress(bytes);
+    yield chunk;
+  };
+  return [{ transform: count, binary: true }, { file }] as const;
 }
 
 /** SIGTERM to the command's process group, SIGKILL two seconds later if anything is left. */
