@@ -159,6 +159,7 @@ function build(options: TestContextOptions, shared: Shared, dryRun: boolean): Te
       facts: async () =>
         typeof options.guestFacts === 'function' ? options.guestFacts() : { ...options.guestFacts },
       refresh: () => {},
+      offline: (work) => work(),
     },
     files: createFiles({ dryRun, home, backupDir: path.join(shared.stateDir, 'backups', 'test') }),
     log: { info: log('info'), warn: log('warn'), debug: log('debug') },

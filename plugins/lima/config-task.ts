@@ -76,11 +76,14 @@ export async function writeLimaYaml(
   }
   // Validate before stopping, so a spec Lima rejects never costs a stop.
   await withSpecFile(t, text, validate);
-  t.log.info(`stopping ${instance}`);
-  await stopVm(t, instance);
-  await t.files.write(where.file, text, { validate });
-  t.log.info(`starting ${instance}`);
-  await startVm(t, instance, where.dir, how.timeout);
+  // One offline section: no other task's guest command runs between the stop and the start.
+  await t.guest.offline(async () => {
+    t.log.info(`stopping ${instance}`);
+    await stopVm(t, instance);
+    await t.files.write(where.file, text, { validate });
+    t.log.info(`starting ${instance}`);
+    await startVm(t, instance, where.dir, how.timeout);
+  });
   return `restarted ${instance} with the new lima.yaml: ${reasons.join(', ')}`;
 }
 

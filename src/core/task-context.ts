@@ -2,6 +2,7 @@ import type { Collected } from './collect.ts';
 import { createExec } from './context/exec.ts';
 import { createFiles } from './context/files.ts';
 import { createGuest } from './context/guest.ts';
+import { createGuestGate } from './context/guest-gate.ts';
 import { createHost } from './context/host.ts';
 import { createOnceCache } from './once.ts';
 import { createStateStores } from './state.ts';
@@ -20,17 +21,21 @@ export interface ContextSettings {
   stateDir: string;
   config: AscResolvedConfig;
   collected: Pick<Collected, 'vm' | 'tools' | 'guestFacts'>;
+  /** `--verbose`: failures say more (a failed guest facts read shows its script). */
+  verbose?: boolean;
 }
 
 /**
  * Makes each task's context. Everything run-scoped is shared: the `once` memo (one `limactl list`,
- * one guest round trip), and a queue so that concurrent tasks ask one question at a time.
+ * one guest round trip), the gate that holds guest commands while a task restarts the VM, and a queue so
+ * that concurrent tasks ask one question at a time.
  */
 export function createContextFactory(settings: ContextSettings): (id: string, log: AscLog) => AscTaskContext {
   const { dryRun, collected } = settings;
   const { once, forget } = createOnceCache();
   let questions: Promise<unknown> = Promise.resolve();
   const stateOf = createStateStores(settings.stateDir, dryRun);
+  const gate = createGuestGate();
 
   return (id, log) => {
     const exec = createExec({
@@ -52,6 +57,9 @@ export function createContextFactory(settings: ContextSettings): (id: string, lo
         once,
         forget,
         factScripts: collected.guestFacts,
+        gate,
+        owner: id,
+        verbose: settings.verbose === true,
       }),
       files: createFiles({ dryRun, home: settings.home, backupDir: settings.backupDir }),
       log,

@@ -172,6 +172,12 @@ export interface AscGuest {
   facts(): Promise<Readonly<Record<string, string>>>;
   /** The VM stopped or started: the next `facts()` asks the guest again instead of using the cached answer. */
   refresh(): void;
+  /**
+   * Run `work` (a stop, a start, a restart of the VM) with the guest to this task alone: the other tasks'
+   * guest commands (`query`, `run`, `facts`) wait until it ends instead of failing against a VM that is
+   * down, and it waits for theirs already running. The facts are read again afterwards.
+   */
+  offline<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export interface AscWriteOptions {

@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { skipUnless } from '../harness/require.ts';
 import { CLI, createSandbox, type Sandbox } from '../harness/sandbox.ts';
 import { createSimulatedMac, type SimulatedMac, SSHD_PATH, sshdAvailable } from '../sim/index.ts';
+import { mkfifo } from './fifo.ts';
 
 const skip = skipUnless(sshdAvailable(), SSHD_PATH, 'apt-get install openssh-server');
 
@@ -249,6 +250,39 @@ describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  it('a guest facts read while lima.config restarts the VM waits for the restart instead of failing', async () => {
+    await mac.seedInstance('default', USER_LIMA_YAML, { running: true });
+    // The stop takes the VM down, then waits at a FIFO; the task without needs opens that FIFO from its
+    // check and reads the guest facts at once: the interleaving a loaded machine produces by chance.
+    const fifo = path.join(sandbox.root, 'stop.fifo');
+    await mkfifo(fifo);
+    await sandbox.write(
+      'sysinit/plugins/early.mjs',
+      `export default { name: 'early', tasks: () => [{ id: 'facts', phase: 'phase1', async check(t) {
+        await t.exec.query('sh', ['-c', 'echo down > "$1"', 'sh', ${JSON.stringify(fifo)}]);
+        const facts = await t.guest.facts();
+        return facts['lima.user'] ? { converged: true, reason: 'user ' + facts['lima.user'] } : { converged: false, reason: 'no facts' };
+      }, apply: async () => {} }] };\n`,
+    );
+    await config('cpus: 4', '  ./plugins/early.mjs: {}\n');
+    await mac.clearCallLog();
+    const run = await sandbox.asc(['run', 'phase1', '--yes', '--json'], {
+      cwd,
+      env: { FAKE_LIMACTL_STOP_FIFO: fifo },
+    });
+    const rows = Object.fromEntries(
+      (JSON.parse(run.stdout) as { tasks: Row[] }).tasks.map((row) => [row.id, [row.status, row.reason]]),
+    );
+    expect(rows['early.facts']).toEqual(['ok', expect.stringMatching(/^user /)]);
+    expect(rows['lima.config']?.[0]).toBe('changed');
+    expect(run.exitCode).toBe(0);
+    // No guest command ran while the VM was down: every `limactl shell` is before the stop or after the start.
+    const calls = (await mac.callLog()).map((argv) => argv[0]);
+    const [stop, start] = [calls.indexOf('stop'), calls.indexOf('start')];
+    expect(stop).toBeGreaterThan(-1);
+    expect(calls.slice(stop, start)).not.toContain('shell');
   });
 
   it.each([
