@@ -3,7 +3,7 @@
 export type { AscUserConfig, AscUserTask } from './core/config/schema.ts';
 export { durationOption, parseDuration } from './core/config/schema.ts';
 export { displayPath } from './core/context/files.ts';
-export { defineConfig, definePlugin, drift, ok, skip } from './core/define.ts';
+export { cannotFix, defineConfig, definePlugin, drift, ok, skip } from './core/define.ts';
 export type { AscErrorCode } from './core/errors.ts';
 export { AscError, ExitCode } from './core/errors.ts';
 export { withTempFile } from './core/files/temp.ts';
@@ -11,6 +11,7 @@ export { editYaml, type YamlEdit, YamlEditError, type YamlPath } from './core/fi
 export { fileStamp } from './core/state.ts';
 export { ALL_EXIT_CODES, firstLine, lastLine, tail } from './core/text.ts';
 export type {
+  AscCannotFix,
   AscCheckResult,
   AscConverged,
   AscDoctorCheck,

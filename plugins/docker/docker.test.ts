@@ -203,9 +203,12 @@ describe('the docker plugin', () => {
       ],
     });
     const check = await task('works').check(t);
+    // Not a drift a run could fix: the check says so, with the user's fix (plan and status fail, exit 1).
     expect(check).toEqual({
       converged: false,
+      cannotFix: true,
       reason: 'Colima is not running; its socket file ~/.colima/default/docker.sock is left behind',
+      fix: 'start Colima: `colima start`',
     });
     await expect(task('works').apply(t)).rejects.toMatchObject({ hint: 'start Colima: `colima start`' });
     expect(t.commands.filter((c) => c.argv[0] === 'ssh')).toEqual([]);

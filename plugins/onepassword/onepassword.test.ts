@@ -151,10 +151,14 @@ describe('the onepassword plugin: the SSH agent', () => {
       macAgent: 2,
       agentProbes: [probe({ exit: '2', out: 'Error connecting to agent: Connection refused' })],
     });
+    // Not a drift a run could fix: the check says so, with the user's fix (plan and status fail, exit 1).
     expect(await task('agent-works').check(t)).toMatchObject({
+      converged: false,
+      cannotFix: true,
       reason: expect.stringMatching(
         /^no SSH agent answers at ~\/Library\/Group Containers\/2BUA8C4S2C\.com\.1password\/t\/agent\.sock \(1Password's agent\)/,
       ),
+      fix: "open 1Password → Settings → Developer and turn on 'Use the SSH agent'",
     });
     await expect(task('agent-works').apply(t)).rejects.toMatchObject({
       hint: "open 1Password → Settings → Developer and turn on 'Use the SSH agent'",

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { drift, ok, skip } from './define.ts';
+import { cannotFix, drift, ok, skip } from './define.ts';
 import { buildGraph, selectTasks } from './graph.ts';
 import { type RunReport, runTasks } from './runner.ts';
 import type { TaskNode } from './task-node.ts';
@@ -163,6 +163,28 @@ describe('checks ahead of their needs', () => {
       'p.child': { status: 'skipped', reason: 'would run after p.root' },
       'p.grandchild': { status: 'skipped', reason: 'would run after p.root' },
     });
+  });
+
+  it('a drift asc cannot fix fails the task with its fix, in plan as in run, and its apply never runs', async () => {
+    const applied: string[] = [];
+    const tasks = () => [
+      task(
+        'c.colima',
+        [],
+        async () => cannotFix('Colima is not running', 'start Colima: `colima start`'),
+        async () => {
+          applied.push('c.colima');
+        },
+      ),
+      task('c.after', ['c.colima'], async () => drift('would apply')),
+    ];
+    const expected = {
+      'c.colima': { status: 'failed', reason: 'Colima is not running\n  hint: start Colima: `colima start`' },
+      'c.after': { status: 'skipped', reason: 'need c.colima failed' },
+    };
+    expect(await run(tasks(), 'plan')).toEqual(expected);
+    expect(await run(tasks(), 'run')).toEqual(expected);
+    expect(applied).toEqual([]);
   });
 
   it('a failed or not applicable need skips its dependents, whose early results are discarded', async () => {

@@ -240,10 +240,14 @@ async function checkAndApply(node: TaskNode, t: AscTaskContext, how: How): Promi
   return judge(before, how.dryRun) ?? applyDrift(node, t, before as AscDrift, how);
 }
 
-/** What a check's result means by itself: ok, not applicable, or (plan) the drift; undefined: apply it. */
+/**
+ * What a check's result means by itself: ok, not applicable, a drift only the user can fix (failed, in
+ * plan mode too), or (plan) the drift; undefined: apply it.
+ */
 function judge(before: AscCheckResult, dryRun: boolean): Outcome | undefined {
   if (before.converged) return before.reason ? { status: 'ok', reason: before.reason } : { status: 'ok' };
   if (before.notApplicable) return { status: 'skipped', reason: before.reason };
+  if (before.cannotFix) return { status: 'failed', reason: withFix(before.reason, before.fix) };
   if (dryRun) return withDiff({ status: 'would-change', reason: before.reason }, before.diff);
   return undefined;
 }
@@ -256,6 +260,7 @@ async function applyDrift(node: TaskNode, t: AscTaskContext, before: AscDrift, h
     const done = await node.apply(t);
     const after = await node.check(t);
     if (after.notApplicable) return { status: 'skipped', reason: after.reason };
+    if (after.cannotFix) return { status: 'failed', reason: withFix(after.reason, after.fix) };
     if (!after.converged) {
       return withDiff({ status: 'failed', reason: `apply did not converge: ${after.reason}` }, after.diff);
     }
@@ -340,6 +345,11 @@ async function runHandler(
 /** The fields of a result row a handler shares with a task. */
 function handlerRow(handler: HandlerNode): Pick<TaskNode, 'id' | 'plugin' | 'phase' | 'title'> {
   return { id: handler.id, plugin: handler.plugin, phase: undefined, title: handler.title };
+}
+
+/** A reason with the user's fix on its own line, as an AscError's hint is shown. */
+function withFix(reason: string, fix: string): string {
+  return `${reason}\n  hint: ${fix}`;
 }
 
 function withDiff(outcome: Outcome, diff: string | undefined): Outcome {

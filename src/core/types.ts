@@ -3,13 +3,15 @@ import type { AscVmSpec } from './vm-spec.ts';
 
 /**
  * What a check found: converged; drifted, with the reason (and a unified diff when a file would change);
- * or not applicable on this machine (not a Mac, no GUI session), which skips the task and its dependents.
+ * drifted in a way its apply cannot fix (Colima stopped), which fails the task with the user's fix; or
+ * not applicable on this machine (not a Mac, no GUI session), which skips the task and its dependents.
  */
-export type AscCheckResult = AscConverged | AscDrift | AscNotApplicable;
+export type AscCheckResult = AscConverged | AscDrift | AscCannotFix | AscNotApplicable;
 
 export interface AscConverged {
   readonly converged: true;
   readonly notApplicable?: false;
+  readonly cannotFix?: false;
   /** Optional detail shown with `--verbose` and in `--json`. */
   readonly reason?: string;
 }
@@ -17,15 +19,32 @@ export interface AscConverged {
 export interface AscDrift {
   readonly converged: false;
   readonly notApplicable?: false;
+  readonly cannotFix?: false;
   /** Why the world differs from the desired state, in a few words ("cpus is 4, want 6"). */
   readonly reason: string;
   /** A unified diff of the file that apply would change. */
   readonly diff?: string;
 }
 
+/**
+ * Drift that only the user can fix (a daemon on the Mac that is stopped, an app that is closed): `plan`
+ * and `status` report it as a failure (exit 1) with the fix, not as a change a run would make, and `run`
+ * fails the task without calling apply.
+ */
+export interface AscCannotFix {
+  readonly converged: false;
+  readonly notApplicable?: false;
+  readonly cannotFix: true;
+  /** What is wrong, in a few words ("Colima is not running"). */
+  readonly reason: string;
+  /** What the user does about it: a command to run, an app to open. */
+  readonly fix: string;
+}
+
 export interface AscNotApplicable {
   readonly converged: false;
   readonly notApplicable: true;
+  readonly cannotFix?: false;
   /** Why the task does not apply here ("not a Mac: launchd is macOS's"). */
   readonly reason: string;
 }
