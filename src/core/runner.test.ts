@@ -42,7 +42,7 @@ async function run(
   tasks: TaskNode[],
   mode: 'run' | 'plan' = 'run',
   concurrency = 8,
-): Promise<Record<string, { status: string; reason: string | undefined }>> {
+): Promise<Record<string, { status: string; reason: string | undefined; diff?: string }>> {
   const graph = buildGraph({ tasks, handlers: [] });
   const report: RunReport = await runTasks(
     graph,
@@ -62,7 +62,12 @@ async function run(
       config: { instance: 'default', file: undefined, dir },
     },
   );
-  return Object.fromEntries(report.results.map((r) => [r.id, { status: r.status, reason: r.reason }]));
+  return Object.fromEntries(
+    report.results.map((r) => [
+      r.id,
+      { status: r.status, reason: r.reason, ...(r.diff === undefined ? {} : { diff: r.diff }) },
+    ]),
+  );
 }
 
 /** A promise to resolve from outside. */
@@ -185,6 +190,28 @@ describe('checks ahead of their needs', () => {
     expect(await run(tasks(), 'plan')).toEqual(expected);
     expect(await run(tasks(), 'run')).toEqual(expected);
     expect(applied).toEqual([]);
+  });
+
+  it('plan: a dependent whose early check drifted is listed as a change "after <need>", with its diff', async () => {
+    const rows = await run(
+      [
+        task('p.root', [], async () => drift('missing')),
+        task('p.child', ['p.root'], async () => drift('~/.ssh/config has no Include', '--- a\n+++ b\n')),
+        task('p.grandchild', ['p.child'], async () => drift('not yet')),
+        task('p.fine', ['p.root'], async () => ok()),
+      ],
+      'plan',
+    );
+    expect(rows).toEqual({
+      'p.root': { status: 'would-change', reason: 'missing' },
+      'p.child': {
+        status: 'would-change',
+        reason: 'after p.root: ~/.ssh/config has no Include',
+        diff: '--- a\n+++ b\n',
+      },
+      'p.grandchild': { status: 'would-change', reason: 'after p.root: not yet' },
+      'p.fine': { status: 'skipped', reason: 'would run after p.root' },
+    });
   });
 
   it('a failed or not applicable need skips its dependents, whose early results are discarded', async () => {

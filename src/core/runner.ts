@@ -130,7 +130,7 @@ export async function runTasks(
     for (const [need, outcome] of needOutcomes) {
       if (outcome?.status === 'failed') waitOn = { status: 'skipped', reason: `need ${need} failed` };
       else if (outcome?.status === 'would-change' || outcome?.pendingOn) {
-        const pendingOn = outcome.status === 'would-change' ? need : outcome.pendingOn;
+        const pendingOn = outcome.pendingOn ?? need;
         waitOn = { status: 'skipped', reason: `would run after ${pendingOn}`, pendingOn };
       } else if (outcome?.status === 'skipped')
         waitOn = { status: 'skipped', reason: `need ${need} was skipped` };
@@ -142,9 +142,26 @@ export async function runTasks(
       return afterEarlyCheck(node, early, log);
     }
     early?.reads.discard();
+    if (waitOn?.pendingOn && dryRun) return afterPending(early, waitOn, waitOn.pendingOn);
     if (waitOn) return waitOn;
     if (options.signal.aborted) return interrupted;
     return checkWithNeedsSettled(node, log);
+  };
+
+  /**
+   * Plan mode, a need would change first. A drift the early check found is a step the run will take: it
+   * is listed, counted and shown with its diff, as "after <need>: …". The run checks it again after the
+   * need's apply, so anything else (ok now, an error against a world not made yet) stays "would run after".
+   */
+  const afterPending = (early: EarlyCheck | undefined, waitOn: Outcome, pendingOn: string): Outcome => {
+    const result = early && 'result' in early.check ? early.check.result : undefined;
+    if (!result || result.converged || result.notApplicable || result.cannotFix) return waitOn;
+    const outcome: Outcome = {
+      status: 'would-change',
+      reason: `after ${pendingOn}: ${result.reason}`,
+      pendingOn,
+    };
+    return { ...withDiff(outcome, result.diff), durationMs: early?.durationMs };
   };
 
   /** An early check whose needs all came back ok: its result stands; a drift in run mode is applied now. */

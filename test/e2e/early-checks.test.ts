@@ -59,7 +59,7 @@ describe('checks ahead of their needs', () => {
     expect(serialRows['chain.t5']).toEqual(['skipped', 'need chain.t4 was skipped']);
   });
 
-  it('a drifted root discards its dependent’s early result: run checks it again after the apply; plan says "would run after"', async () => {
+  it('a drifted root discards its dependent’s early result: run checks it again after the apply; plan lists its drift "after" the root', async () => {
     // The root answers only after the child's early check has started (a FIFO between them), so the
     // child's first check surely saw the world before the root's apply.
     const cwd = project();
@@ -80,7 +80,7 @@ describe('checks ahead of their needs', () => {
     expect(plan.exitCode).toBe(3);
     expect(rows(plan.stdout)).toEqual({
       'app.root': ['would-change', 'check exited 1'],
-      'app.child': ['skipped', 'would run after app.root'],
+      'app.child': ['would-change', 'after app.root: check exited 1'],
     });
     expect(await sandbox.read('project/child.log')).toBe('check\n');
 
