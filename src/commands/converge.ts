@@ -37,7 +37,7 @@ export async function converge(
     (phase) => phaseProviders(session, ctx, phase),
   );
   const mode = command === 'run' ? 'run' : 'plan';
-  const renderer = io.json || command === 'status' ? 'silent' : io.stdoutIsTTY ? 'tree' : 'plain';
+  const renderer = io.json || command === 'status' ? 'silent' : io.treeFits ? 'tree' : 'plain';
   const report = await executeTasks(io, ctx, {
     graph: session.graph,
     selected,

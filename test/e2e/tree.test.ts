@@ -66,4 +66,20 @@ describe('the tree at a terminal', () => {
     for (const line of ['✔ drifted', '  ✔ drifted.one', '✔ broken', '⚠ broken'])
       expect(lines).not.toContain(line);
   });
+
+  it('a terminal of width 0 gets one plain line per task, not the tree a character a line', async () => {
+    const cwd = path.join(sandbox.home, 'project');
+    await sandbox.write('project/broken.mjs', plugin);
+    await sandbox.write('project/.ascrc.yaml', config);
+    const command = `stty cols 0 rows 50; exec ${process.execPath} ${CLI} plan`;
+    const result = await sandbox.exec('script', ['-qfec', command, '/dev/null'], {
+      cwd,
+      env: { TERM: 'xterm' },
+    });
+    expect(result.exitCode).toBe(1);
+    const lines = finalFrame(result.stdout);
+    expect(lines).toContain('✔ fine.one: ok');
+    expect(lines).toContain('~ drifted.one: would change: check exited 1');
+    expect(lines.filter((line) => line.trim().length === 1)).toEqual([]);
+  });
 });
