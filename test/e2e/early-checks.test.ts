@@ -95,4 +95,21 @@ describe('checks ahead of their needs', () => {
     // root's apply found it converged: the child's apply never ran.
     expect(await sandbox.read('project/child.log')).toBe('check\ncheck\n');
   });
+
+  it('12 checks running at once print no MaxListenersExceededWarning', async () => {
+    // A ring of 12 FIFOs: no check can finish unless all 12 run together, each command listening for Ctrl-C.
+    const cwd = project();
+    const n = 12;
+    for (let i = 1; i <= n; i++) await mkfifo(path.join(cwd, `r${i}`));
+    const tasks = Array.from({ length: n }, (_, k) => {
+      const i = k + 1;
+      const check = i === 1 ? `echo 1 > r1 && read x < r${n}` : `read x < r${i - 1} && echo ${i} > r${i}`;
+      return `  - id: ring.t${i}\n    timeout: 30s\n    check: ${check}\n    apply: "false"\n`;
+    });
+    await sandbox.write('project/.ascrc.yaml', `tasks:\n${tasks.join('')}`);
+    const result = await sandbox.asc(['status', 'ring'], { cwd });
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toBe('');
+  });
 });
+

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import { AscError } from '../errors.ts';
 import { indent, tail } from '../text.ts';
@@ -18,6 +19,9 @@ export interface ExecSettings {
 
 /** Host commands through execa; plan mode is the same object with `run` refusing. */
 export function createExec(settings: ExecSettings): AscExec {
+  // Each running command listens to the run's signal until it ends: with 11 at once (the default
+  // concurrency is 16) Node would warn of a leak (MaxListenersExceededWarning) that is not one.
+  setMaxListeners(0, settings.signal);
   return {
     query: (file, args, options) => execCommand(file, args, options, settings),
     run: (file, args, options) => {
