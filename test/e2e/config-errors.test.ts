@@ -54,6 +54,12 @@ const cases: Case[] = [
     message: /\.ascrc\.yaml:7:12: tasks\[1\]\.check: expected string, got array \["not","a","string"\]/,
   },
   {
+    name: '`nixos.enabled: false` says how to keep the plugin off',
+    config: `plugins:\n  nixos:\n    enabled: false\ntasks:${marker}\n`,
+    message:
+      /\.ascrc\.yaml:3:14: plugins\.nixos\.enabled: `false` does not turn the plugin off: remove the `nixos:` key \(or write `nixos: false`\) to keep it off, got false/,
+  },
+  {
     name: 'unknown key',
     config: `instance: default\nplugin: {}\ntasks:${marker}\n`,
     message: /\.ascrc\.yaml:2:1: plugin: unknown key/,
