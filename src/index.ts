@@ -36,6 +36,7 @@ export type {
   AscTaskContext,
   AscTaskResult,
   AscTaskStatus,
+  AscToolHint,
   AscWriteOptions,
   AscWriteResult,
 } from './core/types.ts';

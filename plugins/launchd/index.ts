@@ -15,8 +15,8 @@ export const launchdPlugin = definePlugin({
   description: 'The VM starts at login: Lima autostart or a LaunchAgent, exactly one',
   options: launchdOptions,
   tools: {
-    launchctl: { install: 'it ships with macOS (/bin/launchctl)' },
-    plutil: { install: 'it ships with macOS (/usr/bin/plutil)' },
+    launchctl: { macOS: '/bin/launchctl' },
+    plutil: { macOS: '/usr/bin/plutil' },
   },
   tasks: (options, ctx) => launchdTasks(options, ctx.config.instance),
   doctor: (options, ctx) => launchdDoctor(options, ctx.config.instance),

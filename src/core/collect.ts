@@ -2,7 +2,7 @@ import type { AscParsedConfig } from './config/validate.ts';
 import { AscError } from './errors.ts';
 import type { EnabledPlugin } from './plugins.ts';
 import type { DoctorNode, HandlerNode, TaskNode } from './task-node.ts';
-import type { AscPluginContext, AscResolvedConfig, AscTask } from './types.ts';
+import type { AscPluginContext, AscResolvedConfig, AscTask, AscToolHint } from './types.ts';
 import { userTasks } from './user-tasks.ts';
 import { type AscVmSpec, createVmSpec, freezeVmSpec } from './vm-spec.ts';
 
@@ -15,7 +15,7 @@ export interface Collected {
   /** Every plugin's `asc uninstall` tasks (their own id space). */
   uninstall: TaskNode[];
   /** Install hints by program, from every plugin's `tools`. */
-  tools: Record<string, { install: string }>;
+  tools: Record<string, AscToolHint>;
   /** Guest fact scripts keyed `<plugin>.<fact>`. */
   guestFacts: Record<string, string>;
 }
@@ -38,7 +38,7 @@ export function collectTasks(
   const handlers: HandlerNode[] = [];
   const doctor: DoctorNode[] = [];
   const uninstall: TaskNode[] = [];
-  const tools: Record<string, { install: string }> = {};
+  const tools: Record<string, AscToolHint> = {};
   const guestFacts: Record<string, string> = {};
   for (const { plugin, options } of plugins) {
     Object.assign(tools, plugin.tools);

@@ -276,6 +276,13 @@ export interface AscResolvedConfig {
   readonly dir: string;
 }
 
+/**
+ * How to get a program a plugin runs, said when it is missing: `{ install: 'brew install lima' }` gives
+ * "limactl not found: install it with `brew install lima`"; `{ macOS: '/usr/bin/plutil' }`, for a program
+ * that ships with macOS, gives "plutil not found: macOS ships it as /usr/bin/plutil; is /usr/bin on PATH?".
+ */
+export type AscToolHint = { install: string } | { macOS: string };
+
 /** What a plugin's hooks get besides its own options. */
 export interface AscPluginContext {
   readonly config: AscResolvedConfig;
@@ -302,7 +309,7 @@ export interface AscPlugin<Options = Record<string, unknown>> {
    */
   optIn?: boolean;
   /** Programs its tasks run, with the install hint shown when one is missing. */
-  tools?: Record<string, { install: string }>;
+  tools?: Record<string, AscToolHint>;
   /** Guest facts: name → a shell line run in the guest, all of them in one round trip per run. */
   guestFacts?: Record<string, string>;
   /** Contribute to the desired VM; called in plugin order before any task is made. */

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import { AscError } from '../errors.ts';
 import { indent, tail } from '../text.ts';
-import type { AscExec, AscExecOptions, AscExecResult } from '../types.ts';
+import type { AscExec, AscExecOptions, AscExecResult, AscToolHint } from '../types.ts';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -11,7 +11,7 @@ export interface ExecSettings {
   dryRun: boolean;
   signal: AbortSignal;
   /** Install hints by program name, from the plugins' `tools`. */
-  tools: Readonly<Record<string, { install: string }>>;
+  tools: Readonly<Record<string, AscToolHint>>;
   /** The environment commands inherit (process.env in the CLI). */
   env: NodeJS.ProcessEnv;
   debug?: (message: string) => void;
@@ -116,7 +116,7 @@ export async function execCommand(
  * manages a Mac's VM: the tool is missing because this is the wrong machine, not a broken Mac.
  */
 async function missingTool(file: string, settings: Parameters<typeof execCommand>[3]): Promise<AscError> {
-  const install = settings.tools[path.basename(file)]?.install;
+  const hint = settings.tools[path.basename(file)];
   let system = 'Darwin';
   if (file !== 'uname') {
     system = await execCommand('uname', ['-s'], { timeoutMs: 5000 }, settings)
@@ -124,9 +124,14 @@ async function missingTool(file: string, settings: Parameters<typeof execCommand
       .catch(() => 'Darwin');
   }
   const notMac = system === 'Darwin' ? '' : `asc manages a Mac's Lima VM, and this machine runs ${system}: `;
-  return new AscError(`${notMac}${file} not found${install ? `: install it with \`${install}\`` : ''}`, {
+  const how = !hint
+    ? ''
+    : 'install' in hint
+      ? `: install it with \`${hint.install}\``
+      : `: macOS ships it as ${hint.macOS}; is ${path.dirname(hint.macOS)} on PATH?`;
+  return new AscError(`${notMac}${file} not found${how}`, {
     code: 'E_TOOL_MISSING',
-    ...(install ? {} : { hint: `install ${file} and make sure it is on PATH` }),
+    ...(hint ? {} : { hint: `install ${file} and make sure it is on PATH` }),
   });
 }
 
