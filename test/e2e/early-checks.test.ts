@@ -112,4 +112,3 @@ describe('checks ahead of their needs', () => {
     expect(result.stderr).toBe('');
   });
 });
-
