@@ -8,6 +8,7 @@ export type { AscErrorCode } from './core/errors.ts';
 export { AscError, ExitCode } from './core/errors.ts';
 export { withTempFile } from './core/files/temp.ts';
 export { editYaml, type YamlEdit, YamlEditError, type YamlPath } from './core/files/yaml-edit.ts';
+export { checkSocketPath, SUN_PATH_BYTES } from './core/socket-path.ts';
 export { fileStamp } from './core/state.ts';
 export { ALL_EXIT_CODES, firstLine, lastLine, tail } from './core/text.ts';
 export type {

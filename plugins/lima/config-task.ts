@@ -16,6 +16,7 @@ import { hasGuestTemplate, limaYamlDrift } from './lima-yaml.ts';
 import { guestTemplateVars, type LimaInstance, limaState } from './limactl.ts';
 import { recordManaged } from './managed.ts';
 import type { LimaOptions } from './options.ts';
+import { checkInstanceSockets } from './sockets.ts';
 
 /**
  * `lima.config`: the instance's lima.yaml holds every key the merged VM spec sets. On a running VM the
@@ -102,6 +103,7 @@ async function plannedConfig(t: AscTaskContext, instance: string): Promise<Plann
       hint: 'run `asc run lima.instance`',
     });
   }
+  checkInstanceSockets(t, instance, found.dir);
   const file = path.join(found.dir, 'lima.yaml');
   const current = await t.files.read(file);
   if (current === undefined) {

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVmSpec } from '../../src/index.ts';
@@ -11,6 +10,7 @@ import {
   type FakeAnswer,
   type TestContextOptions,
 } from '../../src/testing.ts';
+import { shortTempDir } from '../../test/harness/short-tmp.ts';
 import { onePasswordPlugin } from './index.ts';
 import { OP_SCRIPT, TOKEN_SCRIPT } from './op.ts';
 import { onePasswordOptions } from './options.ts';
@@ -24,7 +24,7 @@ const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
 let home: string;
 beforeEach(async () => {
-  home = await mkdtemp(path.join(tmpdir(), 'asc-op-'));
+  home = await shortTempDir('asc-op-');
 });
 afterEach(async () => {
   await rm(home, { recursive: true, force: true });

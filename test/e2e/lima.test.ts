@@ -335,6 +335,35 @@ describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', () => {
     expect(await mac.mutatingCalls()).toEqual([]);
   });
 
+  it('socket paths macOS cannot bind (over 103 bytes) are a clear error before anything is created or written', async () => {
+    // A LIMA_HOME deep enough that Lima's ssh master socket would not fit in sun_path (104 bytes).
+    const deep = path.join(sandbox.home, 'x'.repeat(Math.max(1, 110 - sandbox.home.length)));
+    await config('cpus: 6');
+    const long = await sandbox.asc(['run', 'phase1', '--yes'], { cwd, env: { LIMA_HOME: deep } });
+    expect(long.exitCode).toBe(1);
+    expect(long.stdout).toMatch(
+      /✖ .*\(lima\.instance\): failed: the instance folder's longest socket \(Lima's ssh master\) .*\/default\/ssh\.sock\.1234567890123456 is \d+ bytes: a unix socket path on macOS must be shorter than 104 \(sun_path\)\n\s+hint: use a shorter LIMA_HOME \(or instance name\); nothing was changed/,
+    );
+    // Nothing was created: no `limactl create` into a folder whose sockets could not bind.
+    expect(await mac.mutatingCalls()).toEqual([]);
+    expect(existsSync(path.join(deep, 'default'))).toBe(false);
+
+    // A forward of the user's whose hostSocket is too long: lima.config says which one, and writes nothing.
+    await mac.seedInstance('default', USER_LIMA_YAML);
+    const hostSocket = path.join(sandbox.home, 'y'.repeat(Math.max(1, 110 - sandbox.home.length)));
+    await config(
+      `cpus: 6\nmemory: 12GiB\ndisk: 50GiB\nportForwards:\n  - guestSocket: /run/app.sock\n    hostSocket: ${hostSocket}`,
+    );
+    const yaml = await limaYaml();
+    const forward = await sandbox.asc(['plan', 'phase1'], { cwd });
+    expect(forward.exitCode).toBe(1);
+    expect(forward.stdout).toMatch(
+      /✖ .*\(lima\.config\): failed: portForwards\[0\]\.hostSocket .*y+ is \d+ bytes: a unix socket path on macOS must be shorter than 104/,
+    );
+    expect(forward.stdout).toMatch(/hint: shorten the hostSocket of that forward \(plugins\.lima\.portForwards\)/);
+    expect(await limaYaml()).toBe(yaml);
+  });
+
   it('a limactl that hangs is killed after its timeout, naming the command', async () => {
     await mac.seedInstance('default', 'cpus: 6\nmemory: 12GiB\ndisk: 50GiB\n');
     await config('startTimeout: 1s');
