@@ -2,8 +2,8 @@ import { chmod, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipUnless } from '../harness/require.ts';
-import { CLI, createSandbox, type Sandbox } from '../harness/sandbox.ts';
-import { SETPRIV, unprivileged, unprivilegedAvailable } from '../harness/unprivileged.ts';
+import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
+import { readableCli, SETPRIV, unprivileged, unprivilegedAvailable } from '../harness/unprivileged.ts';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -383,7 +383,8 @@ describe('a config asc may not read (mode 000) exits 2, named, and changes nothi
     expect(cat.exitCode, 'the CLI must not be able to read the file').not.toBe(0);
 
     const before = await sandbox.snapshot();
-    const result = await sandbox.exec(...unprivileged(process.execPath, [CLI, ...args]), { cwd });
+    const cli = await readableCli(sandbox);
+    const result = await sandbox.exec(...unprivileged(process.execPath, [cli, ...args]), { cwd });
     expect(result.stderr).toMatch(
       /project\/\.ascrc\.yaml: could not read the config: permission denied \(EACCES\)\n {2}hint: asc may not use it: check the mode and owner/,
     );

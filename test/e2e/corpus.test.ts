@@ -11,8 +11,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { skipUnless } from '../harness/require.ts';
-import { CLI, createSandbox, type Sandbox } from '../harness/sandbox.ts';
-import { SETPRIV, unprivileged, unprivilegedAvailable } from '../harness/unprivileged.ts';
+import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
+import { readableCli, SETPRIV, unprivileged, unprivilegedAvailable } from '../harness/unprivileged.ts';
 import { createSimulatedMac, type SimulatedMac } from '../sim/index.ts';
 
 const execFileAsync = promisify(execFile);
@@ -131,8 +131,9 @@ describe('bad input outside the config: exit 1, the file and the thing named, no
         // That user may not append to the fake limactl's call log; the fake then keeps none.
         const env = { FAKE_LIMACTL_NO_LOG: '1' };
         const before = await snapshot();
+        const cli = await readableCli(sandbox);
         const result = await sandbox.exec(
-          ...unprivileged(process.execPath, [CLI, 'plan', 'lima.ssh-include']),
+          ...unprivileged(process.execPath, [cli, 'plan', 'lima.ssh-include']),
           {
             cwd,
             env,
