@@ -360,7 +360,9 @@ describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', () => {
     expect(forward.stdout).toMatch(
       /✖ .*\(lima\.config\): failed: portForwards\[0\]\.hostSocket .*y+ is \d+ bytes: a unix socket path on macOS must be shorter than 104/,
     );
-    expect(forward.stdout).toMatch(/hint: shorten the hostSocket of that forward \(plugins\.lima\.portForwards\)/);
+    expect(forward.stdout).toMatch(
+      /hint: shorten the hostSocket of that forward \(plugins\.lima\.portForwards\)/,
+    );
     expect(await limaYaml()).toBe(yaml);
   });
 
