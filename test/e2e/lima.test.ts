@@ -42,7 +42,7 @@ containerd:
   user: false
 `;
 
-describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', () => {
+describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', { timeout: 180_000 }, () => {
   let sandbox: Sandbox;
   let mac: SimulatedMac;
   let cwd: string;
