@@ -109,4 +109,27 @@ describe('guest commands while a task restarts the VM', () => {
     await Promise.all([slow, restart]);
     expect(order).toEqual(['slow begins (up)', 'slow ends', 'restart', 'own begins (down)', 'own ends']);
   });
+
+  it("the restarter's own facts read inside its section is its own, though another task asked meanwhile", async () => {
+    const { vm, exec } = fakeVm();
+    const { restarter, reader } = guests(exec);
+    const down = deferred();
+    const resume = deferred();
+    let own: Record<string, string> | undefined;
+    const restart = restarter.offline(async () => {
+      vm.running = false;
+      down.resolve();
+      await resume.promise;
+      vm.running = true;
+      // As nixos' re-create does: start, then read the new guest's facts, within the one section.
+      own = await restarter.facts();
+    });
+    await down.promise;
+    const theirs = reader.facts();
+    resume.resolve();
+    await restart;
+    expect(own).toEqual({ 'lima.user': 'value of lima.user' });
+    expect(await theirs).toEqual({ 'lima.user': 'value of lima.user' });
+    expect(vm.log).toEqual(['shell (up)', 'shell (up)']);
+  }, 5000);
 });

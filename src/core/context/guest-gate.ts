@@ -11,6 +11,11 @@ export interface GuestGate {
   command<T>(owner: string, run: () => Promise<T>): Promise<T>;
   /** Run `work` as `owner` with the guest to itself; nested calls by the same owner just run. */
   offline<T>(owner: string, work: () => Promise<T>): Promise<T>;
+  /**
+   * While another owner holds the VM down, a promise that settles at the next change (check again);
+   * otherwise undefined, and what the caller does next in the same tick happens with the gate open.
+   */
+  closedTo(owner: string): Promise<void> | undefined;
 }
 
 export function createGuestGate(): GuestGate {
@@ -38,6 +43,9 @@ export function createGuestGate(): GuestGate {
         running.set(owner, (running.get(owner) ?? 1) - 1);
         changed();
       }
+    },
+    closedTo(owner) {
+      return writer !== undefined && writer !== owner ? next() : undefined;
     },
     async offline(owner, work) {
       if (writer === owner) return work();

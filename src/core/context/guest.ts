@@ -39,7 +39,12 @@ export function createGuest(settings: GuestSettings): AscGuest {
         settings.exec.run('limactl', guestArgv(settings.instance, args), options),
       );
     },
-    facts: () => settings.once(FACTS_KEY, () => gatherFacts(settings, shell)),
+    // While another task holds the VM down, no facts read enters the run's cache: the holder's own read
+    // (its start checked) must not find one there that waits for the holder to finish.
+    facts: async () => {
+      for (let closed = gate.closedTo(owner); closed; closed = gate.closedTo(owner)) await closed;
+      return settings.once(FACTS_KEY, () => gatherFacts(settings, shell));
+    },
     refresh,
     // The facts are dropped on the way in too: another task's read queued at the gate must not be the
     // one this task awaits (it waits for this very section to end).
