@@ -42,6 +42,16 @@ export async function limaOnly(): Promise<BenchMac> {
 }
 
 export async function everyPlugin(): Promise<BenchMac> {
+  const { sandbox, mac, config } = await everyPluginMac();
+  return converge('every built plugin', sandbox, mac, config);
+}
+
+/**
+ * A simulated Mac as a user of every built plugin but nixos has it before asc: Colima running with a
+ * container, 1Password's agent with a key, a WezTerm config, the guest able to "install" docker and op;
+ * and the config asc would read, to write to `sysinit/.ascrc.yaml`. Nothing of asc's is there yet.
+ */
+export async function everyPluginMac(): Promise<{ sandbox: Sandbox; mac: SimulatedMac; config: string }> {
   const sandbox = await createSandbox();
   const mac = await createSimulatedMac(sandbox);
   const docker = programOnPath('docker') ?? '';
@@ -62,7 +72,7 @@ export async function everyPlugin(): Promise<BenchMac> {
     '  launchd: {}',
     '',
   ].join('\n');
-  return converge('every built plugin', sandbox, mac, config);
+  return { sandbox, mac, config };
 }
 
 async function converge(
@@ -80,8 +90,12 @@ async function converge(
   try {
     const first = await sandbox.asc(['run', 'all', '--yes'], { cwd, timeoutMs: 300_000 });
     const second = await sandbox.asc(['run', 'all', '--json'], { cwd, timeoutMs: 300_000 });
-    const summary = (JSON.parse(second.stdout) as { summary: Record<string, number> }).summary;
-    if (second.exitCode !== 0 || summary.changed || summary.failed || summary.skipped) {
+    const report = JSON.parse(second.stdout) as { tasks: { status: string; reason: string | null }[] };
+    // Converged: every row ok, but launchd's plist-mode task, skipped where Lima has its own autostart.
+    const off = report.tasks.filter(
+      (row) => row.status !== 'ok' && !(row.status === 'skipped' && row.reason?.startsWith('lima mode:')),
+    );
+    if (second.exitCode !== 0 || off.length > 0) {
       throw new Error(
         `the ${name} Mac did not converge: ${first.stdout}${first.stderr}\n--- second run ---\n${second.stdout}${second.stderr}`,
       );

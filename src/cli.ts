@@ -190,8 +190,10 @@ program
   .argument('[words...]')
   .allowUnknownOption()
   .helpOption(false)
-  .action(async (words: string[] = []) => {
+  .action(async () => {
     const { completeWords } = await import('./commands/completion.ts');
+    // The words as typed: commander would drop a `--` (its end of options), the word `asc run --<Tab>` completes.
+    const words = process.argv.slice(process.argv.indexOf('__complete') + 1);
     const found = await completeWords(program, words, await withBuiltins());
     if (found.length) process.stdout.write(`${found.join('\n')}\n`);
   });

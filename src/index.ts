@@ -23,11 +23,12 @@ export {
 export type { AscUserConfig, AscUserTask } from './core/config/schema.ts';
 export { durationOption, parseDuration } from './core/config/schema.ts';
 export { displayPath, expandHome } from './core/context/files.ts';
-export { defineConfig, definePlugin, drift, ok, skip } from './core/define.ts';
+export { cannotFix, defineConfig, definePlugin, drift, ok, skip } from './core/define.ts';
 export type { AscErrorCode } from './core/errors.ts';
 export { AscError, ExitCode } from './core/errors.ts';
 export { withTempFile } from './core/files/temp.ts';
 export { editYaml, type YamlEdit, YamlEditError, type YamlPath } from './core/files/yaml-edit.ts';
+export { checkSocketPath, SUN_PATH_BYTES } from './core/socket-path.ts';
 export { fileStamp } from './core/state.ts';
 export { ALL_EXIT_CODES, firstLine, lastLine, tail } from './core/text.ts';
 export type {
@@ -36,6 +37,7 @@ export type {
   AscBackupArchive,
   AscBackups,
   AscCalendarInterval,
+  AscCannotFix,
   AscCheckResult,
   AscConverged,
   AscDoctorCheck,
@@ -63,6 +65,7 @@ export type {
   AscTaskContext,
   AscTaskResult,
   AscTaskStatus,
+  AscToolHint,
   AscWriteOptions,
   AscWriteResult,
 } from './core/types.ts';

@@ -127,6 +127,7 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
       facts: async () =>
         typeof options.guestFacts === 'function' ? options.guestFacts() : { ...options.guestFacts },
       refresh: () => {},
+      offline: (work) => work(),
     },
   };
   const calls = { commands: [] as Calls, guestCommands: [] as Calls };

@@ -1,7 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readlink, rm } from 'node:fs/promises';
+import { mkdir, readlink, rm } from 'node:fs/promises';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVmSpec } from '../../src/index.ts';
@@ -11,6 +10,7 @@ import {
   type FakeAnswer,
   type TestContextOptions,
 } from '../../src/testing.ts';
+import { shortTempDir } from '../../test/harness/short-tmp.ts';
 import { dockerPlugin } from './index.ts';
 import { dockerOptions } from './options.ts';
 import { CLI_SCRIPT, PROBE_SCRIPT } from './tasks.ts';
@@ -23,7 +23,7 @@ let servers: http.Server[] = [];
 
 beforeEach(async () => {
   // Short: unix socket paths must stay under 104 characters.
-  home = await mkdtemp(path.join(tmpdir(), 'asc-dk-'));
+  home = await shortTempDir('asc-dk-');
   servers = [];
 });
 afterEach(async () => {
@@ -199,9 +199,12 @@ describe('the docker plugin', () => {
       ],
     });
     const check = await task('works').check(t);
+    // Not a drift a run could fix: the check says so, with the user's fix (plan and status fail, exit 1).
     expect(check).toEqual({
       converged: false,
+      cannotFix: true,
       reason: 'Colima is not running; its socket file ~/.colima/default/docker.sock is left behind',
+      fix: 'start Colima: `colima start`',
     });
     await expect(task('works').apply(t)).rejects.toMatchObject({ hint: 'start Colima: `colima start`' });
     expect(t.commands.filter((c) => c.argv[0] === 'ssh')).toEqual([]);

@@ -15,7 +15,7 @@ export const dockerPlugin = definePlugin({
   options: dockerOptions,
   tools: {
     colima: { install: 'brew install colima' },
-    ssh: { install: 'it ships with macOS (/usr/bin/ssh)' },
+    ssh: { macOS: '/usr/bin/ssh' },
   },
   guestFacts: { os: OS_SCRIPT, cli: CLI_SCRIPT, probe: PROBE_SCRIPT },
   vm(spec) {

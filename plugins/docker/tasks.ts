@@ -1,4 +1,4 @@
-import { AscError, type AscTask, type AscTaskContext, drift, ok } from '../../src/index.ts';
+import { AscError, type AscTask, type AscTaskContext, cannotFix, drift, ok } from '../../src/index.ts';
 import {
   guestProbe,
   healForward,
@@ -77,7 +77,9 @@ export function dockerTasks(options: DockerOptions): AscTask[] {
       needs: ['lima.running', 'docker.guest-cli', 'docker.host-socket'],
       async check(t) {
         const found = await assess(t, options);
-        return found.kind === 'ok' ? ok(found.detail) : drift(found.reason);
+        if (found.kind === 'ok') return ok(found.detail);
+        // Only a dead forward is this task's to repair; the rest is the user's (or another task's).
+        return found.kind === 'forward' ? drift(found.reason) : cannotFix(found.reason, found.hint);
       },
       async apply(t) {
         let found = await assess(t, options);

@@ -19,8 +19,8 @@ export const launchdPlugin = definePlugin({
   description: 'The VM starts at login: Lima autostart or a LaunchAgent, exactly one',
   options: launchdOptions,
   tools: {
-    launchctl: { install: 'it ships with macOS (/bin/launchctl)' },
-    plutil: { install: 'it ships with macOS (/usr/bin/plutil)' },
+    launchctl: { macOS: '/bin/launchctl' },
+    plutil: { macOS: '/usr/bin/plutil' },
   },
   agents: launchdAgents,
   tasks: (options, ctx) => [...launchdTasks(options, ctx.config.instance), agentsTask(ctx.agents ?? [])],

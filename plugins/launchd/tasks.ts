@@ -42,15 +42,16 @@ export function launchdTasks(options: LaunchdOptions, instance: string): AscTask
   };
   const loaded: AscTask = {
     id: 'loaded',
-    title: `plist mode: LaunchAgent ${ours.label} is loaded`,
+    // Its title names plist mode: in lima mode (`auto` on a Lima with autostart) it is skipped, with why.
+    title: `asc's LaunchAgent ${ours.label} is loaded (plist mode)`,
     phase: 'phase3',
     needs: ['launchd.registered'],
     async check(t) {
       const s = await applicable(t, () => situation(t, options, instance));
       if ('notApplicable' in s) return s;
       if (s.mode === 'lima') {
-        return ok(
-          "lima mode: launchd loads Lima's job at the next login; asc does not bootstrap it, which would start the VM a second time",
+        return skip(
+          "lima mode: asc has no LaunchAgent; launchd loads Lima's job at the next login (asc does not bootstrap it, which would start the VM a second time)",
         );
       }
       const state = await loadState(t, s, instance);

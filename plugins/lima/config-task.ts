@@ -16,6 +16,7 @@ import { hasGuestTemplate, limaYamlDrift } from './lima-yaml.ts';
 import { guestTemplateVars, type LimaInstance, limaState } from './limactl.ts';
 import { recordManaged } from './managed.ts';
 import type { LimaOptions } from './options.ts';
+import { checkInstanceSockets } from './sockets.ts';
 
 /**
  * `lima.config`: the instance's lima.yaml holds every key the merged VM spec sets. On a running VM the
@@ -78,11 +79,14 @@ export async function writeLimaYaml(
   }
   // Validate before stopping, so a spec Lima rejects never costs a stop.
   await withSpecFile(t, text, validate);
-  t.log.info(`stopping ${instance}`);
-  await stopVm(t, instance);
-  await t.files.write(where.file, text, { validate });
-  t.log.info(`starting ${instance}`);
-  await startVm(t, instance, where.dir, how.timeout);
+  // One offline section: no other task's guest command runs between the stop and the start.
+  await t.guest.offline(async () => {
+    t.log.info(`stopping ${instance}`);
+    await stopVm(t, instance);
+    await t.files.write(where.file, text, { validate });
+    t.log.info(`starting ${instance}`);
+    await startVm(t, instance, where.dir, how.timeout);
+  });
   return `restarted ${instance} with the new lima.yaml: ${reasons.join(', ')}`;
 }
 
@@ -102,6 +106,7 @@ async function plannedConfig(t: AscTaskContext, instance: string): Promise<Plann
       hint: 'run `asc run lima.instance`',
     });
   }
+  checkInstanceSockets(t, instance, found.dir);
   const file = path.join(found.dir, 'lima.yaml');
   const current = await t.files.read(file);
   if (current === undefined) {

@@ -18,6 +18,7 @@ import {
   type AscTask,
   type AscTaskContext,
   type AscVmPortForward,
+  checkSocketPath,
   displayPath,
   drift,
   ok,
@@ -60,7 +61,10 @@ export async function linkPath(t: AscTaskContext, service: HostService): Promise
       hint: 'run `asc run lima.instance`',
     });
   }
-  return path.join(dir, 'sock', service.linkFile);
+  const link = path.join(dir, 'sock', service.linkFile);
+  // ssh binds and connects through this path: one macOS cannot use is a clear error before any change.
+  checkSocketPath(link, 'the forward’s socket link', 'use a shorter LIMA_HOME (or instance name)');
+  return link;
 }
 
 /** What is at the link's place: nothing, a symlink (and its target), or something else asc must not touch. */

@@ -15,7 +15,7 @@ export const limaPlugin = definePlugin({
   description: 'The Lima VM: instance, lima.yaml, running, ssh access',
   options: limaOptions,
   defaultEnabled: true,
-  tools: { [LIMACTL]: { install: INSTALL_HINT }, ssh: { install: 'it ships with macOS (/usr/bin/ssh)' } },
+  tools: { [LIMACTL]: { install: INSTALL_HINT }, ssh: { macOS: '/usr/bin/ssh' } },
   guestFacts: {
     // The guest home is /home/<user>.linux or .guest depending on the Lima version: ask, never assume.
     home: 'printf %s "$HOME"',

@@ -6,6 +6,7 @@ import { creationYaml } from './lima-yaml.ts';
 import { limaHome, limaState, limaVersion, MIN_VERSION, MIN_VERSION_CREATE } from './limactl.ts';
 import { recordManaged } from './managed.ts';
 import type { LimaOptions } from './options.ts';
+import { checkInstanceSockets } from './sockets.ts';
 
 /** `lima.installed`, `lima.instance` and `lima.running`: Lima is there, the instance exists, and it answers. */
 export function instanceTasks(
@@ -42,6 +43,7 @@ export function instanceTasks(
       needs: ['lima.installed'],
       async check(t) {
         if (await (await limaState(t)).instance(t, instance)) return ok();
+        checkInstanceSockets(t, instance, path.join(limaHome(t), instance));
         const version = await limaVersion(t);
         if (semver.lt(version, MIN_VERSION_CREATE)) {
           return drift(

@@ -6,44 +6,48 @@ const STOP_TIMEOUT_MS = 7 * 60_000;
 
 /**
  * `limactl start --tty=false --timeout=<limit> <instance>`. limactl enforces its own timeout; asc kills
- * it only if it overruns that by a margin (at most a minute). Afterwards the run's `limactl list` and
- * guest facts are stale: both are read again on next use.
+ * it only if it overruns that by a margin (at most a minute). Other tasks' guest commands wait until it
+ * ends (`t.guest.offline`). Afterwards the run's `limactl list` and guest facts are stale: both are read
+ * again on next use.
  */
-export async function startVm(
+export function startVm(
   t: AscTaskContext,
   instance: string,
   dir: string,
   timeout: { text: string; ms: number },
 ): Promise<void> {
-  const state = await limaState(t);
-  state.invalidate();
-  t.guest.refresh();
-  try {
-    await t.exec.run(LIMACTL, ['start', '--tty=false', `--timeout=${timeout.text}`, instance], {
-      timeoutMs: timeout.ms + Math.min(60_000, timeout.ms),
-    });
-  } catch (error) {
-    throw new AscError(`the VM ${instance} did not start cleanly: ${(error as Error).message}`, {
-      code: 'E_COMMAND_FAILED',
-      hint: `see ${startLogs(dir)}; \`limactl list\` shows its status`,
-    });
-  } finally {
+  return t.guest.offline(async () => {
+    const state = await limaState(t);
     state.invalidate();
-    t.guest.refresh();
-  }
+    try {
+      await t.exec.run(LIMACTL, ['start', '--tty=false', `--timeout=${timeout.text}`, instance], {
+        timeoutMs: timeout.ms + Math.min(60_000, timeout.ms),
+      });
+    } catch (error) {
+      throw new AscError(`the VM ${instance} did not start cleanly: ${(error as Error).message}`, {
+        code: 'E_COMMAND_FAILED',
+        hint: `see ${startLogs(dir)}; \`limactl list\` shows its status`,
+      });
+    } finally {
+      state.invalidate();
+    }
+  });
 }
 
-/** `limactl stop <instance>` (it exits 1 on a stopped instance: callers check the status first). */
-export async function stopVm(t: AscTaskContext, instance: string): Promise<void> {
-  const state = await limaState(t);
-  state.invalidate();
-  t.guest.refresh();
-  try {
-    await t.exec.run(LIMACTL, ['stop', instance], { timeoutMs: STOP_TIMEOUT_MS });
-  } finally {
+/**
+ * `limactl stop <instance>` (it exits 1 on a stopped instance: callers check the status first). Other
+ * tasks' guest commands wait until it ends; a restart wraps its stop and start in one `t.guest.offline`.
+ */
+export function stopVm(t: AscTaskContext, instance: string): Promise<void> {
+  return t.guest.offline(async () => {
+    const state = await limaState(t);
     state.invalidate();
-    t.guest.refresh();
-  }
+    try {
+      await t.exec.run(LIMACTL, ['stop', instance], { timeoutMs: STOP_TIMEOUT_MS });
+    } finally {
+      state.invalidate();
+    }
+  });
 }
 
 /**
@@ -68,16 +72,16 @@ export async function createVm(t: AscTaskContext, instance: string, limaYaml: st
  * `limactl delete <instance>`: the instance and its disk are gone. It refuses a running instance
  * (``expected status `Stopped` ``), so callers stop it first; a missing one is only a warning (exit 0).
  */
-export async function deleteVm(t: AscTaskContext, instance: string): Promise<void> {
-  const state = await limaState(t);
-  state.invalidate();
-  t.guest.refresh();
-  try {
-    await t.exec.run(LIMACTL, ['delete', instance], { timeoutMs: STOP_TIMEOUT_MS });
-  } finally {
+export function deleteVm(t: AscTaskContext, instance: string): Promise<void> {
+  return t.guest.offline(async () => {
+    const state = await limaState(t);
     state.invalidate();
-    t.guest.refresh();
-  }
+    try {
+      await t.exec.run(LIMACTL, ['delete', instance], { timeoutMs: STOP_TIMEOUT_MS });
+    } finally {
+      state.invalidate();
+    }
+  });
 }
 
 /** `limactl validate` on a file; its fatal message says what Lima rejects. */

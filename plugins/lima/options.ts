@@ -12,7 +12,7 @@ const size = (what: string, fallback: string) =>
     // go-units RAMInBytes returns an int64: a larger size overflows in Lima instead of failing.
     .refine((text) => (parseSize(text) ?? 0) < 2 ** 63, 'a size below 8192PiB (Lima counts bytes in 64 bits)')
     .default(fallback)
-    .describe(`${what}, as Lima writes it (12GiB).`);
+    .describe(`${what}, as Lima writes it; default ${fallback}.`);
 
 /** Lima's validatePort (pkg/limayaml/validate.go): 22 is the guest's own sshd. */
 const notSsh = (n: number | undefined) => n !== 22;

@@ -18,7 +18,12 @@ describe('the nixos options', () => {
   it('are off without enabled: true; `enabled: false` is not a way to turn it off', () => {
     expect(nixosOptions.parse({})).toMatchObject({ host: 'ascalon', startTimeout: '15m' });
     expect(nixosOptions.parse({}).enabled).toBeUndefined();
-    expect(nixosOptions.safeParse({ enabled: false }).success).toBe(false);
+    expect(nixosOptions.safeParse({ enabled: false }).error?.issues[0]?.message).toBe(
+      '`false` does not turn the plugin off: remove the `nixos:` key (or write `nixos: false`) to keep it off',
+    );
+    expect(nixosOptions.safeParse({ enabled: 'yes' }).error?.issues[0]?.message).toBe(
+      'only `true`, which turns the plugin on',
+    );
     expect(nixosOptions.safeParse({ enabled: true, host: 'Ascalon_1' }).success).toBe(false);
     expect(nixosOptions.safeParse({ enabled: true, flake: 'relative/path' }).success).toBe(false);
     expect(

@@ -178,12 +178,14 @@ export function migratedTask(options: NixosOptions, instance: string): AscTask {
       const saved: MigrationRecord = { ...base, step: 'saved-config', limaYaml };
       await record(t, saved);
 
-      // 3. Stop, delete, re-create from the NixOS spec.
-      t.log.info(`stopping and deleting ${instance}`);
-      await stopVm(t, instance);
-      await deleteVm(t, instance);
-      await record(t, { ...saved, step: 'deleted' });
-      return finish(t, { ...saved, step: 'deleted' });
+      // 3. Stop, delete, re-create from the NixOS spec: offline to the other tasks until the new guest answers.
+      return t.guest.offline(async () => {
+        t.log.info(`stopping and deleting ${instance}`);
+        await stopVm(t, instance);
+        await deleteVm(t, instance);
+        await record(t, { ...saved, step: 'deleted' });
+        return finish(t, { ...saved, step: 'deleted' });
+      });
     },
   };
 

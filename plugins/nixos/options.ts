@@ -23,7 +23,12 @@ const image = z
 export const nixosOptions = z
   .object({
     enabled: z
-      .literal(true)
+      .literal(true, {
+        error: (issue) =>
+          issue.input === false
+            ? '`false` does not turn the plugin off: remove the `nixos:` key (or write `nixos: false`) to keep it off'
+            : 'only `true`, which turns the plugin on',
+      })
       .optional()
       .describe(
         'Required: `true` turns the plugin on. Moving the VM to NixOS deletes and re-creates it (its home folder is kept), so the key alone (`nixos: {}`) is refused.',

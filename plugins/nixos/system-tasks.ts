@@ -81,8 +81,10 @@ export function systemTasks(options: NixosOptions, ctx: AscPluginContext): AscTa
         await remember(t, activated, system.toplevel);
         const found = await (await limaState(t)).instance(t, instance);
         t.log.info(`restarting ${instance} into it`);
-        await stopVm(t, instance);
-        await startVm(t, instance, found?.dir ?? '', timeout);
+        await t.guest.offline(async () => {
+          await stopVm(t, instance);
+          await startVm(t, instance, found?.dir ?? '', timeout);
+        });
         return `built ${ref} and restarted ${instance} into ${system.toplevel}`;
       },
     },

@@ -15,8 +15,8 @@ export const onePasswordPlugin = definePlugin({
   description: "1Password's SSH agent in the VM, and op with a service account",
   options: onePasswordOptions,
   tools: {
-    'ssh-add': { install: 'it ships with macOS (/usr/bin/ssh-add)' },
-    ssh: { install: 'it ships with macOS (/usr/bin/ssh)' },
+    'ssh-add': { macOS: '/usr/bin/ssh-add' },
+    ssh: { macOS: '/usr/bin/ssh' },
     op: { install: 'brew install 1password-cli' },
   },
   guestFacts: { os: OS_SCRIPT, agent: AGENT_SCRIPT, op: OP_SCRIPT, token: TOKEN_SCRIPT },

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVmSpec } from '../../src/index.ts';
@@ -11,6 +10,7 @@ import {
   type FakeAnswer,
   type TestContextOptions,
 } from '../../src/testing.ts';
+import { shortTempDir } from '../../test/harness/short-tmp.ts';
 import { onePasswordPlugin } from './index.ts';
 import { OP_SCRIPT, TOKEN_SCRIPT } from './op.ts';
 import { onePasswordOptions } from './options.ts';
@@ -24,7 +24,7 @@ const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
 let home: string;
 beforeEach(async () => {
-  home = await mkdtemp(path.join(tmpdir(), 'asc-op-'));
+  home = await shortTempDir('asc-op-');
 });
 afterEach(async () => {
   await rm(home, { recursive: true, force: true });
@@ -147,10 +147,14 @@ describe('the onepassword plugin: the SSH agent', () => {
       macAgent: 2,
       agentProbes: [probe({ exit: '2', out: 'Error connecting to agent: Connection refused' })],
     });
+    // Not a drift a run could fix: the check says so, with the user's fix (plan and status fail, exit 1).
     expect(await task('agent-works').check(t)).toMatchObject({
+      converged: false,
+      cannotFix: true,
       reason: expect.stringMatching(
         /^no SSH agent answers at ~\/Library\/Group Containers\/2BUA8C4S2C\.com\.1password\/t\/agent\.sock \(1Password's agent\)/,
       ),
+      fix: "open 1Password → Settings → Developer and turn on 'Use the SSH agent'",
     });
     await expect(task('agent-works').apply(t)).rejects.toMatchObject({
       hint: "open 1Password → Settings → Developer and turn on 'Use the SSH agent'",

@@ -1,4 +1,12 @@
-import { AscError, type AscTask, type AscTaskContext, displayPath, drift, ok } from '../../src/index.ts';
+import {
+  AscError,
+  type AscTask,
+  type AscTaskContext,
+  cannotFix,
+  displayPath,
+  drift,
+  ok,
+} from '../../src/index.ts';
 import {
   guestProbe,
   healForward,
@@ -40,7 +48,9 @@ export function agentTasks(options: OnePasswordOptions): AscTask[] {
       needs: ['lima.running', 'onepassword.agent-socket'],
       async check(t) {
         const found = await assess(t, options);
-        return found.kind === 'ok' ? ok(found.detail) : drift(found.reason);
+        if (found.kind === 'ok') return ok(found.detail);
+        // Only a dead forward is this task's to repair; the rest is the user's (or another task's).
+        return found.kind === 'forward' ? drift(found.reason) : cannotFix(found.reason, found.hint);
       },
       async apply(t) {
         let found = await assess(t, options);

@@ -41,8 +41,7 @@ export async function converge(
   );
   const mode = command === 'run' ? 'run' : 'plan';
   const unattended = mode === 'run' && options.unattended === true;
-  const renderer =
-    io.json || command === 'status' || unattended ? 'silent' : io.stdoutIsTTY ? 'tree' : 'plain';
+  const renderer = io.json || command === 'status' || unattended ? 'silent' : io.treeFits ? 'tree' : 'plain';
   const execution: Execution = {
     graph: session.graph,
     selected,

@@ -19,7 +19,12 @@ export interface CommandIo {
   document(text: string): void;
   color: (style: 'green' | 'yellow' | 'red' | 'dim' | 'bold', text: string) => string;
   stdoutIsTTY: boolean;
+  /** A terminal wide enough to draw the tree in; a narrower one (a width of 0) gets plain lines. */
+  treeFits: boolean;
 }
+
+/** Narrower than this, listr2 wraps the tree's rows a character or two a line. */
+const TREE_MIN_COLUMNS = 20;
 
 export function createIo(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): CommandIo {
   const json = options.json === true;
@@ -31,5 +36,6 @@ export function createIo(options: GlobalOptions, env: NodeJS.ProcessEnv = proces
     document: (text) => process.stdout.write(`${text}\n`),
     color: (style, text) => (colorOn ? styleText(style, text) : text),
     stdoutIsTTY: process.stdout.isTTY === true,
+    treeFits: process.stdout.isTTY === true && (process.stdout.columns ?? 80) >= TREE_MIN_COLUMNS,
   };
 }

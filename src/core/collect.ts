@@ -3,7 +3,14 @@ import type { AscParsedConfig } from './config/validate.ts';
 import { AscError } from './errors.ts';
 import type { EnabledPlugin } from './plugins.ts';
 import type { DoctorNode, HandlerNode, TaskNode } from './task-node.ts';
-import type { AscAgentSpec, AscBackups, AscPluginContext, AscResolvedConfig, AscTask } from './types.ts';
+import type {
+  AscAgentSpec,
+  AscBackups,
+  AscPluginContext,
+  AscResolvedConfig,
+  AscTask,
+  AscToolHint,
+} from './types.ts';
 import { userTasks } from './user-tasks.ts';
 import { type AscVmSpec, createVmSpec, freezeVmSpec } from './vm-spec.ts';
 
@@ -18,7 +25,7 @@ export interface Collected {
   /** What `asc uninstall` leaves on purpose: every plugin's `kept` lines, in plugin order. */
   kept: string[];
   /** Install hints by program, from every plugin's `tools`. */
-  tools: Record<string, { install: string }>;
+  tools: Record<string, AscToolHint>;
   /** Guest fact scripts keyed `<plugin>.<fact>`. */
   guestFacts: Record<string, string>;
   /** What `asc backup` and `asc restore` use, by plugin. */
@@ -53,7 +60,7 @@ export function collectTasks(
   const doctor: DoctorNode[] = [];
   const uninstall: TaskNode[] = [];
   const kept: string[] = [];
-  const tools: Record<string, { install: string }> = {};
+  const tools: Record<string, AscToolHint> = {};
   const guestFacts: Record<string, string> = {};
   const backups: Collected['backups'] = [];
   for (const { plugin, options } of plugins) {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { drift, ok, skip } from './define.ts';
+import { cannotFix, drift, ok, skip } from './define.ts';
 import { buildGraph, selectTasks } from './graph.ts';
 import { type RunReport, runTasks } from './runner.ts';
 import type { TaskNode } from './task-node.ts';
@@ -42,7 +42,7 @@ async function run(
   tasks: TaskNode[],
   mode: 'run' | 'plan' = 'run',
   concurrency = 8,
-): Promise<Record<string, { status: string; reason: string | undefined }>> {
+): Promise<Record<string, { status: string; reason: string | undefined; diff?: string }>> {
   const graph = buildGraph({ tasks, handlers: [] });
   const report: RunReport = await runTasks(
     graph,
@@ -62,7 +62,12 @@ async function run(
       config: { instance: 'default', file: undefined, dir },
     },
   );
-  return Object.fromEntries(report.results.map((r) => [r.id, { status: r.status, reason: r.reason }]));
+  return Object.fromEntries(
+    report.results.map((r) => [
+      r.id,
+      { status: r.status, reason: r.reason, ...(r.diff === undefined ? {} : { diff: r.diff }) },
+    ]),
+  );
 }
 
 /** A promise to resolve from outside. */
@@ -162,6 +167,50 @@ describe('checks ahead of their needs', () => {
       'p.root': { status: 'would-change', reason: 'missing' },
       'p.child': { status: 'skipped', reason: 'would run after p.root' },
       'p.grandchild': { status: 'skipped', reason: 'would run after p.root' },
+    });
+  });
+
+  it('a drift asc cannot fix fails the task with its fix, in plan as in run, and its apply never runs', async () => {
+    const applied: string[] = [];
+    const tasks = () => [
+      task(
+        'c.colima',
+        [],
+        async () => cannotFix('Colima is not running', 'start Colima: `colima start`'),
+        async () => {
+          applied.push('c.colima');
+        },
+      ),
+      task('c.after', ['c.colima'], async () => drift('would apply')),
+    ];
+    const expected = {
+      'c.colima': { status: 'failed', reason: 'Colima is not running\n  hint: start Colima: `colima start`' },
+      'c.after': { status: 'skipped', reason: 'need c.colima failed' },
+    };
+    expect(await run(tasks(), 'plan')).toEqual(expected);
+    expect(await run(tasks(), 'run')).toEqual(expected);
+    expect(applied).toEqual([]);
+  });
+
+  it('plan: a dependent whose early check drifted is listed as a change "after <need>", with its diff', async () => {
+    const rows = await run(
+      [
+        task('p.root', [], async () => drift('missing')),
+        task('p.child', ['p.root'], async () => drift('~/.ssh/config has no Include', '--- a\n+++ b\n')),
+        task('p.grandchild', ['p.child'], async () => drift('not yet')),
+        task('p.fine', ['p.root'], async () => ok()),
+      ],
+      'plan',
+    );
+    expect(rows).toEqual({
+      'p.root': { status: 'would-change', reason: 'missing' },
+      'p.child': {
+        status: 'would-change',
+        reason: 'after p.root: ~/.ssh/config has no Include',
+        diff: '--- a\n+++ b\n',
+      },
+      'p.grandchild': { status: 'would-change', reason: 'after p.root: not yet' },
+      'p.fine': { status: 'skipped', reason: 'would run after p.root' },
     });
   });
 

@@ -140,7 +140,7 @@ export async function runTasks(
     for (const [need, outcome] of needOutcomes) {
       if (outcome?.status === 'failed') waitOn = { status: 'skipped', reason: `need ${need} failed` };
       else if (outcome?.status === 'would-change' || outcome?.pendingOn) {
-        const pendingOn = outcome.status === 'would-change' ? need : outcome.pendingOn;
+        const pendingOn = outcome.pendingOn ?? need;
         waitOn = { status: 'skipped', reason: `would run after ${pendingOn}`, pendingOn };
       } else if (outcome?.status === 'skipped')
         waitOn = { status: 'skipped', reason: `need ${need} was skipped` };
@@ -152,9 +152,26 @@ export async function runTasks(
       return afterEarlyCheck(node, early, log);
     }
     early?.reads.discard();
+    if (waitOn?.pendingOn && dryRun) return afterPending(early, waitOn, waitOn.pendingOn);
     if (waitOn) return waitOn;
     if (options.signal.aborted) return interrupted;
     return checkWithNeedsSettled(node, log);
+  };
+
+  /**
+   * Plan mode, a need would change first. A drift the early check found is a step the run will take: it
+   * is listed, counted and shown with its diff, as "after <need>: …". The run checks it again after the
+   * need's apply, so anything else (ok now, an error against a world not made yet) stays "would run after".
+   */
+  const afterPending = (early: EarlyCheck | undefined, waitOn: Outcome, pendingOn: string): Outcome => {
+    const result = early && 'result' in early.check ? early.check.result : undefined;
+    if (!result || result.converged || result.notApplicable || result.cannotFix) return waitOn;
+    const outcome: Outcome = {
+      status: 'would-change',
+      reason: `after ${pendingOn}: ${result.reason}`,
+      pendingOn,
+    };
+    return { ...withDiff(outcome, result.diff), durationMs: early?.durationMs };
   };
 
   /** An early check whose needs all came back ok: its result stands; a drift in run mode is applied now. */
@@ -253,12 +270,14 @@ async function checkAndApply(node: TaskNode, t: AscTaskContext, how: How): Promi
 }
 
 /**
- * What a check's result means by itself: ok, not applicable, (plan) the drift, or (a task this run does not
- * apply) skipped with the drift; undefined: apply it.
+ * What a check's result means by itself: ok, not applicable, a drift only the user can fix (failed, in
+ * plan mode too), (plan) the drift, or (a task this run does not apply) skipped with the drift;
+ * undefined: apply it.
  */
 function judge(before: AscCheckResult, node: TaskNode, how: How): Outcome | undefined {
   if (before.converged) return before.reason ? { status: 'ok', reason: before.reason } : { status: 'ok' };
   if (before.notApplicable) return { status: 'skipped', reason: before.reason };
+  if (before.cannotFix) return { status: 'failed', reason: withFix(before.reason, before.fix) };
   if (how.dryRun) return withDiff({ status: 'would-change', reason: before.reason }, before.diff);
   if (!how.applies(node))
     return { status: 'skipped', reason: `not applied (only the targets are, unattended): ${before.reason}` };
@@ -273,6 +292,7 @@ async function applyDrift(node: TaskNode, t: AscTaskContext, before: AscDrift, h
     const done = await node.apply(t);
     const after = await node.check(t);
     if (after.notApplicable) return { status: 'skipped', reason: after.reason };
+    if (after.cannotFix) return { status: 'failed', reason: withFix(after.reason, after.fix) };
     if (!after.converged) {
       return withDiff({ status: 'failed', reason: `apply did not converge: ${after.reason}` }, after.diff);
     }
@@ -357,6 +377,11 @@ async function runHandler(
 /** The fields of a result row a handler shares with a task. */
 function handlerRow(handler: HandlerNode): Pick<TaskNode, 'id' | 'plugin' | 'phase' | 'title'> {
   return { id: handler.id, plugin: handler.plugin, phase: undefined, title: handler.title };
+}
+
+/** A reason with the user's fix on its own line, as an AscError's hint is shown. */
+function withFix(reason: string, fix: string): string {
+  return `${reason}\n  hint: ${fix}`;
 }
 
 function withDiff(outcome: Outcome, diff: string | undefined): Outcome {

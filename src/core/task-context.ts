@@ -2,6 +2,7 @@ import type { Collected } from './collect.ts';
 import { createExec, type Spawn } from './context/exec.ts';
 import { createFiles } from './context/files.ts';
 import { createGuest } from './context/guest.ts';
+import { createGuestGate } from './context/guest-gate.ts';
 import { createHost } from './context/host.ts';
 import { readOnlyContext } from './context/read-only.ts';
 import { createOnceCache } from './once.ts';
@@ -22,6 +23,8 @@ export interface ContextSettings {
   stateDir: string;
   config: AscResolvedConfig;
   collected: Pick<Collected, 'vm' | 'tools' | 'guestFacts'>;
+  /** `--verbose`: failures say more (a failed guest facts read shows its script). */
+  verbose?: boolean;
   /** What starts processes: execa, unless a test answers commands itself (`ascalon/testing`). */
   spawn?: Spawn;
 }
@@ -35,8 +38,9 @@ export interface ContextOwner {
 
 /**
  * Makes each task's context. Everything run-scoped is shared: the `once` memo (one `limactl list`,
- * one guest round trip), and a queue so that concurrent tasks ask one question at a time. It is the one
- * factory of contexts: the CLI's commands and `ascalon/testing` both use it.
+ * one guest round trip), the gate that holds guest commands while a task restarts the VM, and a queue so
+ * that concurrent tasks ask one question at a time. It is the one factory of contexts: the CLI's commands
+ * and `ascalon/testing` both use it.
  */
 export function createContextFactory(
   settings: ContextSettings,
@@ -45,6 +49,7 @@ export function createContextFactory(
   const { once, forget } = createOnceCache();
   let questions: Promise<unknown> = Promise.resolve();
   const stateOf = createStateStores(settings.stateDir);
+  const gate = createGuestGate();
 
   return ({ id, plugin }, log) => {
     const exec = createExec({
@@ -65,6 +70,9 @@ export function createContextFactory(
         once,
         forget,
         factScripts: collected.guestFacts,
+        gate,
+        owner: id,
+        verbose: settings.verbose === true,
       }),
       files: createFiles({ home: settings.home, backupDir: settings.backupDir }),
       log,

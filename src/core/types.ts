@@ -3,13 +3,15 @@ import type { AscVmSpec } from './vm-spec.ts';
 
 /**
  * What a check found: converged; drifted, with the reason (and a unified diff when a file would change);
- * or not applicable on this machine (not a Mac, no GUI session), which skips the task and its dependents.
+ * drifted in a way its apply cannot fix (Colima stopped), which fails the task with the user's fix; or
+ * not applicable on this machine (not a Mac, no GUI session), which skips the task and its dependents.
  */
-export type AscCheckResult = AscConverged | AscDrift | AscNotApplicable;
+export type AscCheckResult = AscConverged | AscDrift | AscCannotFix | AscNotApplicable;
 
 export interface AscConverged {
   readonly converged: true;
   readonly notApplicable?: false;
+  readonly cannotFix?: false;
   /** Optional detail shown with `--verbose` and in `--json`. */
   readonly reason?: string;
 }
@@ -17,15 +19,32 @@ export interface AscConverged {
 export interface AscDrift {
   readonly converged: false;
   readonly notApplicable?: false;
+  readonly cannotFix?: false;
   /** Why the world differs from the desired state, in a few words ("cpus is 4, want 6"). */
   readonly reason: string;
   /** A unified diff of the file that apply would change. */
   readonly diff?: string;
 }
 
+/**
+ * Drift that only the user can fix (a daemon on the Mac that is stopped, an app that is closed): `plan`
+ * and `status` report it as a failure (exit 1) with the fix, not as a change a run would make, and `run`
+ * fails the task without calling apply.
+ */
+export interface AscCannotFix {
+  readonly converged: false;
+  readonly notApplicable?: false;
+  readonly cannotFix: true;
+  /** What is wrong, in a few words ("Colima is not running"). */
+  readonly reason: string;
+  /** What the user does about it: a command to run, an app to open. */
+  readonly fix: string;
+}
+
 export interface AscNotApplicable {
   readonly converged: false;
   readonly notApplicable: true;
+  readonly cannotFix?: false;
   /** Why the task does not apply here ("not a Mac: launchd is macOS's"). */
   readonly reason: string;
 }
@@ -187,6 +206,12 @@ export interface AscGuest {
   facts(): Promise<Readonly<Record<string, string>>>;
   /** The VM stopped or started: the next `facts()` asks the guest again instead of using the cached answer. */
   refresh(): void;
+  /**
+   * Run `work` (a stop, a start, a restart of the VM) with the guest to this task alone: the other tasks'
+   * guest commands (`query`, `run`, `facts`) wait until it ends instead of failing against a VM that is
+   * down, and it waits for theirs already running. The facts are read again afterwards.
+   */
+  offline<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export interface AscWriteOptions {
@@ -345,6 +370,13 @@ export interface AscResolvedConfig {
   readonly dir: string;
 }
 
+/**
+ * How to get a program a plugin runs, said when it is missing: `{ install: 'brew install lima' }` gives
+ * "limactl not found: install it with `brew install lima`"; `{ macOS: '/usr/bin/plutil' }`, for a program
+ * that ships with macOS, gives "plutil not found: macOS ships it as /usr/bin/plutil; is /usr/bin on PATH?".
+ */
+export type AscToolHint = { install: string } | { macOS: string };
+
 /** What a plugin's hooks get besides its own options. */
 export interface AscPluginContext {
   readonly config: AscResolvedConfig;
@@ -424,7 +456,7 @@ export interface AscPlugin<Options = Record<string, unknown>> {
    */
   optIn?: boolean;
   /** Programs its tasks run, with the install hint shown when one is missing. */
-  tools?: Record<string, { install: string }>;
+  tools?: Record<string, AscToolHint>;
   /** Guest facts: name → a shell line run in the guest, all of them in one round trip per run. */
   guestFacts?: Record<string, string>;
   /** Contribute to the desired VM; called in plugin order before any task is made. */

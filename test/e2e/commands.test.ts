@@ -38,6 +38,11 @@ describe('asc init', () => {
       plugins: { lima: { cpus: 6, memory: '12GiB', disk: '50GiB' } },
       tasks: [],
     });
+    // Each size's comment names its own default, not memory's for every one.
+    expect(text).toMatch(/^ {4}# Memory, as Lima writes it; default 12GiB\.\n {4}memory: 12GiB$/m);
+    expect(text).toMatch(
+      /^ {4}# Disk size, which can only grow, as Lima writes it; default 50GiB\.\n {4}disk: 50GiB$/m,
+    );
     // asc accepts what it wrote: the same plugins and tasks as the built-in defaults.
     const listed = JSON.parse((await sandbox.asc(['list', '--json'], { cwd })).stdout);
     expect(listed.config).toBe(path.join(cwd, '.ascrc.yaml'));

@@ -47,6 +47,10 @@ _asc_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
       };
       expect(await complete('sta')).toEqual(['status']);
       expect(await complete('run', '--conc')).toEqual(['--concurrency']);
+      // `--` alone is a word to complete, not the end of asc's options.
+      expect(await complete('run', '--')).toEqual(
+        expect.arrayContaining(['--yes', '--concurrency', '--config']),
+      );
       expect(await complete('run', 'lima.r')).toEqual(['lima.running']);
       expect(await complete('plan', 'docs')).toEqual(['docs', 'docs.guide']);
     });

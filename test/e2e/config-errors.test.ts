@@ -2,8 +2,8 @@ import { chmod, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipUnless } from '../harness/require.ts';
-import { CLI, createSandbox, type Sandbox } from '../harness/sandbox.ts';
-import { SETPRIV, unprivileged, unprivilegedAvailable } from '../harness/unprivileged.ts';
+import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
+import { readableCli, SETPRIV, unprivileged, unprivilegedAvailable } from '../harness/unprivileged.ts';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -52,6 +52,12 @@ const cases: Case[] = [
     name: 'wrong type',
     config: `instance: default\ntasks:${marker}\n  - id: other.task\n    check: [not, a, string]\n    apply: "true"\n`,
     message: /\.ascrc\.yaml:7:12: tasks\[1\]\.check: expected string, got array \["not","a","string"\]/,
+  },
+  {
+    name: '`nixos.enabled: false` says how to keep the plugin off',
+    config: `plugins:\n  nixos:\n    enabled: false\ntasks:${marker}\n`,
+    message:
+      /\.ascrc\.yaml:3:14: plugins\.nixos\.enabled: `false` does not turn the plugin off: remove the `nixos:` key \(or write `nixos: false`\) to keep it off, got false/,
   },
   {
     name: 'unknown key',
@@ -397,7 +403,8 @@ describe('a config asc may not read (mode 000) exits 2, named, and changes nothi
     expect(cat.exitCode, 'the CLI must not be able to read the file').not.toBe(0);
 
     const before = await sandbox.snapshot();
-    const result = await sandbox.exec(...unprivileged(process.execPath, [CLI, ...args]), { cwd });
+    const cli = await readableCli(sandbox);
+    const result = await sandbox.exec(...unprivileged(process.execPath, [cli, ...args]), { cwd });
     expect(result.stderr).toMatch(
       /project\/\.ascrc\.yaml: could not read the config: permission denied \(EACCES\)\n {2}hint: asc may not use it: check the mode and owner/,
     );

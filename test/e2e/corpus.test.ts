@@ -5,14 +5,14 @@
 // that is byte-identical before and after. No VM runs: the instance is seeded, so these need no sshd.
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmdirSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, statfs, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, statfs, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { skipUnless } from '../harness/require.ts';
-import { CLI, createSandbox, type Sandbox } from '../harness/sandbox.ts';
-import { SETPRIV, unprivileged, unprivilegedAvailable } from '../harness/unprivileged.ts';
+import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
+import { readableCli, SETPRIV, unprivileged, unprivilegedAvailable } from '../harness/unprivileged.ts';
 import { createSimulatedMac, type SimulatedMac } from '../sim/index.ts';
 
 const execFileAsync = promisify(execFile);
@@ -130,9 +130,18 @@ describe('bad input outside the config: exit 1, the file and the thing named, no
         expect((await sandbox.exec(...unprivileged('cat', [sshConfig()]))).exitCode).not.toBe(0);
         // That user may not append to the fake limactl's call log; the fake then keeps none.
         const env = { FAKE_LIMACTL_NO_LOG: '1' };
+        const cli = await readableCli(sandbox);
+        // The simulated Mac's limactl runs from the checkout, which that user may not enter (a private
+        // parent folder): the one call this plan makes (lima.installed's) is answered as Lima 2.2.0 does.
+        const simLimactl = path.join(sandbox.bin, 'limactl.sim');
+        await rename(path.join(sandbox.bin, 'limactl'), simLimactl);
+        await sandbox.addBin(
+          'limactl',
+          `#!/bin/sh\n[ "$*" = --version ] && { echo 'limactl version 2.2.0'; exit 0; }\nexec ${JSON.stringify(simLimactl)} "$@"\n`,
+        );
         const before = await snapshot();
         const result = await sandbox.exec(
-          ...unprivileged(process.execPath, [CLI, 'plan', 'lima.ssh-include']),
+          ...unprivileged(process.execPath, [cli, 'plan', 'lima.ssh-include']),
           {
             cwd,
             env,

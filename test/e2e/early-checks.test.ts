@@ -59,7 +59,7 @@ describe('checks ahead of their needs', () => {
     expect(serialRows['chain.t5']).toEqual(['skipped', 'need chain.t4 was skipped']);
   });
 
-  it('a drifted root discards its dependent’s early result: run checks it again after the apply; plan says "would run after"', async () => {
+  it('a drifted root discards its dependent’s early result: run checks it again after the apply; plan lists its drift "after" the root', async () => {
     // The root answers only after the child's early check has started (a FIFO between them), so the
     // child's first check surely saw the world before the root's apply.
     const cwd = project();
@@ -80,7 +80,7 @@ describe('checks ahead of their needs', () => {
     expect(plan.exitCode).toBe(3);
     expect(rows(plan.stdout)).toEqual({
       'app.root': ['would-change', 'check exited 1'],
-      'app.child': ['skipped', 'would run after app.root'],
+      'app.child': ['would-change', 'after app.root: check exited 1'],
     });
     expect(await sandbox.read('project/child.log')).toBe('check\n');
 
@@ -94,5 +94,21 @@ describe('checks ahead of their needs', () => {
     // Its early check drifted (no root.done yet); that result was dropped, and the check after the
     // root's apply found it converged: the child's apply never ran.
     expect(await sandbox.read('project/child.log')).toBe('check\ncheck\n');
+  });
+
+  it('12 checks running at once print no MaxListenersExceededWarning', async () => {
+    // A ring of 12 FIFOs: no check can finish unless all 12 run together, each command listening for Ctrl-C.
+    const cwd = project();
+    const n = 12;
+    for (let i = 1; i <= n; i++) await mkfifo(path.join(cwd, `r${i}`));
+    const tasks = Array.from({ length: n }, (_, k) => {
+      const i = k + 1;
+      const check = i === 1 ? `echo 1 > r1 && read x < r${n}` : `read x < r${i - 1} && echo ${i} > r${i}`;
+      return `  - id: ring.t${i}\n    timeout: 30s\n    check: ${check}\n    apply: "false"\n`;
+    });
+    await sandbox.write('project/.ascrc.yaml', `tasks:\n${tasks.join('')}`);
+    const result = await sandbox.asc(['status', 'ring'], { cwd });
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toBe('');
   });
 });

@@ -140,7 +140,14 @@ describe.sequential('the launchd plugin on a simulated Mac', () => {
       const run = await asc(['run', 'launchd']);
       expect(run.stderr).toBe('');
       expect(run.exitCode).toBe(0);
-      expect(statuses(run.stdout)).toMatchObject({ 'launchd.registered': 'changed', 'launchd.loaded': 'ok' });
+      // In lima mode there is no LaunchAgent of asc's to load: the plist-mode task says so, it is not "ok".
+      expect(statuses(run.stdout)).toMatchObject({
+        'launchd.registered': 'changed',
+        'launchd.loaded': 'skipped',
+      });
+      expect(run.stdout).toContain(
+        "↓ asc's LaunchAgent io.lima.default is loaded (plist mode) (launchd.loaded): skipped: lima mode: asc has no LaunchAgent",
+      );
       expect(await mac.mutatingCalls()).toEqual([['autostart', 'enable', 'default']]);
       expect(await mac.launchd.mutatingCalls()).toEqual([
         ['bootout', `${gui}/io.lima.default`],
@@ -161,7 +168,13 @@ describe.sequential('the launchd plugin on a simulated Mac', () => {
       await clearCalls();
       const again = await asc(['run', 'launchd', '--json']);
       expect(again.exitCode).toBe(0);
-      expect(Object.values(rows(again.stdout)).map((r) => r.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+      expect(Object.values(rows(again.stdout)).map((r) => r.status)).toEqual([
+        'ok',
+        'ok',
+        'ok',
+        'skipped',
+        'ok',
+      ]);
       expect(rows(again.stdout)['launchd.registered']?.reason).toBe(
         "Lima's autostart ~/Library/LaunchAgents/io.lima-vm.autostart.default.plist",
       );
@@ -337,7 +350,7 @@ describe.sequential('the launchd plugin on a simulated Mac', () => {
         '(launchd.registered): would change: ~/Library/LaunchAgents/io.lima.default.plist differs from the options',
       );
       expect(plan.stdout).toContain(
-        '↓ plist mode: LaunchAgent io.lima.default is loaded (launchd.loaded): skipped: would run after launchd.registered',
+        "↓ asc's LaunchAgent io.lima.default is loaded (plist mode) (launchd.loaded): skipped: would run after launchd.registered",
       );
       expect(plan.stdout).toMatch(
         /\+\t<key>KeepAlive<\/key>\n\s+\+\t<dict>\n\s+\+\t\t<key>SuccessfulExit<\/key>\n\s+\+\t\t<false\/>\n\s+\+\t<\/dict>/,

@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { skipUnless } from '../harness/require.ts';
 import { CLI, createSandbox, type Sandbox } from '../harness/sandbox.ts';
 import { createSimulatedMac, type SimulatedMac, SSHD_PATH, sshdAvailable } from '../sim/index.ts';
+import { mkfifo } from './fifo.ts';
 
 const skip = skipUnless(sshdAvailable(), SSHD_PATH, 'apt-get install openssh-server');
 
@@ -41,7 +42,7 @@ containerd:
   user: false
 `;
 
-describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', () => {
+describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', { timeout: 180_000 }, () => {
   let sandbox: Sandbox;
   let mac: SimulatedMac;
   let cwd: string;
@@ -297,6 +298,39 @@ describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', () => {
     }
   });
 
+  it('a guest facts read while lima.config restarts the VM waits for the restart instead of failing', async () => {
+    await mac.seedInstance('default', USER_LIMA_YAML, { running: true });
+    // The stop takes the VM down, then waits at a FIFO; the task without needs opens that FIFO from its
+    // check and reads the guest facts at once: the interleaving a loaded machine produces by chance.
+    const fifo = path.join(sandbox.root, 'stop.fifo');
+    await mkfifo(fifo);
+    await sandbox.write(
+      'sysinit/plugins/early.mjs',
+      `export default { name: 'early', tasks: () => [{ id: 'facts', phase: 'phase1', async check(t) {
+        await t.exec.query('sh', ['-c', 'echo down > "$1"', 'sh', ${JSON.stringify(fifo)}]);
+        const facts = await t.guest.facts();
+        return facts['lima.user'] ? { converged: true, reason: 'user ' + facts['lima.user'] } : { converged: false, reason: 'no facts' };
+      }, apply: async () => {} }] };\n`,
+    );
+    await config('cpus: 4', '  ./plugins/early.mjs: {}\n');
+    await mac.clearCallLog();
+    const run = await sandbox.asc(['run', 'phase1', '--yes', '--json'], {
+      cwd,
+      env: { FAKE_LIMACTL_STOP_FIFO: fifo },
+    });
+    const rows = Object.fromEntries(
+      (JSON.parse(run.stdout) as { tasks: Row[] }).tasks.map((row) => [row.id, [row.status, row.reason]]),
+    );
+    expect(rows['early.facts']).toEqual(['ok', expect.stringMatching(/^user /)]);
+    expect(rows['lima.config']?.[0]).toBe('changed');
+    expect(run.exitCode).toBe(0);
+    // No guest command ran while the VM was down: every `limactl shell` is before the stop or after the start.
+    const calls = (await mac.callLog()).map((argv) => argv[0]);
+    const [stop, start] = [calls.indexOf('stop'), calls.indexOf('start')];
+    expect(stop).toBeGreaterThan(-1);
+    expect(calls.slice(stop, start)).not.toContain('shell');
+  });
+
   it.each([
     { key: 'y', exitCode: 0, verbs: ['stop', 'start'], cpus: 4 },
     { key: 'n', exitCode: 1, verbs: [], cpus: 6 },
@@ -341,9 +375,41 @@ describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', () => {
     expect(plan.stdout).toContain('~ lima.ssh-include: Include');
     expect(plan.stdout).toMatch(/^\s+\+\+\+ ~\/\.ssh\/config$/m);
     expect(plan.stdout).toMatch(/^\s+\+Include .*\/\.lima\/default\/ssh\.config$/m);
-    expect(plan.stdout).toMatch(/↓ .*\(lima\.running\): skipped: would run after lima\.config/);
+    // Behind the drifted lima.config, the steps that follow still say what they would do.
+    expect(plan.stdout).toMatch(/~ .*\(lima\.running\): would change: after lima\.config: status is Stopped/);
     expect(await snapshot()).toEqual(before);
     expect(await mac.mutatingCalls()).toEqual([]);
+  });
+
+  it('socket paths macOS cannot bind (over 103 bytes) are a clear error before anything is created or written', async () => {
+    // A LIMA_HOME deep enough that Lima's ssh master socket would not fit in sun_path (104 bytes).
+    const deep = path.join(sandbox.home, 'x'.repeat(Math.max(1, 110 - sandbox.home.length)));
+    await config('cpus: 6');
+    const long = await sandbox.asc(['run', 'phase1', '--yes'], { cwd, env: { LIMA_HOME: deep } });
+    expect(long.exitCode).toBe(1);
+    expect(long.stdout).toMatch(
+      /✖ .*\(lima\.instance\): failed: the instance folder's longest socket \(Lima's ssh master\) .*\/default\/ssh\.sock\.1234567890123456 is \d+ bytes: a unix socket path on macOS must be shorter than 104 \(sun_path\)\n\s+hint: use a shorter LIMA_HOME \(or instance name\); nothing was changed/,
+    );
+    // Nothing was created: no `limactl create` into a folder whose sockets could not bind.
+    expect(await mac.mutatingCalls()).toEqual([]);
+    expect(existsSync(path.join(deep, 'default'))).toBe(false);
+
+    // A forward of the user's whose hostSocket is too long: lima.config says which one, and writes nothing.
+    await mac.seedInstance('default', USER_LIMA_YAML);
+    const hostSocket = path.join(sandbox.home, 'y'.repeat(Math.max(1, 110 - sandbox.home.length)));
+    await config(
+      `cpus: 6\nmemory: 12GiB\ndisk: 50GiB\nportForwards:\n  - guestSocket: /run/app.sock\n    hostSocket: ${hostSocket}`,
+    );
+    const yaml = await limaYaml();
+    const forward = await sandbox.asc(['plan', 'phase1'], { cwd });
+    expect(forward.exitCode).toBe(1);
+    expect(forward.stdout).toMatch(
+      /✖ .*\(lima\.config\): failed: portForwards\[0\]\.hostSocket .*y+ is \d+ bytes: a unix socket path on macOS must be shorter than 104/,
+    );
+    expect(forward.stdout).toMatch(
+      /hint: shorten the hostSocket of that forward \(plugins\.lima\.portForwards\)/,
+    );
+    expect(await limaYaml()).toBe(yaml);
   });
 
   it('a limactl that hangs is killed after its timeout, naming the command', async () => {

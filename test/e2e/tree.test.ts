@@ -39,16 +39,18 @@ function finalFrame(output: string): string[] {
   return plain.split('\n').map((line) => line.trimEnd());
 }
 
+/** `asc plan` in the project, at a pseudo-terminal `cols` wide. */
+async function planAtTerminal(cols: number) {
+  const cwd = path.join(sandbox.home, 'project');
+  await sandbox.write('project/broken.mjs', plugin);
+  await sandbox.write('project/.ascrc.yaml', config);
+  const command = `stty cols ${cols} rows 50; exec ${process.execPath} ${CLI} plan`;
+  return sandbox.exec('script', ['-qfec', command, '/dev/null'], { cwd, env: { TERM: 'xterm' } });
+}
+
 describe('the tree at a terminal', () => {
   it('plan marks a drifted task ~ under a ~ parent, and a failed one ✖ under a ✖ parent', async () => {
-    const cwd = path.join(sandbox.home, 'project');
-    await sandbox.write('project/broken.mjs', plugin);
-    await sandbox.write('project/.ascrc.yaml', config);
-    const command = `stty cols 200 rows 50; exec ${process.execPath} ${CLI} plan`;
-    const result = await sandbox.exec('script', ['-qfec', command, '/dev/null'], {
-      cwd,
-      env: { TERM: 'xterm' },
-    });
+    const result = await planAtTerminal(200);
     expect(result.exitCode).toBe(1); // a failed check outweighs drift
     const lines = finalFrame(result.stdout);
     for (const line of [
@@ -65,5 +67,14 @@ describe('the tree at a terminal', () => {
     // Never drawn as done: not in the final frame, nor in any frame before it.
     for (const line of ['✔ drifted', '  ✔ drifted.one', '✔ broken', '⚠ broken'])
       expect(lines).not.toContain(line);
+  });
+
+  it('a terminal of width 0 gets one plain line per task, not the tree a character a line', async () => {
+    const result = await planAtTerminal(0);
+    expect(result.exitCode).toBe(1);
+    const lines = finalFrame(result.stdout);
+    expect(lines).toContain('✔ fine.one: ok');
+    expect(lines).toContain('~ drifted.one: would change: check exited 1');
+    expect(lines.filter((line) => line.trim().length === 1)).toEqual([]);
   });
 });

@@ -137,7 +137,8 @@ describe.skipIf(skip).sequential('asc uninstall', { timeout: 300_000 }, () => {
     expect(await macFiles()).toEqual(before);
   });
 
-  it('puts back the legacy LaunchAgent that asc replaced with Lima’s own autostart (not loaded)', async () => {
+  /** A hand-made LaunchAgent io.lima.default (plain `limactl start`), loaded, as such setups are. */
+  const seedLegacy = async () => {
     const legacy = path.join(sandbox.home, 'Library/LaunchAgents/io.lima.default.plist');
     const text = [
       '<?xml version="1.0" encoding="UTF-8"?>',
@@ -158,6 +159,11 @@ describe.skipIf(skip).sequential('asc uninstall', { timeout: 300_000 }, () => {
     await sandbox.write('.ssh/known_hosts', '', 0o644); // a Mac that has used ssh: ~/.ssh exists
     expect((await mac.launchctl(['load', legacy])).exitCode).toBe(0);
     await mac.launchd.setJob('io.lima.default', { state: 'not running', lastExitCode: 0 });
+    return legacy;
+  };
+
+  it('puts back the legacy LaunchAgent that asc replaced with Lima’s own autostart (not loaded)', async () => {
+    const legacy = await seedLegacy();
     await sandbox.write('sysinit/.ascrc.yaml', 'plugins:\n  lima: {}\n  launchd: {}\n');
     const before = await macFiles();
 
@@ -175,5 +181,29 @@ describe.skipIf(skip).sequential('asc uninstall', { timeout: 300_000 }, () => {
     expect(kept).toContain('  the VM default, its disk and the guest home:');
     expect(kept).not.toMatch(/WezTerm|flake|NixOS/);
     expect((await asc(['uninstall', '--plan'])).exitCode).toBe(0);
+  });
+
+  it('lists and counts the step that waits for another: plist mode, its LaunchAgent over a hand-made one', async () => {
+    await seedLegacy();
+    await sandbox.write('sysinit/.ascrc.yaml', 'plugins:\n  lima: {}\n  launchd:\n    mode: plist\n');
+    const before = await macFiles();
+    expect((await asc(['run', 'all', '--yes'])).exitCode).toBe(0);
+
+    // asc's plist goes, then (after it, at the same path) the hand-made one comes back: both are listed.
+    const plan = await asc(['uninstall', '--plan']);
+    expect(plan.exitCode).toBe(3);
+    expect(plan.stdout).toMatch(
+      /^~ launchd\.agent: ~\/Library\/LaunchAgents\/io\.lima\.default\.plist was written by asc/m,
+    );
+    expect(plan.stdout).toContain(
+      '~ launchd.replaced: after launchd.agent: would put back ~/Library/LaunchAgents/io.lima.default.plist as it was before asc',
+    );
+    // The count is every step the run takes (those two and ~/.ssh/config's), as the question's is.
+    expect(plan.stdout).toMatch(/^uninstall --plan: \d+ ok, 3 would change, 0 failed, 0 skipped/m);
+
+    const undo = await asc(['uninstall', '--yes']);
+    expect(undo.exitCode).toBe(0);
+    expect(undo.stdout).toMatch(/^uninstall: \d+ ok, 3 changed, 0 failed, 0 skipped/m);
+    expect(await macFiles()).toEqual(before);
   });
 });

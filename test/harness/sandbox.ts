@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { shortTempDir } from './short-tmp.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -67,7 +67,8 @@ export interface Running {
 }
 
 export async function createSandbox(): Promise<Sandbox> {
-  const root = await mkdtemp(path.join(tmpdir(), 'asc-sandbox-'));
+  // Short whatever $TMPDIR is: the sockets the tests bind deep in it must fit macOS's sun_path.
+  const root = await shortTempDir('asc-sandbox-');
   const home = path.join(root, 'home');
   const bin = path.join(root, 'bin');
   const tmp = path.join(root, 'tmp');

@@ -121,6 +121,9 @@ function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
         ? `required (expected ${issue.expected})`
         : `expected ${issue.expected}, got ${kindOf(value)} ${JSON.stringify(value)}`;
     case 'invalid_value':
+      // A schema's own words (not zod's "Invalid input"/"Invalid option") say more than the list.
+      if (!/^Invalid (input|option)\b/.test(issue.message))
+        return `${issue.message}, got ${JSON.stringify(value)}`;
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}`;
     case 'invalid_format':
       return `${issue.message}, got ${JSON.stringify(value)}`;

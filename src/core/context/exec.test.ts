@@ -33,6 +33,22 @@ describe('host commands', () => {
       "Command failed with exit code 4: sh -c 'echo step 1; echo step 2 broke; exit 4'\n  step 1\n  step 2 broke",
     );
   });
+
+  it('a missing program says how to get it: the install command, or where macOS ships it', async () => {
+    const tools = {
+      'asc-no-such-brew-tool': { install: 'brew install asc-tool' },
+      'asc-no-such-plutil': { macOS: '/usr/bin/asc-no-such-plutil' },
+    };
+    // `uname` answers Darwin here: the message is about the tool, not the machine.
+    await writeFile(path.join(dir, 'uname'), '#!/bin/sh\necho Darwin\n', { mode: 0o755 });
+    const env = { ...process.env, PATH: `${dir}:${process.env.PATH}` };
+    await expect(execCommand('asc-no-such-brew-tool', [], {}, { ...settings, tools, env })).rejects.toThrow(
+      'asc-no-such-brew-tool not found: install it with `brew install asc-tool`',
+    );
+    await expect(execCommand('asc-no-such-plutil', [], {}, { ...settings, tools, env })).rejects.toThrow(
+      /^asc-no-such-plutil not found: macOS ships it as \/usr\/bin\/asc-no-such-plutil; is \/usr\/bin on PATH\?$/,
+    );
+  });
 });
 
 describe('a missing program', () => {

@@ -1,14 +1,15 @@
+import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import { AscError } from '../errors.ts';
 import { indent, tail } from '../text.ts';
-import type { AscExec, AscExecOptions, AscExecResult } from '../types.ts';
+import type { AscExec, AscExecOptions, AscExecResult, AscToolHint } from '../types.ts';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
 export interface ExecSettings {
   signal: AbortSignal;
   /** Install hints by program name, from the plugins' `tools`. */
-  tools: Readonly<Record<string, { install: string }>>;
+  tools: Readonly<Record<string, AscToolHint>>;
   /** The environment commands inherit (process.env in the CLI). */
   env: NodeJS.ProcessEnv;
   debug?: (message: string) => void;
@@ -39,6 +40,9 @@ export type Spawn = (
 
 /** Host commands through execa. Plan mode is this object wrapped by `readOnlyExec`. */
 export function createExec(settings: ExecSettings): AscExec {
+  // Each running command listens to the run's signal until it ends: with 11 at once (the default
+  // concurrency is 16) Node would warn of a leak (MaxListenersExceededWarning) that is not one.
+  setMaxListeners(0, settings.signal);
   return {
     query: (file, args, options) => execCommand(file, args, options, settings),
     run: (file, args, options) => execCommand(file, args, options, settings),
@@ -139,17 +143,22 @@ const spawnProcess: Spawn = async (file, args, options, settings) => {
  * in a user task) is just missing, wherever asc runs.
  */
 async function missingTool(file: string, settings: Parameters<typeof execCommand>[3]): Promise<AscError> {
-  const install = settings.tools[path.basename(file)]?.install;
+  const hint = settings.tools[path.basename(file)];
   let system = 'Darwin';
-  if (install !== undefined && file !== 'uname') {
+  if (hint !== undefined && file !== 'uname') {
     system = await execCommand('uname', ['-s'], { timeoutMs: 5000 }, settings)
       .then((r) => r.stdout.trim() || 'Darwin')
       .catch(() => 'Darwin');
   }
   const notMac = system === 'Darwin' ? '' : `asc manages a Mac's Lima VM, and this machine runs ${system}: `;
-  return new AscError(`${notMac}${file} not found${install ? `: install it with \`${install}\`` : ''}`, {
+  const how = !hint
+    ? ''
+    : 'install' in hint
+      ? `: install it with \`${hint.install}\``
+      : `: macOS ships it as ${hint.macOS}; is ${path.dirname(hint.macOS)} on PATH?`;
+  return new AscError(`${notMac}${file} not found${how}`, {
     code: 'E_TOOL_MISSING',
-    ...(install ? {} : { hint: `install ${file} and make sure it is on PATH` }),
+    ...(hint ? {} : { hint: `install ${file} and make sure it is on PATH` }),
   });
 }
 

@@ -63,6 +63,8 @@ export function readOnlyGuest(guest: AscGuest): AscGuest {
     },
     facts: () => guest.facts(),
     refresh: () => guest.refresh(),
+    // Only apply stops the VM; what runs inside is refused as in any read-only context.
+    offline: (work) => guest.offline(work),
   };
 }
 

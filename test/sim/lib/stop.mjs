@@ -1,6 +1,6 @@
 // stop / restart / delete / edit (cmd/limactl/{stop,delete,edit}.go, pkg/instance/{stop,delete}.go);
 // texts follow cmd/limactl and pkg/instance.
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { wipeGuestDisk } from '../guest/system.mjs';
 import { argsError } from './cli.mjs';
@@ -44,6 +44,10 @@ async function stopGracefully(ctx, inst, isRestart = false) {
   info('Waiting for the host agent and the driver processes to shut down');
   await killInstanceProcesses(inst.dir);
   info('Waiting for the instance to shut down');
+  // Test hook: a stop that takes its time, as on a loaded Mac. The VM is down; the command returns only
+  // after a writer has opened (and closed) this FIFO, so a test decides what happens in the meantime.
+  const fifo = process.env.FAKE_LIMACTL_STOP_FIFO;
+  if (fifo && !isRestart) readFileSync(fifo);
   info(`The instance ${inst.name} has shut down`);
 }
 
