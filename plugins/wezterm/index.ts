@@ -1,5 +1,9 @@
 import { definePlugin } from '../../src/index.ts';
 import { weztermDoctor } from './doctor.ts';
+import { muxTasks } from './mux.ts';
+import { muxDoctor } from './mux-doctor.ts';
+import { MUX_SCRIPT } from './mux-guest.ts';
+import { muxUninstall } from './mux-uninstall.ts';
 import { weztermOptions } from './options.ts';
 import { weztermHandlers, weztermTasks } from './tasks.ts';
 
@@ -12,7 +16,12 @@ export const weztermPlugin = definePlugin({
   name: 'wezterm',
   description: 'WezTerm: the SSH domain of the VM and its keys, in your Lua config',
   options: weztermOptions,
-  tasks: (options, ctx) => weztermTasks(options, ctx),
+  guestFacts: { mux: MUX_SCRIPT },
+  tasks: (options, ctx) => [...weztermTasks(options, ctx), ...(options.mux ? muxTasks() : [])],
   handlers: (options) => weztermHandlers(options),
-  doctor: (options, ctx) => weztermDoctor(options, ctx.config.instance),
+  doctor: (options, ctx) => [
+    ...weztermDoctor(options, ctx.config.instance),
+    ...(options.mux ? muxDoctor() : []),
+  ],
+  uninstall: () => muxUninstall(),
 });
