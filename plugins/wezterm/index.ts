@@ -5,16 +5,17 @@ import { muxDoctor } from './mux-doctor.ts';
 import { MUX_SCRIPT } from './mux-guest.ts';
 import { muxUninstall } from './mux-uninstall.ts';
 import { weztermOptions } from './options.ts';
-import { weztermHandlers, weztermTasks } from './tasks.ts';
+import { weztermHandlers, weztermTasks, weztermUninstall } from './tasks.ts';
 
 /**
- * WezTerm reaches the VM: the `ssh_domains` entry named `domain` goes through Lima's `lima-<instance>`
- * alias, and the keys open the launcher and new tabs in it. asc edits the user's own Lua files at the
- * spans a Lua parser names, and runs their deploy command once afterwards.
+ * WezTerm reaches the VM: asc writes one Lua module of its own, `ascalon.lua`, which adds the SSH domain
+ * `domain` (through Lima's `lima-<instance>` alias) and the keys to the final config table, and makes one
+ * edit in the user's config: its final `return` calls the module. Then it runs their deploy command once.
+ * With `mux: true`, WezTerm's multiplexer runs in the VM and `domain` is a unix domain that reaches it.
  */
 export const weztermPlugin = definePlugin({
   name: 'wezterm',
-  description: 'WezTerm: the SSH domain of the VM and its keys, in your Lua config',
+  description: 'WezTerm: the SSH domain of the VM and its keys, from a Lua module your config calls',
   options: weztermOptions,
   guestFacts: { mux: MUX_SCRIPT },
   tasks: (options, ctx) => [...weztermTasks(options, ctx), ...(options.mux ? muxTasks() : [])],
@@ -23,5 +24,5 @@ export const weztermPlugin = definePlugin({
     ...weztermDoctor(options, ctx.config.instance),
     ...(options.mux ? muxDoctor() : []),
   ],
-  uninstall: () => muxUninstall(),
+  uninstall: (options) => [...weztermUninstall(options), ...muxUninstall()],
 });
