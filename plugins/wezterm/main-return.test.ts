@@ -15,7 +15,11 @@ async function refusal(text: string): Promise<AscError> {
 
 describe('the one edit of the main config file', () => {
   it.each([
-    ['return config', 'local config = {}\nreturn config\n', 'local config = {}\nreturn require("ascalon")(config)\n'],
+    [
+      'return config',
+      'local config = {}\nreturn config\n',
+      'local config = {}\nreturn require("ascalon")(config)\n',
+    ],
     [
       'a table literal over lines, CRLF, tabs and a comment after it',
       'return {\r\n\tfont_size = 14,\r\n} -- mine\r\n',

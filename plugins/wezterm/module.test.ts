@@ -5,7 +5,7 @@ import { MODULE_MARK, type ModuleSpec, renderModule } from './module.ts';
 import { weztermOptions } from './options.ts';
 import { moduleSpec } from './spec.ts';
 
-const MODULE = renderModule(moduleSpec(weztermOptions.parse({}), 'default'));
+const MODULE = renderModule(moduleSpec(weztermOptions.parse({}), 'default', '/Users/u'));
 const OURS = { name: 'ascalon', remote_address: 'lima-default', multiplexing: 'None' };
 const LAUNCHER = { action: 'ShowLauncherArgs', arg: { flags: 'FUZZY|DOMAINS' } };
 const TAB = { action: 'SpawnTab', arg: { DomainName: 'ascalon' } };
@@ -41,7 +41,10 @@ describe('ascalon.lua', () => {
         "config.unix_domains = { { name = 'unix' }, { name = 'ascalon' } }",
       ].join('\n'),
     );
-    expect(config.ssh_domains).toEqual([{ name: 'arrakis', remote_address: 'arrakis', username: 'rbha18' }, OURS]);
+    expect(config.ssh_domains).toEqual([
+      { name: 'arrakis', remote_address: 'arrakis', username: 'rbha18' },
+      OURS,
+    ]);
     expect(config.unix_domains).toEqual([{ name: 'unix' }]);
   });
 
@@ -70,7 +73,9 @@ describe('ascalon.lua', () => {
       'T CTRL': [TAB],
     });
     expect(config.leader).toEqual({ key: 'a', mods: 'CTRL' });
-    expect(config.key_tables).toEqual({ resize: [{ key: 's', mods: 'CMD', action: { action: 'PopKeyTable' } }] });
+    expect(config.key_tables).toEqual({
+      resize: [{ key: 's', mods: 'CMD', action: { action: 'PopKeyTable' } }],
+    });
   });
 
   it('with key_map_preference = "Physical", a physical CMD+S is the same keys as ours', async () => {
@@ -94,7 +99,7 @@ describe('ascalon.lua', () => {
   });
 
   it('`keys: false` leaves the keys alone', async () => {
-    const module = renderModule(moduleSpec(weztermOptions.parse({ keys: false }), 'default'));
+    const module = renderModule(moduleSpec(weztermOptions.parse({ keys: false }), 'default', '/Users/u'));
     const config = await through('config.keys = { { key = "s", mods = "CMD", action = act.Nop } }', module);
     expect(config.keys).toEqual([{ key: 's', mods: 'CMD', action: { action: 'Nop' } }]);
   });

@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { proxyCommand } from '../../plugins/wezterm/mux.ts';
 import { skipUnless } from '../harness/require.ts';
 import { createSandbox, ROOT, type Sandbox } from '../harness/sandbox.ts';
+import { bindingsByKeys, evaluateWezTermConfig } from '../harness/wezterm-lua.ts';
 import {
   createSimulatedMac,
   type GuestShell,
@@ -26,6 +27,13 @@ const BIN = path.join(ROOT, 'test/sim/bin');
 const OLD = '20230712-072601-f4abf8fd';
 const STABLE = '20240203-110809-5046fc22';
 const UNIT = 'asc-wezterm-mux.service';
+const MAIN_LUA = [
+  "local wezterm = require('wezterm')",
+  'local config = wezterm.config_builder()',
+  "config.keys = { { key = 'd', mods = 'CMD', action = wezterm.action.SplitHorizontal({}) } }",
+  'return config',
+  '',
+].join('\n');
 
 describe.skipIf(skip).sequential('the wezterm mux mode on a simulated Mac', { timeout: 300_000 }, () => {
   let sandbox: Sandbox;
@@ -49,14 +57,8 @@ describe.skipIf(skip).sequential('the wezterm mux mode on a simulated Mac', { ti
       },
     });
     await macWezterm(OLD);
-    await sandbox.write(
-      '.config/wezterm/wezterm.lua',
-      "local wezterm = require 'wezterm'\nlocal config = wezterm.config_builder()\nconfig.ssh_domains = {}\nreturn config\n",
-    );
-    await sandbox.write(
-      'sysinit/.ascrc.yaml',
-      'plugins:\n  lima: {}\n  wezterm:\n    mux: true\n    keys: false\n',
-    );
+    await sandbox.write('.config/wezterm/wezterm.lua', MAIN_LUA);
+    await config(true);
   });
   afterEach(async () => {
     await mac.stopAll();
@@ -64,11 +66,9 @@ describe.skipIf(skip).sequential('the wezterm mux mode on a simulated Mac', { ti
   });
 
   /** WezTerm.app's CLI on the Mac, at `version`. */
-  const macWezterm = (version: string) =>
-    sandbox.addBin(
-      'wezterm',
-      `#!/bin/sh\nFAKE_PACKAGE_VERSION=${version}\nexport FAKE_PACKAGE_VERSION\nexec ${process.execPath} ${path.join(BIN, 'guest-wezterm.mjs')} "$@"\n`,
-    );
+  const macWezterm = (version: string) => mac.installWezterm({ version });
+  const config = (mux: boolean) =>
+    sandbox.write('sysinit/.ascrc.yaml', `plugins:\n  lima: {}\n  wezterm:\n    mux: ${mux}\n`);
   const asc = (args: string[]) => sandbox.asc(args, { cwd, timeoutMs: 240_000 });
   /** `asc run all --yes`, which must succeed (its output in the failure when it does not). */
   const converge = async () => {
@@ -144,6 +144,25 @@ describe.skipIf(skip).sequential('the wezterm mux mode on a simulated Mac', { ti
       existsSync(path.join(guestRoot(), 'run/user', String(process.getuid?.() ?? 0), 'wezterm/sock')),
     ).toBe(true);
     expect(await attachFromMac()).toBe(OLD);
+
+    // The config WezTerm gets, from a real Lua VM: the unix domain with the very proxy command above, the
+    // SSH domain under its other name, WezTerm's own `unix` domain kept, and the keys opening tabs in the mux.
+    const evaluated = await evaluateWezTermConfig(await sandbox.read('.config/wezterm/wezterm.lua'), {
+      ascalon: await sandbox.read('.config/wezterm/ascalon.lua'),
+    });
+    expect(evaluated.unix_domains).toEqual([
+      { name: 'unix' },
+      { name: 'ascalon', proxy_command: proxyCommand(sandbox.home, 'default'), no_serve_automatically: true },
+    ]);
+    expect(evaluated.ssh_domains).toContainEqual({
+      name: 'ascalon-ssh',
+      remote_address: 'lima-default',
+      multiplexing: 'None',
+    });
+    expect((evaluated.ssh_domains ?? []).filter((d) => d.name === 'ascalon')).toEqual([]);
+    const keys = bindingsByKeys(evaluated.keys);
+    expect(keys.get('T SUPER')).toEqual([{ action: 'SpawnTab', arg: { DomainName: 'ascalon' } }]);
+    expect(keys.get('d SUPER')).toEqual([{ action: 'SplitHorizontal', arg: {} }]);
 
     const before = (await systemctlCalls()).length;
     const sudoBefore = (await guest.sudoCalls()).length;
@@ -240,14 +259,30 @@ describe.skipIf(skip).sequential('the wezterm mux mode on a simulated Mac', { ti
     expect(await attachFromMac()).toBe(OLD);
   });
 
-  it('uninstall removes the unit and the lingering asc turned on, and keeps the package, said so', async () => {
+  it('turning mux on changes no lima.yaml (no restart); uninstall removes the unit, the lingering asc turned on and ascalon.lua, and keeps the package, said so', async () => {
+    await config(false);
     await converge();
+    const limaYaml = await sandbox.read('.lima/default/lima.yaml');
+    await config(true);
+    await mac.clearCallLog();
+    await converge();
+    expect(await sandbox.read('.lima/default/lima.yaml')).toBe(limaYaml);
+    expect(await mac.mutatingCalls()).toEqual([]);
+
     const out = await asc(['uninstall', '--yes']);
     expect(out.exitCode).toBe(0);
-    expect(out.stdout).toContain(`kept: wezterm ${OLD} in the VM`);
+    expect(out.stdout).toContain(`wezterm.mux-package: kept: wezterm ${OLD} in the VM`);
     expect(existsSync(path.join(await mac.guestHome('default'), '.config/systemd/user', UNIT))).toBe(false);
+    expect((await lima('systemctl', '--user', 'is-active', UNIT)).stdout.trim()).toBe('inactive');
+    expect(
+      existsSync(
+        path.join(await mac.guestHome('default'), '.config/systemd/user/default.target.wants', UNIT),
+      ),
+    ).toBe(false);
     expect(lingering()).toBe(false);
     expect((await lima('dpkg-query', '-W', `-f=\${Version}`, 'wezterm')).stdout).toBe(OLD);
+    expect(await sandbox.read('.config/wezterm/wezterm.lua')).toBe(MAIN_LUA);
+    expect(existsSync(path.join(sandbox.home, '.config/wezterm/ascalon.lua'))).toBe(false);
   });
 
   it('lingering the user had before asc stays on after uninstall', async () => {
