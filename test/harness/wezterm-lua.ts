@@ -55,7 +55,7 @@ export async function evaluateWezTermConfig(
     });
     // With anyModule, a module the test does not have (a theme, a status bar) loads as `anything`.
     const anyModule = options.anyModule
-      ? "table.insert(package.searchers, function() return function() return __anything end end)\n"
+      ? 'table.insert(package.searchers, function() return function() return __anything end end)\n'
       : '';
     return (await lua.doString(
       `${stub}\n${SNAPSHOT}\n${anyModule}local main = assert(load(__main, '@main.lua'))\nreturn snapshot(main())`,
