@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { proxyCommand } from '../../plugins/wezterm/mux.ts';
 import { skipUnless } from '../harness/require.ts';
-import { createSandbox, ROOT, type Sandbox } from '../harness/sandbox.ts';
+import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
 import { bindingsByKeys, evaluateWezTermConfig } from '../harness/wezterm-lua.ts';
 import {
   createSimulatedMac,
@@ -18,12 +18,12 @@ import {
   type SimulatedMac,
   SSHD_PATH,
   sshdAvailable,
+  weztermPackage,
 } from '../sim/index.ts';
 import { frame, PDU, parseCodecVersionResponse, takeFrame } from '../sim/lib/mux-codec.mjs';
 
 const skip = skipUnless(sshdAvailable(), SSHD_PATH, 'apt-get install openssh-server');
 
-const BIN = path.join(ROOT, 'test/sim/bin');
 const OLD = '20230712-072601-f4abf8fd';
 const STABLE = '20240203-110809-5046fc22';
 const UNIT = 'asc-wezterm-mux.service';
@@ -47,13 +47,7 @@ describe.skipIf(skip).sequential('the wezterm mux mode on a simulated Mac', { ti
     cwd = path.join(sandbox.home, 'sysinit');
     guest = await mac.setupGuestShell('default', {
       packages: {
-        wezterm: {
-          programs: {
-            wezterm: path.join(BIN, 'guest-wezterm.mjs'),
-            'wezterm-mux-server': path.join(BIN, 'guest-wezterm-mux-server.mjs'),
-          },
-          versions: [OLD, STABLE],
-        },
+        wezterm: weztermPackage([OLD, STABLE]),
       },
     });
     await macWezterm(OLD);

@@ -138,6 +138,20 @@ export interface AptPackage {
   versions?: string[];
 }
 
+/**
+ * The `wezterm` package of WezTerm's APT repository, at `versions` (the last is the candidate): the
+ * `wezterm` CLI and a stand-in `wezterm-mux-server` (test/sim/bin/guest-wezterm*.mjs).
+ */
+export function weztermPackage(versions: string[]): AptPackage {
+  return {
+    programs: {
+      wezterm: path.join(BIN_DIR, 'guest-wezterm.mjs'),
+      'wezterm-mux-server': path.join(BIN_DIR, 'guest-wezterm-mux-server.mjs'),
+    },
+    versions,
+  };
+}
+
 /** The guest's login shell as a test set it up with `setupGuestShell`. */
 export interface GuestShell {
   /** First on the guest PATH: the fake sudo and apt-get, and what apt installed. */

@@ -4,11 +4,17 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { skipUnless } from '../harness/require.ts';
-import { createSandbox, ROOT, type Sandbox } from '../harness/sandbox.ts';
-import { createSimulatedMac, type GuestShell, type SimulatedMac, SSHD_PATH, sshdAvailable } from './index.ts';
+import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
+import {
+  createSimulatedMac,
+  type GuestShell,
+  type SimulatedMac,
+  SSHD_PATH,
+  sshdAvailable,
+  weztermPackage,
+} from './index.ts';
 
 const skip = skipUnless(sshdAvailable(), SSHD_PATH, 'apt-get install openssh-server');
-const BIN = path.join(ROOT, 'test/sim/bin');
 const V = '20240203-110809-5046fc22';
 
 describe
@@ -25,13 +31,7 @@ describe
       await mac.seedInstance('default', 'cpus: 1\n', { running: true });
       guest = await mac.setupGuestShell('default', {
         packages: {
-          wezterm: {
-            programs: {
-              wezterm: path.join(BIN, 'guest-wezterm.mjs'),
-              'wezterm-mux-server': path.join(BIN, 'guest-wezterm-mux-server.mjs'),
-            },
-            versions: [V],
-          },
+          wezterm: weztermPackage([V]),
         },
       });
       home = await mac.guestHome('default');
