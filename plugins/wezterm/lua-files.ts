@@ -8,6 +8,8 @@ export interface LuaFile {
   path: string;
   /** `~/…` for messages. */
   shown: string;
+  /** The main file was named by configFile (else asc found it where WezTerm looks). */
+  named?: boolean;
 }
 
 export const CONFIG_OPTION = 'plugins.wezterm.configFile';
@@ -38,7 +40,9 @@ export function moduleFile(t: AscTaskContext): LuaFile {
  */
 export async function mainFile(t: AscTaskContext, configFile: string | undefined): Promise<LuaFile> {
   const home = t.host.home;
-  if (configFile) return file(path.resolve(t.config.dir, configFile.replace(/^~(?=\/|$)/, home)), home);
+  if (configFile) {
+    return { ...file(path.resolve(t.config.dir, configFile.replace(/^~(?=\/|$)/, home)), home), named: true };
+  }
   const env = t.host.env.WEZTERM_CONFIG_FILE;
   if (env) return file(path.resolve(env), home);
   const dotfile = path.join(home, '.wezterm.lua');
@@ -62,10 +66,17 @@ export async function readMain(t: AscTaskContext, main: LuaFile): Promise<string
     throw error;
   }
   if (text === undefined) {
-    throw new AscError(`${main.shown} does not exist: asc found no WezTerm config to call ascalon.lua from`, {
-      code: 'E_FILE',
-      hint: `set ${CONFIG_OPTION} in your asc config to the file WezTerm loads (or its source in your repo, when Nix deploys it)`,
-    });
+    const hint = `set ${CONFIG_OPTION} in your asc config to the file WezTerm loads (or its source in your repo, when Nix deploys it)`;
+    if (main.named) {
+      throw new AscError(`${CONFIG_OPTION} names ${main.shown}, which does not exist`, {
+        code: 'E_FILE',
+        hint,
+      });
+    }
+    throw new AscError(
+      `no WezTerm config: none of $WEZTERM_CONFIG_FILE, ~/.wezterm.lua, ${main.shown} exists`,
+      { code: 'E_FILE', hint: `write ${main.shown} (WezTerm's own place for it), or ${hint}` },
+    );
   }
   return text;
 }

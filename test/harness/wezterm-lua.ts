@@ -84,7 +84,8 @@ export function bindingsByKeys(
     LEADER: 'LEADER',
   };
   const out = new Map<string, (EvaluatedAction | string)[]>();
-  for (const binding of keys ?? []) {
+  // An empty Lua table comes out of the VM as {}, not [].
+  for (const binding of Array.isArray(keys) ? keys : Object.values(keys ?? {})) {
     const mods = new Set<string>();
     for (const raw of (binding.mods ?? '').split('|')) {
       const name = raw.trim();

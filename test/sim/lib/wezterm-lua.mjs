@@ -71,6 +71,7 @@ local wezterm = setmetatable({
   home_dir = ${luaString(home)},
   config_dir = ${luaString(configDir)},
   config_file = ${luaString(configFile)},
+  hostname = function() return 'mac' end,
   target_triple = 'aarch64-apple-darwin',
   version = '${WEZTERM_VERSION}',
   on = function() end,
@@ -92,7 +93,7 @@ function snapshot(value, seen)
   if rawget(value, '__action') then
     return { action = rawget(value, '__action'), arg = snapshot(rawget(value, 'arg'), seen) }
   end
-  seen = seen or {}
+  if type(seen) ~= 'table' then seen = {} end
   if seen[value] then return '<cycle>' end
   seen[value] = true
   local out = {}
