@@ -13,18 +13,23 @@ export const UNIT = 'asc-wezterm-mux.service';
 /** In the guest home: the user manager reads `~/.config/systemd/user`. */
 export const UNIT_FILE = `.config/systemd/user/${UNIT}`;
 
-/** One round trip: the OS, the package, the server, asc's unit and its state, lingering. */
+/**
+ * One round trip: the OS, the package, the server, asc's unit and its state, lingering. It is a guest fact
+ * of every wezterm user, so what only matters once the server is there (dpkg, systemd) is asked only then.
+ */
 export const MUX_SCRIPT = [
   `printf 'os=%s\\n' "$(. /etc/os-release 2>/dev/null; printf %s "$ID")"`,
   `printf 'user=%s\\n' "$(id -un)"`,
-  // dpkg-query prints nothing (and fails) when the package is not installed, and is missing on NixOS.
-  `printf 'pkg=%s\\n' "$(dpkg-query -W -f='\${Version}' wezterm 2>/dev/null)"`,
-  `printf 'server=%s\\n' "$(command -v wezterm-mux-server)"`,
-  `printf 'serverVersion=%s\\n' "$(wezterm-mux-server --version 2>/dev/null)"`,
   `u="$HOME/${UNIT_FILE}"`,
-  `if [ -f "$u" ]; then printf 'unit=%s\\n' "$(sha256sum < "$u" | cut -c1-64)"; else echo unit=none; fi`,
-  `printf 'enabled=%s\\n' "$(systemctl --user is-enabled ${UNIT} 2>/dev/null)"`,
-  `printf 'active=%s\\n' "$(systemctl --user is-active ${UNIT} 2>/dev/null)"`,
+  'if command -v wezterm-mux-server >/dev/null 2>&1 || [ -e "$u" ]; then',
+  // dpkg-query prints nothing (and fails) when the package is not installed, and is missing on NixOS.
+  `  printf 'pkg=%s\\n' "$(dpkg-query -W -f='\${Version}' wezterm 2>/dev/null)"`,
+  `  printf 'server=%s\\n' "$(command -v wezterm-mux-server)"`,
+  `  printf 'serverVersion=%s\\n' "$(wezterm-mux-server --version 2>/dev/null)"`,
+  `  if [ -f "$u" ]; then printf 'unit=%s\\n' "$(sha256sum < "$u" | cut -c1-64)"; else echo unit=none; fi`,
+  `  printf 'enabled=%s\\n' "$(systemctl --user is-enabled ${UNIT} 2>/dev/null)"`,
+  `  printf 'active=%s\\n' "$(systemctl --user is-active ${UNIT} 2>/dev/null)"`,
+  'fi',
   `printf 'linger=%s\\n' "$(loginctl show-user "$(id -un)" --property=Linger --value 2>/dev/null)"`,
 ].join('\n');
 
