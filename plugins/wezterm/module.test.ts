@@ -98,6 +98,16 @@ describe('ascalon.lua', () => {
     ]);
   });
 
+  it('sshOption goes into our entry as ssh_option', async () => {
+    const options = weztermOptions.parse({
+      sshOption: { userknownhostsfile: '/Users/me/.ssh/known_hosts_lima' },
+    });
+    const config = await through('config.ssh_domains = {}', renderModule(moduleSpec(options, 'default')));
+    expect(config.ssh_domains).toEqual([
+      { ...OURS, ssh_option: { userknownhostsfile: '/Users/me/.ssh/known_hosts_lima' } },
+    ]);
+  });
+
   it('`keys: false` leaves the keys alone', async () => {
     const module = renderModule(moduleSpec(weztermOptions.parse({ keys: false }), 'default', '/Users/u'));
     const config = await through('config.keys = { { key = "s", mods = "CMD", action = act.Nop } }', module);

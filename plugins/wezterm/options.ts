@@ -96,6 +96,12 @@ export const weztermOptions = z
       .refine((name) => name !== 'local', '"local" is the name of WezTerm\'s own local domain')
       .default('ascalon')
       .describe('The SSH domain WezTerm lists and opens tabs in.'),
+    sshOption: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe(
+        'ssh_option of the domain asc writes (`userknownhostsfile: /Users/you/.ssh/known_hosts_lima`): WezTerm passes each to its ssh as an ssh_config option.',
+      ),
     configFile: z
       .string()
       .min(1)

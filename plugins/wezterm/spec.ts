@@ -52,8 +52,13 @@ export function sshDomainName(options: WeztermOptions): string {
 }
 
 /** The SSH domain asc owns: through Lima's `lima-<instance>` alias, without WezTerm's multiplexer. */
-export function wantedDomain(options: WeztermOptions, instance: string) {
-  return { name: sshDomainName(options), remote_address: hostAlias(instance), multiplexing: 'None' } as const;
+export function wantedDomain(options: WeztermOptions, instance: string): ModuleDomain['fields'] {
+  return {
+    name: sshDomainName(options),
+    remote_address: hostAlias(instance),
+    multiplexing: 'None',
+    ...(options.sshOption ? { ssh_option: options.sshOption } : {}),
+  };
 }
 
 /**

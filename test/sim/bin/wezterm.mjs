@@ -103,7 +103,7 @@ function sshHosts(file = path.join(home, '.ssh', 'config'), seen = new Set()) {
 async function loadConfig() {
   const found = configPath();
   return withLua(async (engine) => {
-    engine.global.set('__read_file', (file) => read(file) ?? null);
+    engine.global.set('__read_file', (file) => read(file));
     const searchPath = [configHome, path.join(home, '.wezterm')]
       .flatMap((dir) => [`${dir}/?.lua`, `${dir}/?/init.lua`])
       .join(';');
