@@ -5,7 +5,7 @@ import { MODULE_MARK, type ModuleSpec, renderModule } from './module.ts';
 import { weztermOptions } from './options.ts';
 import { moduleSpec } from './spec.ts';
 
-const MODULE = renderModule(moduleSpec(weztermOptions.parse({}), 'default', '/Users/u'));
+const MODULE = renderModule(moduleSpec(weztermOptions.parse({}), 'default'));
 const OURS = { name: 'ascalon', remote_address: 'lima-default', multiplexing: 'None' };
 const LAUNCHER = { action: 'ShowLauncherArgs', arg: { flags: 'FUZZY|DOMAINS' } };
 const TAB = { action: 'SpawnTab', arg: { DomainName: 'ascalon' } };
@@ -109,7 +109,7 @@ describe('ascalon.lua', () => {
   });
 
   it('`keys: false` leaves the keys alone', async () => {
-    const module = renderModule(moduleSpec(weztermOptions.parse({ keys: false }), 'default', '/Users/u'));
+    const module = renderModule(moduleSpec(weztermOptions.parse({ keys: false }), 'default'));
     const config = await through('config.keys = { { key = "s", mods = "CMD", action = act.Nop } }', module);
     expect(config.keys).toEqual([{ key: 's', mods: 'CMD', action: { action: 'Nop' } }]);
   });

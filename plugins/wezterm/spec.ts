@@ -74,9 +74,11 @@ export function wantedUnixDomain(options: WeztermOptions, instance: string, home
 }
 
 /** What `ascalon.lua` holds for these options: the data the module is rendered from. */
-export function moduleSpec(options: WeztermOptions, instance: string, home: string): ModuleSpec {
+/** `home`: the Mac's home folder, which the mux's proxy command names (`ssh -F <home>/.ssh/config`). */
+export function moduleSpec(options: WeztermOptions, instance: string, home?: string): ModuleSpec {
+  if (options.mux && home === undefined) throw new Error('moduleSpec: the mux domain needs the home folder');
   const unix: ModuleDomain[] = options.mux
-    ? [{ list: 'unix_domains', fields: wantedUnixDomain(options, instance, home) }]
+    ? [{ list: 'unix_domains', fields: wantedUnixDomain(options, instance, home ?? '') }]
     : [];
   return {
     domains: [...unix, { list: 'ssh_domains', fields: wantedDomain(options, instance) }],
