@@ -9,6 +9,7 @@
  */
 import { normalizeBinding } from './keys.ts';
 import { DOMAIN_LISTS } from './module.ts';
+import { LAUNCHER_FLAGS } from './options.ts';
 import type { WantedAction, WantedBinding } from './spec.ts';
 
 export const PROBE_TABLE = 'asc_domains';
@@ -66,16 +67,8 @@ export function parseShowKeys(output: string): LoadedConfig {
   return { keys, domains };
 }
 
-/** LauncherFlags' to_string order (config/src/keyassignment.rs). */
-const FLAG_ORDER = [
-  'FUZZY',
-  'TABS',
-  'LAUNCH_MENU_ITEMS',
-  'DOMAINS',
-  'KEY_ASSIGNMENTS',
-  'WORKSPACES',
-  'COMMANDS',
-];
+/** LAUNCHER_FLAGS is in LauncherFlags' to_string order (config/src/keyassignment.rs), as WezTerm prints them. */
+const FLAG_ORDER: readonly string[] = LAUNCHER_FLAGS;
 
 /** The action as `show-keys --lua` prints it (`luaify`: a string field is written `name =  'value'`). */
 export function printedAction(action: WantedAction): string {
