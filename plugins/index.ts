@@ -1,4 +1,5 @@
-import type { AscPlugin } from '../src/core/types.ts';
+import type { AscPlugin } from '../src/index.ts';
+import { backupPlugin } from './backup/index.ts';
 import { dockerPlugin } from './docker/index.ts';
 import { launchdPlugin } from './launchd/index.ts';
 import { limaPlugin } from './lima/index.ts';
@@ -13,5 +14,6 @@ export const builtinPlugins: readonly AscPlugin<unknown>[] = [
   dockerPlugin,
   onePasswordPlugin,
   launchdPlugin,
+  backupPlugin,
   nixosPlugin,
 ];

@@ -87,12 +87,22 @@ for (const name of ['run', 'plan', 'status'] as const) {
       new Option('-j, --concurrency <n>', 'most tasks at once').argParser(parseConcurrency).default(16),
     )
     .addHelpText('after', EXIT_CODES)
-    .action(async (targets: string[] | undefined, options: { yes?: boolean; concurrency?: number }) => {
-      const { converge } = await import('./commands/converge.ts');
-      exitCode = await converge(name, targets ?? [], { ...globals(), ...options }, await withBuiltins());
-    });
-  if (name === 'run')
+    .action(
+      async (
+        targets: string[] | undefined,
+        options: { yes?: boolean; concurrency?: number; unattended?: boolean },
+      ) => {
+        const { converge } = await import('./commands/converge.ts');
+        exitCode = await converge(name, targets ?? [], { ...globals(), ...options }, await withBuiltins());
+      },
+    );
+  if (name === 'run') {
     cmd.option('-y, --yes', 'allow disruptive steps (such as restarting the VM) without asking');
+    cmd.option(
+      '--unattended',
+      "for launchd's agents: apply only the targets (their needs are checked, never applied), print only what changed or failed, never ask, and exit 0 at once when another asc run holds the lock",
+    );
+  }
 }
 
 program
@@ -111,6 +121,26 @@ program
   .action(async (options: { plan?: boolean; yes?: boolean }) => {
     const { uninstall } = await import('./commands/uninstall.ts');
     exitCode = await uninstall({ ...globals(), ...options }, await withBuiltins());
+  });
+
+program
+  .command('backup')
+  .description('archive the guest home to the Mac now, verified (asks nothing; --list shows the archives)')
+  .option('-l, --list', 'only list the archives, with size and age')
+  .option('--unattended', "for launchd's agent: give way at once to a run that holds the lock; no progress")
+  .action(async (options: { list?: boolean; unattended?: boolean }) => {
+    const { backup } = await import('./commands/backup.ts');
+    exitCode = await backup({ ...globals(), ...options }, await withBuiltins());
+  });
+
+program
+  .command('restore')
+  .description('put an archived guest home back into the running VM, after archiving what it replaces')
+  .argument('[archive]', 'the archive to restore (default: the newest)')
+  .option('-y, --yes', 'restore without asking')
+  .action(async (archive: string | undefined, options: { yes?: boolean }) => {
+    const { restore } = await import('./commands/backup.ts');
+    exitCode = await restore(archive, { ...globals(), ...options }, await withBuiltins());
   });
 
 program

@@ -1,8 +1,28 @@
 /** The public API for `asc.config.ts` and for plugins. */
 
+export { describeSchedule, everyMinutes } from './core/agents.ts';
+export {
+  formatAge,
+  formatBytes,
+  type GuestArchive,
+  isPrivateFolder,
+  listArchives,
+  partialArchives,
+  privateFolder,
+  removeArchives,
+  sweepPartialArchives,
+} from './core/archive/folder.ts';
+export {
+  type ArchiveMade,
+  type ArchiveRequest,
+  archiveGuestFolder,
+  countArchiveEntries,
+  countGuestEntries,
+  restoreIntoGuest,
+} from './core/archive/guest-archive.ts';
 export type { AscUserConfig, AscUserTask } from './core/config/schema.ts';
 export { durationOption, parseDuration } from './core/config/schema.ts';
-export { displayPath } from './core/context/files.ts';
+export { displayPath, expandHome } from './core/context/files.ts';
 export { defineConfig, definePlugin, drift, ok, skip } from './core/define.ts';
 export type { AscErrorCode } from './core/errors.ts';
 export { AscError, ExitCode } from './core/errors.ts';
@@ -11,6 +31,11 @@ export { editYaml, type YamlEdit, YamlEditError, type YamlPath } from './core/fi
 export { fileStamp } from './core/state.ts';
 export { ALL_EXIT_CODES, firstLine, lastLine, tail } from './core/text.ts';
 export type {
+  AscAgent,
+  AscAgentSpec,
+  AscBackupArchive,
+  AscBackups,
+  AscCalendarInterval,
   AscCheckResult,
   AscConverged,
   AscDoctorCheck,
@@ -20,6 +45,7 @@ export type {
   AscExec,
   AscExecOptions,
   AscExecResult,
+  AscFileInfo,
   AscFiles,
   AscGuest,
   AscHandler,
@@ -29,6 +55,8 @@ export type {
   AscNotApplicable,
   AscPlugin,
   AscPluginContext,
+  AscProgram,
+  AscRemoveOptions,
   AscResolvedConfig,
   AscState,
   AscTask,

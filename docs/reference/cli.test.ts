@@ -9,7 +9,19 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const doc = readFileSync(path.join(ROOT, 'docs/reference/cli.md'), 'utf8');
-const COMMANDS = ['run', 'plan', 'status', 'doctor', 'uninstall', 'list', 'graph', 'init', 'completion'];
+const COMMANDS = [
+  'run',
+  'plan',
+  'status',
+  'doctor',
+  'uninstall',
+  'backup',
+  'restore',
+  'list',
+  'graph',
+  'init',
+  'completion',
+];
 
 /** What `asc [command] --help` prints, piped (so commander wraps at 80 columns), by command ('' for asc). */
 const helps = new Map<string, string>();

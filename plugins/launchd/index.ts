@@ -1,5 +1,8 @@
 import { definePlugin } from '../../src/index.ts';
+import { agentsTask, agentsUninstall } from './agents.ts';
+import { agentsDoctor } from './agents-doctor.ts';
 import { launchdDoctor } from './doctor.ts';
+import { launchdAgents } from './heal.ts';
 import { launchdOptions } from './options.ts';
 import { launchdTasks } from './tasks.ts';
 import { launchdUninstall } from './uninstall.ts';
@@ -8,7 +11,8 @@ import { launchdUninstall } from './uninstall.ts';
  * The VM starts by itself at login, through exactly one registration: Lima's own autostart (`limactl
  * autostart enable`, or `start-at-login` before Lima 2.2), or asc's LaunchAgent `io.lima.<instance>` running
  * `limactl start <instance> --foreground` on an older Lima. A common hand-made plist, or the other mode's
- * registration, is unloaded, backed up outside ~/Library/LaunchAgents and removed.
+ * registration, is unloaded, backed up outside ~/Library/LaunchAgents and removed. Beside it, every plugin's
+ * agents (scheduled runs of asc, the heal agent among them) become LaunchAgents `io.ascalon.<instance>.*`.
  */
 export const launchdPlugin = definePlugin({
   name: 'launchd',
@@ -18,7 +22,15 @@ export const launchdPlugin = definePlugin({
     launchctl: { install: 'it ships with macOS (/bin/launchctl)' },
     plutil: { install: 'it ships with macOS (/usr/bin/plutil)' },
   },
-  tasks: (options, ctx) => launchdTasks(options, ctx.config.instance),
-  doctor: (options, ctx) => launchdDoctor(options, ctx.config.instance),
-  uninstall: (_options, ctx) => launchdUninstall(ctx.config.instance),
+  agents: launchdAgents,
+  tasks: (options, ctx) => [...launchdTasks(options, ctx.config.instance), agentsTask(ctx.agents ?? [])],
+  doctor: (options, ctx) => [
+    ...launchdDoctor(options, ctx.config.instance),
+    ...agentsDoctor(ctx.agents ?? []),
+  ],
+  uninstall: (_options, ctx) => [...launchdUninstall(ctx.config.instance), agentsUninstall()],
+  kept: (_options, ctx) =>
+    ctx.agents?.length
+      ? ["the logs of asc's scheduled agents, ~/Library/Logs/asc: `rm -rf ~/Library/Logs/asc`"]
+      : [],
 });

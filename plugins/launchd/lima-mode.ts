@@ -27,7 +27,7 @@ export async function limaPlan(
 ): Promise<Plan & { ours: Registration; owner: Ownership; lima: AgentFile; reregister: boolean }> {
   const [ours, lima] = await Promise.all([
     readRegistration(t, s.session, s.paths.ours),
-    readAgent(s.paths.lima.file),
+    readAgent(t, s.paths.lima.file),
   ]);
   const owner = await ownership(t, instance, s.paths.ours.label, ours.agent);
   const reasons: string[] = [];
@@ -77,7 +77,7 @@ async function limaProblems(
     problems.push(
       `${shown} does not run \`limactl start ${instance} --foreground\` as ${s.paths.lima.label}`,
     );
-  } else if (!path.isAbsolute(program) || !(await isExecutable(program))) {
+  } else if (!path.isAbsolute(program) || !(await isExecutable(t, program))) {
     problems.push(
       `${shown} runs ${program}, which is missing or cannot run (a \`brew upgrade lima\` removes old versions)`,
     );
@@ -124,11 +124,15 @@ export async function applyLima(t: AscTaskContext, s: Situation, instance: strin
   }
   const args = limaAutostartArgs(s.version, instance, true);
   // Run through the stable path: Lima writes the limactl it was started as (os.Executable) into the plist.
-  const result = await t.exec.run(s.limactl.path, args, { timeoutMs: 60_000 }).finally(() => forgetPrints(t));
-  // Before 2.2, start-at-login reports a failure as a warning and exits 0.
+  const result = await t.exec
+    .run(s.limactl.path, args, { timeoutMs: 60_000, okCodes: [0, 1] })
+    .finally(() => forgetPrints(t));
+  // Lima 1.x's start-at-login reports a failure as a warning and exits 0; from 2.0 on, start-at-login and
+  // autostart exit 1 with a fatal line. Either way the message is Lima's.
   const warning = /level=(warning|error|fatal) msg=(.*)$/m.exec(result.stderr);
-  if (warning) {
-    throw new AscError(`limactl ${args.join(' ')} did not register the VM: ${warning[2]}`, {
+  if (warning || result.exitCode !== 0) {
+    const why = warning?.[2] ?? `exit code ${result.exitCode}`;
+    throw new AscError(`limactl ${args.join(' ')} did not register the VM: ${why}`, {
       code: 'E_COMMAND_FAILED',
       hint: `run it yourself to see the whole message: ${s.limactl.path} ${args.join(' ')}`,
     });

@@ -83,6 +83,7 @@ describe('the launchd tasks', () => {
       'agent',
       'lima-autostart',
       'replaced',
+      'agents',
     ]);
   });
 });

@@ -8,7 +8,7 @@ import { display, recordKeys } from './registrations.ts';
 import { situation } from './situation.ts';
 
 /** Off a Mac or without a GUI login, a check says the task does not apply: skipped with the reason, not failed. */
-async function applicable<T>(_t: unknown, get: () => Promise<T>): Promise<T | AscNotApplicable> {
+export async function applicable<T>(_t: unknown, get: () => Promise<T>): Promise<T | AscNotApplicable> {
   try {
     return await get();
   } catch (error) {

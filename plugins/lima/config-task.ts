@@ -33,7 +33,9 @@ export function configTask(options: LimaOptions, instance: string): AscTask {
     needs: ['{lima.instance,nixos.migrated}'],
     async check(t) {
       const planned = await plannedConfig(t, instance);
-      if (!planned.change) return ok();
+      // What asc keeps on purpose (a disk larger than asked) is said once a run, not treated as drift.
+      for (const note of planned.notes) t.log.info(note);
+      if (!planned.change) return planned.notes.length > 0 ? ok(planned.notes.join('; ')) : ok();
       const restart = planned.running ? '; the running VM needs a restart (stop → write → start)' : '';
       return drift(`${planned.change.reasons.join(', ')}${restart}`, planned.change.diff);
     },
@@ -89,6 +91,7 @@ interface PlannedConfig {
   dir: string;
   running: boolean;
   change: { text: string; reasons: string[]; diff: string | undefined } | undefined;
+  notes: string[];
 }
 
 async function plannedConfig(t: AscTaskContext, instance: string): Promise<PlannedConfig> {
@@ -113,7 +116,7 @@ async function plannedConfig(t: AscTaskContext, instance: string): Promise<Plann
   const guest = templated ? await guestTemplateVars(t, found) : undefined;
   const wanted = limaYamlDrift(parsed, t.vm, t.host.home, { ...found, guest });
   const running = found.status === 'Running';
-  const unchanged = { file, dir: found.dir, running, change: undefined };
+  const unchanged = { file, dir: found.dir, running, change: undefined, notes: wanted.notes };
   if (wanted.edits.length === 0) return unchanged;
   // One edit at a time (as editYaml applies them), so a refused one can be placed in the file.
   let text = current;
@@ -134,6 +137,7 @@ async function plannedConfig(t: AscTaskContext, instance: string): Promise<Plann
     dir: found.dir,
     running,
     change: { text, reasons: wanted.reasons, diff: await t.files.diff(file, text) },
+    notes: wanted.notes,
   };
 }
 

@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { createVmSpec, editYaml } from '../../src/index.ts';
 import { skipUnless } from '../../test/harness/require.ts';
 import { creationYaml, limaYamlDrift } from './lima-yaml.ts';
-import { formatSize, parseSize } from './sizes.ts';
+import { formatSize, parseSize, SIZE_PATTERN } from './sizes.ts';
 
 const HOME = '/Users/u';
 const spec = (patch: Partial<ReturnType<typeof createVmSpec>> = {}) => ({
@@ -27,6 +27,41 @@ describe('sizes', () => {
     expect(parseSize(null)).toBeUndefined();
     expect(formatSize(53687091200)).toBe('50GiB');
   });
+
+  it('takes and refuses what go-units v0.5.0 RAMInBytes does (its size_test.go cases, binary)', () => {
+    const taken: [string, number][] = [
+      ['.5GiB', 536870912],
+      ['0.5 G', 536870912],
+      ['12 ', 12],
+      ['32.', 32],
+      ['32. b', 32],
+      ['32.5 B', 32],
+      ['+1GiB', 1073741824],
+      ['1e1KiB', 10240],
+      ['-0', 0],
+      ['0 B', 0],
+    ];
+    for (const [text, bytes] of taken) expect([text, parseSize(text)]).toEqual([text, bytes]);
+    const refused = [
+      '12GiB ',
+      '12  GiB',
+      ' 12GiB',
+      '12GiBs',
+      '12Gb ',
+      '12bb',
+      '12xb',
+      '12KB B',
+      '.',
+      '',
+      '-1GiB',
+      '1.2.3G',
+    ];
+    for (const text of refused) expect([text, parseSize(text)]).toEqual([text, undefined]);
+    // The schema's pattern agrees, but for the sign, which go-units refuses after parsing.
+    for (const [text] of taken) expect(SIZE_PATTERN.test(text)).toBe(true);
+    for (const text of refused.filter((t) => t !== '-1GiB'))
+      expect([text, SIZE_PATTERN.test(text)]).toEqual([text, false]);
+  });
 });
 
 describe('limaYamlDrift', () => {
@@ -42,12 +77,39 @@ describe('limaYamlDrift', () => {
     expect(limaYamlDrift(current, spec(), HOME, { ...effective, cpus: 4 }).reasons).toEqual(['cpus 4 → 6']);
   });
 
-  it('refuses to shrink the disk, naming both sizes and the fix', () => {
-    expect(() => limaYamlDrift({ disk: null }, spec(), HOME, { disk: 107374182400 })).toThrow(
-      'refusing to shrink the disk from 100GiB to 50GiB: Lima can only grow a disk',
-    );
+  it("takes disk as a minimum: a larger one (a template's null, Lima's 100GiB) is kept with a note, a smaller one grows", () => {
+    const larger = limaYamlDrift({ cpus: 6, memory: '12GiB', disk: null }, spec(), HOME, {
+      disk: 107374182400,
+    });
+    expect(larger).toEqual({
+      edits: [],
+      reasons: [],
+      notes: ['disk 100GiB kept: more than the 50GiB asked, and Lima never shrinks a disk'],
+    });
     expect(limaYamlDrift({ cpus: 6, memory: '12GiB', disk: '20GiB' }, spec(), HOME, {}).reasons).toEqual([
       'disk 20GiB → 50GiB',
+    ]);
+    // cpus and memory stay exact, up or down.
+    expect(limaYamlDrift({ cpus: 8, memory: '16GiB', disk: '200GiB' }, spec(), HOME, {}).reasons).toEqual([
+      'cpus 8 → 6',
+      'memory 16GiB → 12GiB',
+    ]);
+  });
+
+  it('refuses plain: true when the spec has mounts or forwards, which Lima drops in plain mode', () => {
+    const plain = { cpus: 6, memory: '12GiB', disk: '50GiB', plain: true };
+    const wanted = spec({
+      mounts: [{ location: '~/sysinit', writable: true }],
+      portForwards: [{ guestSocket: '/run/x.sock', hostSocket: '/tmp/x.sock' }],
+    });
+    expect(() => limaYamlDrift(plain, wanted, HOME, {})).toThrow(
+      'lima.yaml sets plain: true, and in plain mode Lima drops every mount and port forward: mount ~/sysinit, port forward /run/x.sock would never reach the VM',
+    );
+    // Nothing it would drop: plain mode is the user's business.
+    expect(limaYamlDrift(plain, spec(), HOME, {}).edits).toEqual([]);
+    expect(limaYamlDrift({ ...plain, plain: false }, wanted, HOME, {}).reasons).toEqual([
+      'mount ~/sysinit missing',
+      'port forward /run/x.sock missing',
     ]);
   });
 
@@ -184,6 +246,11 @@ describe.skipIf(!haveFixtures)(
     const wanted = spec({ disk: '500GiB', mounts: [{ location: '~/github/sysinit', writable: true }] });
     it.each(templates)('$name keeps its comments and other keys', ({ text }) => {
       const before = parse(text) as Record<string, unknown>;
+      if (before.plain === true) {
+        // Lima's Windows templates: plain mode would drop the mount, so asc refuses rather than converge.
+        expect(() => limaYamlDrift(before, wanted, HOME, {})).toThrow(/lima\.yaml sets plain: true/);
+        return;
+      }
       const drift = limaYamlDrift(before, wanted, HOME, {});
       const after = editYaml(text, drift.edits);
       const comments = (t: string) =>

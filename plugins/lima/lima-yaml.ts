@@ -7,6 +7,8 @@ import { formatSize, parseSize } from './sizes.ts';
 export interface LimaYamlDrift {
   edits: YamlEdit[];
   reasons: string[];
+  /** What asc leaves as it is on purpose, for an info line (a disk larger than asked). */
+  notes: string[];
 }
 
 /** Values Lima applied: lima.yaml says `null` for a key left to the default, `limactl list` says what it is. */
@@ -48,7 +50,9 @@ type Doc = Record<string, unknown>;
 
 /**
  * Compare the desired VM spec with an instance's lima.yaml (parsed). Only keys the spec sets are compared;
- * everything else in the file is the user's. Sizes compare as bytes; the disk never shrinks.
+ * everything else in the file is the user's. Sizes compare as bytes; `disk` is a minimum (Lima only grows
+ * a disk, and every template leaves it null, which is Lima's 100GiB): a larger disk is kept, with a note.
+ * A file with `plain: true` is refused when the spec has mounts or port forwards, which Lima drops then.
  */
 export function limaYamlDrift(
   current: Doc,
@@ -58,6 +62,8 @@ export function limaYamlDrift(
 ): LimaYamlDrift {
   const edits: YamlEdit[] = [];
   const reasons: string[] = [];
+  const notes: string[] = [];
+  refusePlain(current, spec);
   const set = (path: (string | number)[], value: unknown, reason: string) => {
     edits.push({ op: 'set', path, value });
     reasons.push(reason);
@@ -75,16 +81,11 @@ export function limaYamlDrift(
   if (spec.disk !== undefined) {
     const have = parseSize(current.disk as string) ?? effective.disk;
     const want = parseSize(spec.disk) ?? 0;
-    if (have !== undefined && want < have) {
-      throw new AscError(
-        `refusing to shrink the disk from ${formatSize(have)} to ${spec.disk}: Lima can only grow a disk`,
-        {
-          code: 'E_REFUSED',
-          hint: `set plugins.lima.disk to ${formatSize(have)} or more; a smaller disk needs a new instance (limactl delete, which loses the VM's data)`,
-        },
+    if (have !== undefined && have > want) {
+      notes.push(
+        `disk ${formatSize(have)} kept: more than the ${spec.disk} asked, and Lima never shrinks a disk`,
       );
-    }
-    if (have !== want) set(['disk'], spec.disk, `disk ${show(have)} → ${spec.disk}`);
+    } else if (have !== want) set(['disk'], spec.disk, `disk ${show(have)} → ${spec.disk}`);
   }
 
   const mounts = list(current.mounts);
@@ -154,7 +155,28 @@ export function limaYamlDrift(
     if (value !== undefined && containerd[key] !== value)
       set(['containerd', key], value, `containerd.${key} → ${value}`);
   }
-  return { edits, reasons };
+  return { edits, reasons, notes };
+}
+
+/**
+ * Lima's plain mode (pkg/limayaml/defaults.go fixUpForPlainMode) drops every mount and every port forward
+ * that is not `static`: the spec's would be written and never used, so such a file never converges.
+ */
+function refusePlain(current: Doc, spec: Readonly<AscVmSpec>): void {
+  if (current.plain !== true) return;
+  const dropped = [
+    ...spec.mounts.map((m) => `mount ${m.location}`),
+    // The spec has no `static` forwards (Lima's only survivors): a socket or a port, each is dropped.
+    ...spec.portForwards.map((f) => `port forward ${f.guestSocket ?? f.guestPort ?? ''}`),
+  ];
+  if (dropped.length === 0) return;
+  throw new AscError(
+    `lima.yaml sets plain: true, and in plain mode Lima drops every mount and port forward: ${dropped.join(', ')} would never reach the VM`,
+    {
+      code: 'E_REFUSED',
+      hint: 'remove `plain: true` from lima.yaml (`limactl edit` or an editor; a running VM needs a restart), or drop those mounts and forwards from the config; asc does not turn plain mode off for you',
+    },
+  );
 }
 
 /** The file `limactl create` gets for a new instance: the base template plus every key of the spec. */

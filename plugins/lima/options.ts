@@ -2,32 +2,59 @@ import { z } from 'zod';
 import { durationOption } from '../../src/index.ts';
 import { parseSize, SIZE_PATTERN } from './sizes.ts';
 
+const SIZE =
+  'a size like "12GiB", "512MiB" or "50G" (binary units, as Lima reads them; no space after the unit)';
 const size = (what: string, fallback: string) =>
   z
     .string()
-    .regex(SIZE_PATTERN, 'a size like "12GiB", "512MiB" or "50G" (binary units, as Lima reads them)')
+    .regex(SIZE_PATTERN, { message: SIZE, abort: true })
+    .refine((text) => parseSize(text) !== undefined, SIZE)
     // go-units RAMInBytes returns an int64: a larger size overflows in Lima instead of failing.
     .refine((text) => (parseSize(text) ?? 0) < 2 ** 63, 'a size below 8192PiB (Lima counts bytes in 64 bits)')
     .default(fallback)
     .describe(`${what}, as Lima writes it (12GiB).`);
+
+/** Lima's validatePort (pkg/limayaml/validate.go): 22 is the guest's own sshd. */
+const notSsh = (n: number | undefined) => n !== 22;
+const NOT_SSH = 'must not be 22: Lima refuses port 22, which is sshd’s';
+
+/** Guest paths a mount may not cover (Lima's validate.go refuses these as a mountPoint). */
+const SYSTEM_PATHS = ['/', '/bin', '/dev', '/etc', '/home', '/opt', '/sbin', '/tmp', '/usr', '/var'];
 
 const mount = z
   .object({
     location: z
       .string()
       .min(1)
+      .refine(
+        (p) => p.startsWith('/') || p.startsWith('~'),
+        'an absolute path or one under ~ (Lima refuses a relative mount location)',
+      )
       .describe('Host folder; `~` is expanded. Written to lima.yaml as is, never to a shell.'),
-    mountPoint: z.string().startsWith('/').optional().describe('Guest path; defaults to the location.'),
+    mountPoint: z
+      .string()
+      .startsWith('/')
+      .refine(
+        (p) => !SYSTEM_PATHS.includes(p),
+        `not a system path (${SYSTEM_PATHS.join(' ')}): Lima refuses to mount over one`,
+      )
+      .optional()
+      .describe('Guest path; defaults to the location.'),
     writable: z.boolean().default(false).describe('Whether the guest may write to it.'),
   })
-  .strict();
+  .strict()
+  // Without mountPoint the guest path is the location itself: `/tmp` would mount over the guest's /tmp.
+  .refine((m) => m.mountPoint !== undefined || !SYSTEM_PATHS.includes(m.location), {
+    message: `a system path (${SYSTEM_PATHS.join(' ')}) is mounted at the same path in the guest, which Lima refuses: set mountPoint`,
+    path: ['location'],
+  });
 
 const portForward = z
   .object({
     guestSocket: z.string().optional(),
     hostSocket: z.string().optional(),
-    guestPort: z.number().int().min(1).max(65535).optional(),
-    hostPort: z.number().int().min(0).max(65535).optional(),
+    guestPort: z.number().int().min(1).max(65535).refine(notSsh, NOT_SSH).optional(),
+    hostPort: z.number().int().min(0).max(65535).refine(notSsh, NOT_SSH).optional(),
     guestIP: z.string().optional(),
     hostIP: z.string().optional(),
     proto: z.enum(['tcp', 'udp', 'any']).optional(),
@@ -72,7 +99,14 @@ export const limaOptions = z
       .object({
         forwardAgent: z.boolean().optional(),
         loadDotSSHPubKeys: z.boolean().optional(),
-        localPort: z.number().int().min(0).max(65535).optional(),
+        localPort: z
+          .number()
+          .int()
+          .min(0)
+          .max(65535)
+          .refine(notSsh, NOT_SSH)
+          .optional()
+          .describe('The Mac port of the VM’s sshd; 0 (Lima’s default) picks a free one.'),
       })
       .strict()
       .default({})

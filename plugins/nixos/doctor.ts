@@ -1,9 +1,17 @@
-import type { AscDoctorCheck, AscPluginContext } from '../../src/index.ts';
-import { limaVersion } from '../lima/limactl.ts';
-import { evalFlake, flakeFolder, flakeProblems } from './flake.ts';
+import {
+  type AscDoctorCheck,
+  type AscPluginContext,
+  formatBytes,
+  isPrivateFolder,
+  listArchives,
+  partialArchives,
+} from '../../src/index.ts';
+import { limaVersion } from '../lima/api.ts';
+import { evalFlake, flakeFolder, flakeProblems, hostNameFix } from './flake.ts';
 import { describeImages, imageMismatch } from './images.ts';
 import type { NixosOptions } from './options.ts';
 import { parseOsRelease } from './os-release.ts';
+import { archiveDir, tilde } from './paths.ts';
 import { unitStates } from './system-tasks.ts';
 
 /** Rows for `asc doctor`: the image fits Lima, the guest's services and hostname, the flake's requirements. */
@@ -23,6 +31,33 @@ export function nixosDoctor(options: NixosOptions, ctx: AscPluginContext): AscDo
     }
   };
   return [
+    {
+      id: 'archives',
+      title: 'archives of the home folder the move took',
+      async run(t) {
+        const dir = archiveDir(t);
+        const prefix = `${instance}-home`;
+        const archives = await listArchives(dir, prefix);
+        const partial = await partialArchives(dir, prefix);
+        const total = archives.reduce((sum, a) => sum + a.bytes, 0);
+        const what = `${archives.length} archive(s), ${formatBytes(total)}, in ${tilde(t, dir)}`;
+        if (!(await isPrivateFolder(dir))) {
+          return {
+            status: 'warn',
+            message: `${what}; the folder is readable by others`,
+            fix: `chmod 700 ${tilde(t, dir)}`,
+          };
+        }
+        if (partial.length) {
+          return {
+            status: 'warn',
+            message: `${what}; ${partial.length} partial archive(s) of an interrupted move`,
+            fix: 'asc run nixos.migrated (it removes them), or remove the .part files',
+          };
+        }
+        return { status: 'ok', message: what };
+      },
+    },
     {
       id: 'image',
       title: 'nixos-lima image fits the installed Lima',
@@ -61,7 +96,7 @@ export function nixosDoctor(options: NixosOptions, ctx: AscPluginContext): AscDo
         return {
           status: 'warn',
           message: `the hostname is ${name || 'unknown'}`,
-          fix: 'asc run nixos.hostname',
+          fix: hostNameFix(options.host),
         };
       },
     },
@@ -73,17 +108,25 @@ export function nixosDoctor(options: NixosOptions, ctx: AscPluginContext): AscDo
         if (!read.facts) return { status: 'warn', message: read.why, fix: read.fix };
         try {
           const flake = flakeFolder(options, ctx);
-          const problems = flakeProblems(await evalFlake(t, flake, options.host), options.host);
-          if (problems.length === 0) {
+          const system = await evalFlake(t, flake, options.host);
+          const problems = flakeProblems(system);
+          if (problems.length > 0) {
             return {
-              status: 'ok',
-              message: `${flake}#${options.host} keeps lima-init, mutable users and the hostname`,
+              status: 'fail',
+              message: `${flake}#${options.host} lacks ${problems.join(' ')}: booting it would lock you out`,
+              fix: `set in nixosConfigurations.${options.host}: ${problems.map((p) => p.replace(/ \(.*\)$/, '')).join(' ')}`,
+            };
+          }
+          if (system.hostName !== options.host) {
+            return {
+              status: 'warn',
+              message: `${flake}#${options.host} sets networking.hostName = "${system.hostName}"`,
+              fix: hostNameFix(options.host),
             };
           }
           return {
-            status: 'fail',
-            message: `${flake}#${options.host} lacks ${problems.join(' ')}: booting it would lock you out`,
-            fix: `set in nixosConfigurations.${options.host}: ${problems.map((p) => p.replace(/ \(.*\)$/, '')).join(' ')}`,
+            status: 'ok',
+            message: `${flake}#${options.host} keeps lima-init, mutable users and the hostname`,
           };
         } catch (error) {
           const e = error as Error & { hint?: string };

@@ -77,13 +77,20 @@ export async function evalFlake(t: AscTaskContext, flake: string, host: string):
 /**
  * What the flake must set, or booting it locks you out of the VM: lima-init makes the user and its ssh
  * key (nixos-lima's module), and it does so imperatively, which immutable users undo (nixos-lima PR #94).
- * The hostname is `host`'s too: after the rebuild it comes from the flake.
  */
-export function flakeProblems(system: FlakeSystem, host: string): string[] {
+export function flakeProblems(system: FlakeSystem): string[] {
   const problems: string[] = [];
   if (!system.lima) problems.push('services.lima.enable = true; (import nixos-lima.nixosModules.lima)');
   if (!system.mutableUsers) problems.push('users.mutableUsers = true;');
-  if (system.hostName !== host)
-    problems.push(`networking.hostName = "${host}"; (it is "${system.hostName}")`);
   return problems;
+}
+
+/**
+ * What to do when the hostname is not `host`. On NixOS the hostname is the configuration's
+ * `networking.hostName`: nixpkgs patches systemd-hostnamed to refuse static and pretty hostname changes
+ * (org.freedesktop.DBus.Error.NotSupported, "Changing system settings via systemd is not supported on
+ * NixOS."), and the activation writes /etc/hostname from the option.
+ */
+export function hostNameFix(host: string): string {
+  return `on NixOS the hostname comes from the flake, not from hostnamectl: set networking.hostName = "${host}"; in nixosConfigurations.${host}, then \`asc run nixos.rebuild\``;
 }

@@ -4,15 +4,26 @@ import {
   AscError,
   type AscTask,
   type AscTaskContext,
+  archiveGuestFolder,
+  countArchiveEntries,
+  countGuestEntries,
   drift,
-  fileStamp,
+  listArchives,
   ok,
   parseDuration,
+  restoreIntoGuest,
 } from '../../src/index.ts';
-import { createVm, deleteVm, startVm, stopVm } from '../lima/lifecycle.ts';
-import { creationYaml } from '../lima/lima-yaml.ts';
-import { type LimaInstance, limaHome, limaState, limaVersion } from '../lima/limactl.ts';
-import { archiveGuestFolder, countArchiveEntries, countGuestEntries, restoreIntoGuest } from './archive.ts';
+import {
+  createVm,
+  creationYaml,
+  deleteVm,
+  type LimaInstance,
+  limaHome,
+  limaState,
+  limaVersion,
+  startVm,
+  stopVm,
+} from '../lima/api.ts';
 import { describeImages, imageMismatch, isNixosImage } from './images.ts';
 import type { NixosOptions } from './options.ts';
 import { osName, parseOsRelease } from './os-release.ts';
@@ -41,9 +52,6 @@ export interface MigrationRecord {
   finished?: string;
 }
 
-/** Test hook: stop asc right after this step was recorded, as a kill would (read through t.host.env). */
-export const STOP_AFTER_ENV = 'ASC_NIXOS_TEST_STOP_AFTER';
-
 const after = (step: Step, than: Step) => STEPS.indexOf(step) >= STEPS.indexOf(than);
 
 /**
@@ -55,16 +63,8 @@ export function migratedTask(options: NixosOptions, instance: string): AscTask {
   const key = `migration:${instance}`;
   const timeout = { text: options.startTimeout, ms: parseDuration(options.startTimeout) };
 
-  /** Record a step; the test hook may then stop asc there. */
-  const record = async (t: AscTaskContext, value: MigrationRecord) => {
-    await t.state.set(key, value);
-    if (t.host.env[STOP_AFTER_ENV] === value.step) {
-      throw new AscError(
-        `stopped after step "${value.step}" of moving ${instance} to NixOS, as ${STOP_AFTER_ENV} asks (a test hook)`,
-        { code: 'E_CANCELLED', hint: 'run asc again to resume' },
-      );
-    }
-  };
+  /** Record a step: a run stopped after it (a kill, a crash, a failed command) resumes from there. */
+  const record = (t: AscTaskContext, value: MigrationRecord) => t.state.set(key, value);
   const unfinished = async (t: AscTaskContext) => {
     const found = await t.state.get<MigrationRecord>(key);
     return found && found.step !== 'restored' ? found : undefined;
@@ -141,23 +141,20 @@ export function migratedTask(options: NixosOptions, instance: string): AscTask {
         return `${instance} already runs ${osName(release)}`;
       }
 
-      // 1. The home folder, to the Mac, verified. Nothing is deleted unless this succeeds.
+      // 1. The home folder, to the Mac, verified. Nothing is deleted unless this succeeds. Archives a
+      // killed run finished but never recorded are kept, and listed as earlier ones.
       const from = guestHome(facts, instance);
       const dir = archiveDir(t);
-      const when = fileStamp();
-      const archive = path.join(dir, `${instance}-home-${when}.tar.gz`);
-      const partial = `${archive}.part`;
-      t.log.info(`archiving ${from} to ${tilde(t, archive)}`);
-      await t.exec.run('mkdir', ['-p', '-m', '700', dir]);
-      let entries: number;
-      try {
-        entries = await archiveGuestFolder(t, from, partial);
-      } catch (error) {
-        await t.exec.run('rm', ['-f', partial]);
-        throw error;
-      }
-      await t.exec.run('mv', [partial, archive]);
-      const earlier = [...(open?.earlier ?? []), ...(open ? [open.archive] : [])];
+      const prefix = `${instance}-home`;
+      const known = new Set(open ? [open.archive, ...(open.earlier ?? [])] : []);
+      const unrecorded = (await listArchives(dir, prefix)).map((a) => a.file).filter((f) => !known.has(f));
+      t.log.info(`archiving ${from} to ${tilde(t, dir)}`);
+      const made = await archiveGuestFolder(t, { folder: from, dir, prefix });
+      if (made.swept.length)
+        t.log.info(`removed ${made.swept.length} partial archive(s) of an interrupted run`);
+      const { file: archive, entries } = made;
+      const when = path.basename(archive).slice(prefix.length + 1, -'.tar.gz'.length);
+      const earlier = [...(open?.earlier ?? []), ...(open ? [open.archive] : []), ...unrecorded.reverse()];
       const base: MigrationRecord = {
         step: 'archived',
         archive,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type AscPluginContext, createVmSpec } from '../../src/index.ts';
-import { createTestContext, expectIdempotent, type FakeCommands } from '../../src/testing.ts';
+import { createTestContext, type FakeCommands } from '../../src/testing.ts';
 import { nixosDoctor } from './doctor.ts';
 import { flakeFolder, flakeProblems } from './flake.ts';
 import { DEFAULT_IMAGES } from './images.ts';
@@ -43,34 +43,56 @@ describe('the flake', () => {
     expect(flakeFolder(options, pluginCtx())).toBe('/Users/dev/sysinit');
   });
 
-  it('must keep lima-init, mutable users and the hostname', () => {
+  it('must keep lima-init and mutable users, or booting it locks the user out', () => {
     const system = { toplevel: '/nix/store/x', hostName: 'nixos', lima: false, mutableUsers: false };
-    expect(flakeProblems(system, 'ascalon')).toEqual([
+    expect(flakeProblems(system)).toEqual([
       'services.lima.enable = true; (import nixos-lima.nixosModules.lima)',
       'users.mutableUsers = true;',
-      'networking.hostName = "ascalon"; (it is "nixos")',
     ]);
-    expect(
-      flakeProblems({ ...system, hostName: 'ascalon', lima: true, mutableUsers: true }, 'ascalon'),
-    ).toEqual([]);
+    // Another hostName locks nobody out: the rebuild applies it, and nixos.hostname names the option.
+    expect(flakeProblems({ ...system, lima: true, mutableUsers: true })).toEqual([]);
   });
 });
 
 describe('nixos.hostname', () => {
-  it('is set with hostnamectl, as root, and converges', async () => {
-    let hostname = 'nixos';
-    const guest: FakeCommands = (argv) => {
-      if (argv.join(' ') === 'sudo hostnamectl set-hostname ascalon') {
-        hostname = 'ascalon';
-        return {};
-      }
-      return undefined;
-    };
-    // Asked at each facts() call: the guest is read again after apply.
-    const guestFacts = () => ({ 'nixos.hostname': hostname });
-    const t = await createTestContext({ guest, id: 'nixos.hostname', guestFacts });
-    const [task] = systemTasks(options, pluginCtx());
-    expect(await expectIdempotent(task!, t)).toEqual({ reason: 'hostname is nixos, want ascalon' });
+  const task = (id: string) => systemTasks(options, pluginCtx()).find((x) => x.id === id)!;
+
+  it('comes after the rebuild, and is checked, never set with hostnamectl', async () => {
+    expect(task('hostname').needs).toContain('nixos.rebuild');
+    expect(task('rebuild').needs).not.toContain('nixos.hostname');
+    const t = await createTestContext({ guestFacts: { 'nixos.hostname': 'ascalon' } });
+    expect(await task('hostname').check(t)).toEqual({ converged: true });
+    expect(t.guestCommands).toEqual([]);
+  });
+
+  it('another name set by the flake fails its check naming the option (plan and status too), running nothing but nix eval', async () => {
+    const guest: FakeCommands = (argv) =>
+      argv[0] === 'nix' ? { stdout: flake({ hostName: 'nixos' }) } : undefined;
+    const t = await createTestContext({ guest, guestFacts: { 'nixos.hostname': 'nixos' } });
+    const error = await task('hostname')
+      .check(t)
+      .catch((e: unknown) => e as Error & { hint?: string });
+    expect(error).toMatchObject({
+      message:
+        'the hostname is nixos, not ascalon: /Users/dev/sysinit#ascalon sets networking.hostName = "nixos"',
+      hint: expect.stringContaining(
+        'on NixOS the hostname comes from the flake, not from hostnamectl: set networking.hostName = "ascalon"; in nixosConfigurations.ascalon, then `asc run nixos.rebuild`',
+      ),
+    });
+    expect(t.guestCommands.map((c) => c.argv[0])).toEqual(['nix']);
+  });
+
+  it('the flake sets it but the VM has not booted that system: drift, and apply says how to boot it', async () => {
+    const guest: FakeCommands = (argv) => (argv[0] === 'nix' ? { stdout: flake() } : undefined);
+    const t = await createTestContext({ guest, guestFacts: { 'nixos.hostname': 'nixos' } });
+    expect(await task('hostname').check(t)).toEqual({
+      converged: false,
+      reason: 'hostname is nixos, want ascalon: the flake sets it, but the VM has not booted that system',
+    });
+    await expect(task('hostname').apply(t)).rejects.toThrow(
+      'the hostname is nixos, not ascalon, though /Users/dev/sysinit#ascalon sets networking.hostName = "ascalon"',
+    );
+    expect(t.guestCommands.filter((c) => c.mutating)).toEqual([]);
   });
 });
 
@@ -83,7 +105,7 @@ describe('nixos.rebuild', () => {
       confirm: true,
       guestFacts: { 'nixos.current-system': '/nix/store/old' },
     });
-    const rebuild = systemTasks(options, pluginCtx())[1]!;
+    const rebuild = systemTasks(options, pluginCtx()).find((x) => x.id === 'rebuild')!;
     const checked = await rebuild.check(t);
     expect(checked).toMatchObject({ converged: false });
     expect((checked as { reason: string }).reason).toMatch(
@@ -102,7 +124,7 @@ describe('nixos.rebuild', () => {
       guest,
       guestFacts: { 'nixos.current-system': '/nix/store/abc-nixos-system-ascalon-26.05' },
     });
-    expect(await systemTasks(options, pluginCtx())[1]!.check(t)).toEqual({
+    expect(await systemTasks(options, pluginCtx())[0]!.check(t)).toEqual({
       converged: true,
       reason: 'running /nix/store/abc-nixos-system-ascalon-26.05',
     });
@@ -134,6 +156,7 @@ describe('asc doctor rows', () => {
       'ok',
       'ok',
       'ok',
+      'ok',
     ]);
   });
 
@@ -150,7 +173,7 @@ describe('asc doctor rows', () => {
     expect(found.hostname).toEqual({
       status: 'warn',
       message: 'the hostname is nixos',
-      fix: 'asc run nixos.hostname',
+      fix: expect.stringContaining('set networking.hostName = "ascalon"; in nixosConfigurations.ascalon'),
     });
     expect(found.flake).toMatchObject({
       status: 'fail',

@@ -1,8 +1,7 @@
 import type { AscPluginContext } from '../../src/index.ts';
 import { AscError, type AscTask, type AscTaskContext, drift, ok, parseDuration } from '../../src/index.ts';
-import { startVm, stopVm } from '../lima/lifecycle.ts';
-import { limaState } from '../lima/limactl.ts';
-import { evalFlake, flakeFolder, flakeProblems } from './flake.ts';
+import { limaState, startVm, stopVm } from '../lima/api.ts';
+import { evalFlake, flakeFolder, flakeProblems, hostNameFix } from './flake.ts';
 import type { NixosOptions } from './options.ts';
 
 /** The services nixos-lima's module runs: the user and mounts at boot, and the guest agent (ports, sockets). */
@@ -16,7 +15,7 @@ export function unitStates(output: string | undefined): Record<string, string> {
   return Object.fromEntries(LIMA_UNITS.map((unit, i) => [unit, lines[i] || 'unknown']));
 }
 
-/** `nixos.hostname`, `nixos.rebuild` and `nixos.services`. */
+/** `nixos.rebuild`, then `nixos.hostname` (checked, from the flake) and `nixos.services`. */
 export function systemTasks(options: NixosOptions, ctx: AscPluginContext): AscTask[] {
   const { host } = options;
   const instance = ctx.config.instance;
@@ -25,43 +24,26 @@ export function systemTasks(options: NixosOptions, ctx: AscPluginContext): AscTa
 
   return [
     {
-      id: 'hostname',
-      title: `hostname is ${host}`,
-      phase: 'phase6',
-      needs: NEEDS_GUEST,
-      async check(t) {
-        const name = (await t.guest.facts())['nixos.hostname'];
-        return name === host ? ok() : drift(`hostname is ${name || 'unknown'}, want ${host}`);
-      },
-      async apply(t) {
-        // Until the flake's rebuild sets networking.hostName, hostnamectl's /etc/hostname holds it.
-        await t.guest.run(['sudo', 'hostnamectl', 'set-hostname', host]);
-        t.guest.refresh();
-        return `set the hostname to ${host} with hostnamectl`;
-      },
-    },
-    {
       id: 'rebuild',
       title: `the VM runs the flake's ${host}`,
       phase: 'phase6',
-      // After the hostname: the rebuild restarts the VM, which must not happen under another task.
-      needs: [...NEEDS_GUEST, 'nixos.hostname'],
+      needs: NEEDS_GUEST,
       async check(t) {
         const flake = flakeFolder(options, ctx);
         const current = (await t.guest.facts())['nixos.current-system'];
         const system = await evalFlake(t, flake, host);
         if (current === system.toplevel) return ok(`running ${system.toplevel}`);
-        const problems = flakeProblems(system, host);
+        const problems = flakeProblems(system);
         const reason = `the VM runs ${current || 'an unknown system'}; ${flake}#${host} builds ${system.toplevel}`;
         return drift(problems.length ? `${reason}, but the flake lacks ${problems.join(' ')}` : reason);
       },
       async apply(t) {
         const flake = flakeFolder(options, ctx);
         const system = await evalFlake(t, flake, host);
-        const problems = flakeProblems(system, host);
+        const problems = flakeProblems(system);
         if (problems.length > 0) {
           throw new AscError(
-            `will not rebuild from ${flake}#${host}: booting it would lock you out of the VM or rename it; the flake lacks ${problems.join(' ')}`,
+            `will not rebuild from ${flake}#${host}: booting it would lock you out of the VM; the flake lacks ${problems.join(' ')}`,
             {
               code: 'E_REFUSED',
               hint: `set in nixosConfigurations.${host}:\n    ${problems.map((p) => p.replace(/ \(.*\)$/, '')).join('\n    ')}\n  (see docs/plugins/nixos.md, "What the flake needs"); nothing was changed`,
@@ -102,6 +84,40 @@ export function systemTasks(options: NixosOptions, ctx: AscPluginContext): AscTa
         await stopVm(t, instance);
         await startVm(t, instance, found?.dir ?? '', timeout);
         return `built ${ref} and restarted ${instance} into ${system.toplevel}`;
+      },
+    },
+    {
+      id: 'hostname',
+      title: `hostname is ${host}`,
+      phase: 'phase6',
+      // NixOS takes its hostname from the flake (networking.hostName), which the rebuild applies; nixpkgs'
+      // systemd-hostnamed refuses `hostnamectl set-hostname`, so asc only checks it afterwards.
+      needs: [...NEEDS_GUEST, 'nixos.rebuild'],
+      async check(t) {
+        const name = (await t.guest.facts())['nixos.hostname'];
+        if (name === host) return ok();
+        // Nothing asc can run fixes a name the flake sets: a failure with the option, in plan and status too.
+        const flake = flakeFolder(options, ctx);
+        const system = await evalFlake(t, flake, host);
+        if (system.hostName !== host) {
+          throw new AscError(
+            `the hostname is ${name || 'unknown'}, not ${host}: ${flake}#${host} sets networking.hostName = "${system.hostName}"`,
+            { code: 'E_REFUSED', hint: `${hostNameFix(host)}; nothing was changed` },
+          );
+        }
+        return drift(
+          `hostname is ${name || 'unknown'}, want ${host}: the flake sets it, but the VM has not booted that system`,
+        );
+      },
+      async apply(t) {
+        const name = (await t.guest.facts())['nixos.hostname'] || 'unknown';
+        throw new AscError(
+          `the hostname is ${name}, not ${host}, though ${flakeFolder(options, ctx)}#${host} sets networking.hostName = "${host}"`,
+          {
+            code: 'E_COMMAND_FAILED',
+            hint: `the VM does not run that system yet: \`limactl restart ${instance}\` boots it; \`asc run nixos.rebuild --yes\` rebuilds it first if it changed`,
+          },
+        );
       },
     },
     {

@@ -4,7 +4,7 @@ import {
   AscError,
   type AscTaskContext,
 } from '../../src/index.ts';
-import { hostAlias } from '../lima/limactl.ts';
+import { hostAlias } from '../lima/api.ts';
 import type { WeztermOptions } from './options.ts';
 import { planConfig } from './plan.ts';
 import { DOMAIN_PROBE, missingBindings, parseShowKeys } from './show-keys.ts';

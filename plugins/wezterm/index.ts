@@ -25,4 +25,8 @@ export const weztermPlugin = definePlugin({
     ...(options.mux ? muxDoctor() : []),
   ],
   uninstall: (options) => [...weztermUninstall(options), ...muxUninstall()],
+  kept: (options) => [
+    `your WezTerm Lua ${options.configFile} and the files it loads, but ascalon.lua: your files, asc never deletes them`,
+    ...(options.mux ? ['the wezterm package in the VM: `lima sudo apt-get remove wezterm` removes it'] : []),
+  ],
 });

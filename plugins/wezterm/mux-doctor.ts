@@ -1,5 +1,5 @@
 import type { AscDoctorCheck, AscTaskContext } from '../../src/index.ts';
-import { limaState } from '../lima/limactl.ts';
+import { limaState } from '../lima/api.ts';
 import { attach, unitProblems } from './mux.ts';
 import { macWeztermVersion, muxProbe, nixosHint, UNIT } from './mux-guest.ts';
 

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AscError, type AscTaskContext } from '../../src/index.ts';
-import { guestProbe, parseProbe } from '../lima/forward.ts';
+import { guestProbe, parseProbe } from '../lima/api.ts';
 
 export const FACT_MUX = 'wezterm.mux';
 export const UNIT = 'asc-wezterm-mux.service';

@@ -1,6 +1,5 @@
 import { AscError, type AscTask, type AscTaskContext, drift, ok } from '../../src/index.ts';
-import { markStale } from '../lima/forward.ts';
-import { limaState } from '../lima/limactl.ts';
+import { limaState, markStale } from '../lima/api.ts';
 import { STATE_LINGER, STATE_PACKAGE, STATE_UNIT } from './mux.ts';
 import { FACT_MUX, muxProbe, UNIT, UNIT_FILE } from './mux-guest.ts';
 

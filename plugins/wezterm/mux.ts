@@ -6,8 +6,7 @@
  */
 import path from 'node:path';
 import { AscError, type AscTask, type AscTaskContext, drift, ok } from '../../src/index.ts';
-import { markStale } from '../lima/forward.ts';
-import { hostAlias } from '../lima/limactl.ts';
+import { hostAlias, markStale } from '../lima/api.ts';
 import {
   FACT_MUX,
   installScript,

@@ -1,4 +1,4 @@
-import { hostAlias } from '../lima/limactl.ts';
+import { hostAlias } from '../lima/api.ts';
 import { comboId, describeCombo, type KeyCombo, normalizeBinding } from './keys.ts';
 import type { LuaData, ModuleBinding, ModuleDomain, ModuleSpec } from './module.ts';
 import { proxyCommand } from './mux.ts';

@@ -8,7 +8,7 @@ import {
   ok,
   parseDuration,
 } from '../../src/index.ts';
-import { hostAlias } from '../lima/limactl.ts';
+import { hostAlias } from '../lima/api.ts';
 import { mainFile } from './lua-files.ts';
 import type { WeztermOptions } from './options.ts';
 import {

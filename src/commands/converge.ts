@@ -1,14 +1,17 @@
 import { ExitCode } from '../core/errors.ts';
-import { selectTasks } from '../core/graph.ts';
+import { matchTargets, selectTasks } from '../core/graph.ts';
 import { details, exitCodeOf, jsonReport, recapLine, summarize } from '../core/report.ts';
 import type { AscSession } from '../core/session.ts';
-import { executeTasks } from './execute.ts';
+import { type Execution, executeTasks } from './execute.ts';
 import type { CommandIo, GlobalOptions } from './io.ts';
 import { type CommandEnv, openSession } from './session.ts';
+import { runUnattended } from './unattended.ts';
 
 export interface ConvergeOptions extends GlobalOptions {
   yes?: boolean;
   concurrency?: number;
+  /** `run --unattended`: a LaunchAgent's run (see `unattended.ts`). */
+  unattended?: boolean;
 }
 
 /** `run`, `plan` and `status`: the same checks; only `run` applies, only `status` is terse. */
@@ -37,8 +40,10 @@ export async function converge(
     (phase) => phaseProviders(session, ctx, phase),
   );
   const mode = command === 'run' ? 'run' : 'plan';
-  const renderer = io.json || command === 'status' ? 'silent' : io.stdoutIsTTY ? 'tree' : 'plain';
-  const report = await executeTasks(io, ctx, {
+  const unattended = mode === 'run' && options.unattended === true;
+  const renderer =
+    io.json || command === 'status' || unattended ? 'silent' : io.stdoutIsTTY ? 'tree' : 'plain';
+  const execution: Execution = {
     graph: session.graph,
     selected,
     collected: session.collected,
@@ -49,7 +54,18 @@ export async function converge(
     yes: options.yes === true,
     concurrency: options.concurrency ?? 16,
     verbose: options.verbose === true,
-  });
+  };
+  if (unattended) {
+    const applyOnly = matchTargets(
+      session.graph,
+      chosen,
+      ctx.builtins.map((p) => p.name),
+    );
+    return runUnattended(io, execution.command, ctx, () =>
+      executeTasks(io, ctx, { ...execution, unattended: { applyOnly } }),
+    );
+  }
+  const report = await executeTasks(io, ctx, execution);
   const exitCode = exitCodeOf(report, mode);
   if (io.json) {
     io.document(jsonReport(report, { command, targets: chosen, config: session.loaded.file, exitCode }));
@@ -75,7 +91,13 @@ function phaseProviders(
   phase: string,
 ): { name: string; enable: string }[] {
   const enabled = new Set(session.plugins.map((p) => p.plugin.name));
-  const ctx = { config: session.config, home, vm: session.collected.vm };
+  const ctx = {
+    config: session.config,
+    home,
+    vm: session.collected.vm,
+    plugins: [...enabled],
+    agents: session.collected.agents,
+  };
   return builtins
     .filter((plugin) => !enabled.has(plugin.name))
     .filter((plugin) => {

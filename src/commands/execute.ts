@@ -22,6 +22,11 @@ export interface Execution {
   yes: boolean;
   concurrency: number;
   verbose: boolean;
+  /**
+   * `--unattended` (a LaunchAgent's run): no wait for the lock (E_LOCKED at once), never a question, and
+   * only these tasks applied.
+   */
+  unattended?: { applyOnly: ReadonlySet<string> };
 }
 
 /**
@@ -32,8 +37,9 @@ export async function executeTasks(io: CommandIo, ctx: CommandEnv, run: Executio
   const state = stateDir(ctx.home, ctx.env);
   let lock: RunLock | undefined;
   if (run.mode === 'run') {
+    // An unattended run does not wait: the caller gives way to the run that holds the lock.
     lock = await acquireRunLock(state, {
-      waitMs: lockWait(ctx.env.ASC_LOCK_WAIT_MS),
+      waitMs: run.unattended ? 0 : lockWait(ctx.env.ASC_LOCK_WAIT_MS),
       command: run.command,
       onWait: (message) => io.err(`asc: ${message}`),
     });
@@ -51,7 +57,8 @@ export async function executeTasks(io: CommandIo, ctx: CommandEnv, run: Executio
       mode: run.mode,
       concurrency: run.concurrency,
       yes: run.yes,
-      ...(isInteractive(io) ? { ask: askKey } : {}),
+      ...(isInteractive(io) && !run.unattended ? { ask: askKey } : {}),
+      ...(run.unattended ? { applyOnly: run.unattended.applyOnly } : {}),
       renderer: run.renderer,
       write: io.out,
       verbose: run.verbose,

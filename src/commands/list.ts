@@ -1,3 +1,4 @@
+import { describeSchedule } from '../core/agents.ts';
 import type { GlobalOptions } from './io.ts';
 import { type CommandEnv, openSession } from './session.ts';
 
@@ -39,9 +40,22 @@ export async function list(options: GlobalOptions, ctx: CommandEnv): Promise<num
     plugin: h.plugin,
     title: h.title,
   }));
+  const registered = enabled.has('launchd');
+  const agents = session.collected.agents.map((agent) => ({
+    id: `${agent.plugin}.${agent.id}`,
+    plugin: agent.plugin,
+    title: agent.title,
+    schedule: describeSchedule(agent.schedule),
+    args: agent.args,
+    registered,
+  }));
   if (io.json) {
     io.document(
-      JSON.stringify({ config: session.loaded.file ?? null, plugins, phases, tasks, handlers }, null, 2),
+      JSON.stringify(
+        { config: session.loaded.file ?? null, plugins, phases, tasks, handlers, agents },
+        null,
+        2,
+      ),
     );
     return 0;
   }
@@ -63,6 +77,14 @@ export async function list(options: GlobalOptions, ctx: CommandEnv): Promise<num
   if (handlers.length) {
     io.out('\nhandlers:');
     for (const h of handlers) io.out(`  ${h.id}`);
+  }
+  if (agents.length) {
+    io.out(
+      registered
+        ? '\nagents (LaunchAgents, by the launchd plugin):'
+        : '\nagents (not registered: the launchd plugin is off):',
+    );
+    for (const a of agents) io.out(`  ${a.id}  ${a.schedule}: asc ${a.args.join(' ')}`);
   }
   return 0;
 }

@@ -1,8 +1,9 @@
+import { checkAgents } from './agents.ts';
 import type { AscParsedConfig } from './config/validate.ts';
 import { AscError } from './errors.ts';
 import type { EnabledPlugin } from './plugins.ts';
 import type { DoctorNode, HandlerNode, TaskNode } from './task-node.ts';
-import type { AscPluginContext, AscResolvedConfig, AscTask } from './types.ts';
+import type { AscAgentSpec, AscBackups, AscPluginContext, AscResolvedConfig, AscTask } from './types.ts';
 import { userTasks } from './user-tasks.ts';
 import { type AscVmSpec, createVmSpec, freezeVmSpec } from './vm-spec.ts';
 
@@ -14,10 +15,16 @@ export interface Collected {
   doctor: DoctorNode[];
   /** Every plugin's `asc uninstall` tasks (their own id space). */
   uninstall: TaskNode[];
+  /** What `asc uninstall` leaves on purpose: every plugin's `kept` lines, in plugin order. */
+  kept: string[];
   /** Install hints by program, from every plugin's `tools`. */
   tools: Record<string, { install: string }>;
   /** Guest fact scripts keyed `<plugin>.<fact>`. */
   guestFacts: Record<string, string>;
+  /** What `asc backup` and `asc restore` use, by plugin. */
+  backups: { plugin: string; backups: AscBackups }[];
+  /** Every plugin's scheduled runs of asc, for the launchd plugin to register. */
+  agents: readonly AscAgentSpec[];
 }
 
 /** Run every plugin's `vm` hook into one spec, then collect their tasks, handlers and the user's tasks. */
@@ -28,18 +35,27 @@ export function collectTasks(
   home: string,
 ): Collected {
   const draft = createVmSpec();
+  const names = plugins.map(({ plugin }) => plugin.name);
+  const early = { config, home, plugins: names, agents: [] };
   for (const { plugin, options } of plugins) {
     if (!plugin.vm) continue;
-    guardPlugin(plugin.name, 'vm', () => plugin.vm?.(draft, options, { config, home, vm: draft }));
+    guardPlugin(plugin.name, 'vm', () => plugin.vm?.(draft, options, { ...early, vm: draft }));
   }
   const vm = freezeVmSpec(draft);
-  const ctx: AscPluginContext = { config, home, vm };
+  const agents: AscAgentSpec[] = [];
+  for (const { plugin, options } of plugins) {
+    const asked = guardPlugin(plugin.name, 'agents', () => plugin.agents?.(options, { ...early, vm }) ?? []);
+    agents.push(...checkAgents(plugin.name, asked));
+  }
+  const ctx: AscPluginContext = { config, home, vm, plugins: names, agents: Object.freeze(agents) };
   const tasks: TaskNode[] = [];
   const handlers: HandlerNode[] = [];
   const doctor: DoctorNode[] = [];
   const uninstall: TaskNode[] = [];
+  const kept: string[] = [];
   const tools: Record<string, { install: string }> = {};
   const guestFacts: Record<string, string> = {};
+  const backups: Collected['backups'] = [];
   for (const { plugin, options } of plugins) {
     Object.assign(tools, plugin.tools);
     for (const [name, script] of Object.entries(plugin.guestFacts ?? {}))
@@ -48,17 +64,20 @@ export function collectTasks(
       tasks.push(taskNode(plugin.name, task));
     for (const task of guardPlugin(plugin.name, 'uninstall', () => plugin.uninstall?.(options, ctx) ?? []))
       uninstall.push(taskNode(plugin.name, task, 'uninstall'));
+    kept.push(...guardPlugin(plugin.name, 'kept', () => plugin.kept?.(options, ctx) ?? []));
     for (const check of guardPlugin(plugin.name, 'doctor', () => plugin.doctor?.(options, ctx) ?? [])) {
       const id = `${plugin.name}.${check.id}`;
       doctor.push({ id, plugin: plugin.name, title: check.title ?? id, run: check.run });
     }
+    const provided = guardPlugin(plugin.name, 'backups', () => plugin.backups?.(options, ctx));
+    if (provided) backups.push({ plugin: plugin.name, backups: provided });
     for (const handler of guardPlugin(plugin.name, 'handlers', () => plugin.handlers?.(options, ctx) ?? [])) {
       const id = `${plugin.name}.${handler.id}`;
       handlers.push({ id, plugin: plugin.name, title: handler.title ?? id, run: handler.run });
     }
   }
   tasks.push(...userTasks(parsed.tasks, config));
-  return { vm, tasks, handlers, doctor, uninstall, tools, guestFacts };
+  return { vm, tasks, handlers, doctor, uninstall, kept, tools, guestFacts, agents, backups };
 }
 
 function taskNode(plugin: string, task: AscTask, hook = 'tasks'): TaskNode {

@@ -92,6 +92,27 @@ export function selectTasks(
   providersOf?: (phase: string) => { name: string; enable: string }[],
 ): string[] {
   const ids = [...graph.tasks.keys()];
+  const chosen = matchTargets(graph, targets, knownPlugins, providersOf);
+  const ordered: string[] = [];
+  const visited = new Set<string>();
+  const visit = (id: string) => {
+    if (visited.has(id)) return;
+    visited.add(id);
+    for (const need of graph.needs.get(id) ?? []) visit(need);
+    ordered.push(id);
+  };
+  for (const id of ids) if (chosen.has(id)) visit(id);
+  return ordered;
+}
+
+/** The tasks the targets name themselves, without their needs; an unknown target or an empty phase throws. */
+export function matchTargets(
+  graph: TaskGraph,
+  targets: readonly string[],
+  knownPlugins: readonly string[] = [],
+  providersOf?: (phase: string) => { name: string; enable: string }[],
+): Set<string> {
+  const ids = [...graph.tasks.keys()];
   const chosen = new Set<string>();
   for (const target of targets.length === 0 ? ['all'] : targets) {
     let matches: string[];
@@ -110,16 +131,7 @@ export function selectTasks(
     }
     for (const id of matches) chosen.add(id);
   }
-  const ordered: string[] = [];
-  const visited = new Set<string>();
-  const visit = (id: string) => {
-    if (visited.has(id)) return;
-    visited.add(id);
-    for (const need of graph.needs.get(id) ?? []) visit(need);
-    ordered.push(id);
-  };
-  for (const id of ids) if (chosen.has(id)) visit(id);
-  return ordered;
+  return chosen;
 }
 
 function emptyPhase(phase: string, providers: { name: string; enable: string }[]): AscError {

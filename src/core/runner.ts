@@ -27,6 +27,11 @@ export interface RunnerOptions {
   /** Read a yes or no at the TTY when `--yes` is absent; the question is shown under the task first. */
   ask?: () => Promise<boolean>;
   renderer: 'tree' | 'plain' | 'silent';
+  /**
+   * Run mode: only these tasks are applied (`--unattended`: the targets themselves). Any other task that
+   * drifts is `skipped`, not applied, and so is what needs it. @defaultValue every selected task
+   */
+  applyOnly?: ReadonlySet<string>;
   /** Where plain lines go (stdout). */
   write?: (line: string) => void;
   verbose: boolean;
@@ -73,13 +78,18 @@ export async function runTasks(
 ): Promise<RunReport> {
   const started = performance.now();
   const dryRun = options.mode === 'plan';
-  const contextFor = createContextFactory({ ...options, dryRun, collected });
+  const contextFor = createContextFactory({ ...options, readOnly: dryRun, collected });
   const cache = createCheckCache();
   const pending = new PendingHandlers(options.stateDir);
   // A notifying task's handlers become pending before its apply can change anything.
   const beforeApply = (node: TaskNode) =>
     node.notify.length ? pending.mark(node.notify, node.id) : undefined;
-  const how: How = { dryRun, verbose: options.verbose, beforeApply };
+  const how: How = {
+    dryRun,
+    verbose: options.verbose,
+    beforeApply,
+    applies: (node) => options.applyOnly?.has(node.id) ?? true,
+  };
   const limit = pLimit(Math.max(1, options.concurrency));
   const outcomes = new Map<string, Promise<Outcome>>();
   /** Tasks that came back ok with every need (all the way up) ok: nothing before them changed anything. */
@@ -101,7 +111,7 @@ export async function runTasks(
     limit(async (): Promise<Outcome> => {
       if (options.signal.aborted) return interrupted;
       const t0 = performance.now();
-      const outcome = await checkAndApply(node, cache.settled(contextFor(node.id, log)), how);
+      const outcome = await checkAndApply(node, cache.settled(contextFor(node, log)), how);
       return settle(node, { ...outcome, durationMs: performance.now() - t0 });
     });
 
@@ -115,7 +125,7 @@ export async function runTasks(
     const early = await limit(async (): Promise<EarlyCheck | undefined> => {
       if (options.signal.aborted) return undefined;
       if (needs.some((need) => done.has(need) && !clean.has(need))) return undefined;
-      const reads = cache.early(contextFor(node.id, log));
+      const reads = cache.early(contextFor(node, log));
       const t0 = performance.now();
       const check = await node.check(reads.context).then(
         (result) => ({ result }),
@@ -151,12 +161,12 @@ export async function runTasks(
   const afterEarlyCheck = async (node: TaskNode, early: EarlyCheck, log: AscLog): Promise<Outcome> => {
     const { check } = early;
     if ('error' in check) return { ...failure(check.error, node, how), durationMs: early.durationMs };
-    const judged = judge(check.result, dryRun);
+    const judged = judge(check.result, node, how);
     if (judged) return { ...judged, durationMs: early.durationMs };
     return limit(async (): Promise<Outcome> => {
       if (options.signal.aborted) return interrupted;
       const t0 = performance.now();
-      const t = cache.settled(contextFor(node.id, log));
+      const t = cache.settled(contextFor(node, log));
       const outcome = await applyDrift(node, t, check.result as AscDrift, how);
       return settle(node, { ...outcome, durationMs: early.durationMs + performance.now() - t0 });
     });
@@ -198,7 +208,7 @@ export async function runTasks(
         failedNotifiers: notifiers.filter((id) => results.get(id)?.status === 'failed'),
         pending: await pending.get(handler.id),
       };
-      const t = cache.settled(contextFor(handler.id, logs.get(handler.id)!));
+      const t = cache.settled(contextFor(handler, logs.get(handler.id)!));
       const outcome = await runHandler(
         handler,
         notice,
@@ -220,6 +230,8 @@ interface How {
   dryRun: boolean;
   verbose: boolean;
   beforeApply: (node: TaskNode) => Promise<void> | undefined;
+  /** Run mode: may this task be applied? (`--unattended` applies only its targets.) */
+  applies: (node: TaskNode) => boolean;
 }
 
 /** A check that ran before its needs were settled: what it said (or threw), and what it read. */
@@ -237,14 +249,19 @@ async function checkAndApply(node: TaskNode, t: AscTaskContext, how: How): Promi
   } catch (error) {
     return failure(error, node, how);
   }
-  return judge(before, how.dryRun) ?? applyDrift(node, t, before as AscDrift, how);
+  return judge(before, node, how) ?? applyDrift(node, t, before as AscDrift, how);
 }
 
-/** What a check's result means by itself: ok, not applicable, or (plan) the drift; undefined: apply it. */
-function judge(before: AscCheckResult, dryRun: boolean): Outcome | undefined {
+/**
+ * What a check's result means by itself: ok, not applicable, (plan) the drift, or (a task this run does not
+ * apply) skipped with the drift; undefined: apply it.
+ */
+function judge(before: AscCheckResult, node: TaskNode, how: How): Outcome | undefined {
   if (before.converged) return before.reason ? { status: 'ok', reason: before.reason } : { status: 'ok' };
   if (before.notApplicable) return { status: 'skipped', reason: before.reason };
-  if (dryRun) return withDiff({ status: 'would-change', reason: before.reason }, before.diff);
+  if (how.dryRun) return withDiff({ status: 'would-change', reason: before.reason }, before.diff);
+  if (!how.applies(node))
+    return { status: 'skipped', reason: `not applied (only the targets are, unattended): ${before.reason}` };
   return undefined;
 }
 

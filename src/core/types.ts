@@ -73,7 +73,10 @@ export interface AscTaskContext {
   readonly log: AscLog;
   /** Aborted on Ctrl-C; pass it on to long waits. exec and guest already use it. */
   readonly signal: AbortSignal;
-  /** True in `plan` and `status`: exec.run, guest.run and files.write refuse to work. */
+  /**
+   * True in `plan`, `status` and `doctor`, where the context is read-only: every method that may change
+   * something refuses. Plugins never need to read it.
+   */
   readonly dryRun: boolean;
   /** The merged VM spec every plugin contributed to. */
   readonly vm: Readonly<AscVmSpec>;
@@ -109,6 +112,16 @@ export interface AscHost {
   readonly stateDir: string;
   /** Facts from the host's own tools, gathered once per run on first use. */
   facts(): Promise<AscHostFacts>;
+  /** How a LaunchAgent starts this asc again: Node and asc's script, absolute, by paths that outlive upgrades. */
+  ascProgram(): Promise<AscProgram>;
+}
+
+/** The program a LaunchAgent runs to start asc: `<node> <script> <asc arguments…>`. */
+export interface AscProgram {
+  /** Node, by an absolute path (Homebrew's `<prefix>/bin/node` rather than its Cellar path). */
+  node: string;
+  /** asc's script (the npm bin link `…/bin/asc`, or `…/dist/cli.js`), absolute. */
+  script: string;
 }
 
 export interface AscHostFacts {
@@ -136,6 +149,8 @@ export interface AscExecOptions {
   stdinFile?: string;
   /** Stream the command's stdout (binary-safe) into this file; the result's `stdout` is then empty. */
   stdoutFile?: string;
+  /** With `stdoutFile`: called with the bytes written so far, as they arrive (a transfer's progress). */
+  progress?: (bytes: number) => void;
   /** Exit codes that are not failures. @defaultValue [0] */
   okCodes?: readonly number[];
 }
@@ -187,10 +202,44 @@ export interface AscWriteResult {
   backup?: string;
 }
 
-/** File access. Writes are atomic, keep the mode, and back up the old content first. */
+/** What is at a path, as `t.files.stat` and `t.files.lstat` see it. */
+export interface AscFileInfo {
+  /** `symlink` only from `lstat`: `stat` follows a link to what it points at. */
+  kind: 'file' | 'folder' | 'symlink' | 'socket' | 'other';
+  /** The permission bits (`0o644`), setuid/setgid/sticky included. */
+  mode: number;
+  /** Size in bytes (of the link itself, for a symlink from `lstat`). */
+  size: number;
+  /** The owner's user id. */
+  uid: number;
+}
+
+export interface AscRemoveOptions {
+  /**
+   * Copy the content to the backup folder first. Turn it off only for a file this apply made itself and
+   * that holds nothing of the user's (a half-written download). @defaultValue true
+   */
+  backup?: boolean;
+}
+
+/**
+ * File access: the only way a task reads or changes the Mac's files. Writes are atomic, keep the mode,
+ * and back up the old content first; in plan mode (and `status`, `doctor`) every method that changes
+ * something refuses with `E_PLAN_WRITE`, and the ones that only look work as usual.
+ */
 export interface AscFiles {
-  /** The file's text, or undefined when it does not exist. */
+  /** The file's text, or undefined when it does not exist. Text that is not UTF-8 is an error. */
   read(path: string): Promise<string | undefined>;
+  /** The file's bytes (a binary plist, an archive's head), or undefined when it does not exist. */
+  readBytes(path: string): Promise<Uint8Array | undefined>;
+  /** What the path leads to, symlinks followed; undefined when nothing is there (or a link dangles). */
+  stat(path: string): Promise<AscFileInfo | undefined>;
+  /** What the path itself is, a symlink not followed; undefined when nothing is there. */
+  lstat(path: string): Promise<AscFileInfo | undefined>;
+  /** The target a symlink holds, as written in it; undefined when the path is not a symlink. */
+  readlink(path: string): Promise<string | undefined>;
+  /** The path with every symlink resolved; undefined when it (or what a link points at) does not exist. */
+  realpath(path: string): Promise<string | undefined>;
   /** Replace the file's content (atomic, with backup); refused in plan mode. Writes through a symlink. */
   write(path: string, content: string, options?: AscWriteOptions): Promise<AscWriteResult>;
   /**
@@ -202,13 +251,32 @@ export interface AscFiles {
    * Remove the file (a symlink itself, not its target), after copying its content to the backup folder;
    * refused in plan mode. `changed` is false when there was nothing to remove.
    */
-  remove(path: string): Promise<AscWriteResult>;
+  remove(path: string, options?: AscRemoveOptions): Promise<AscWriteResult>;
   /**
    * Copy the file into this run's backup folder (never beside it) before something other than asc
    * rewrites it (a tool's own command); returns where, or undefined when the file does not exist.
    * Refused in plan mode.
    */
   backup(path: string): Promise<string | undefined>;
+  /**
+   * Make `path` a symlink to `target`: a new link renamed over the old one (atomic), its folder created
+   * when missing; the old link is kept in the backup folder. Only a symlink is replaced: anything else
+   * at `path` is an error (`E_REFUSED`). `changed` is false when it already points there. Refused in
+   * plan mode.
+   */
+  symlink(target: string, path: string): Promise<AscWriteResult>;
+  /** Create the folder and its parents (`mode` for the ones made, default 0o755). Refused in plan mode. */
+  mkdir(path: string, options?: { mode?: number }): Promise<AscWriteResult>;
+  /**
+   * Move a file to a new path on the same volume, in one step (rename(2)): a file already at `to` is
+   * backed up, then replaced. Refused in plan mode.
+   */
+  rename(from: string, to: string): Promise<AscWriteResult>;
+  /**
+   * Remove a folder and everything in it, after copying it to the backup folder (links copied as links).
+   * `changed` is false when there was nothing to remove. Refused in plan mode.
+   */
+  removeDir(path: string): Promise<AscWriteResult>;
 }
 
 export interface AscLog {
@@ -241,6 +309,32 @@ export interface AscDoctorCheck {
   run(t: AscTaskContext): Promise<AscDoctorFinding>;
 }
 
+/** One archive `asc backup --list` shows. */
+export interface AscBackupArchive {
+  /** Its path on the Mac. */
+  file: string;
+  bytes: number;
+  created: Date;
+}
+
+/**
+ * What a plugin gives `asc backup` and `asc restore` (its `backups` hook). They run it with a run-mode
+ * context under the run lock; `asc backup --list` with a read-only one.
+ */
+export interface AscBackups {
+  /** The folder on the Mac the archives live in. */
+  folder(t: AscTaskContext): string;
+  /** Take one backup now and verify it; returns what was made, in a few words. Throw to fail. */
+  create(t: AscTaskContext, progress: (bytes: number) => void): Promise<string>;
+  /**
+   * Put an archive back into the running VM (the newest when `archive` is undefined): asks with
+   * `t.confirm`, never replaces anything it did not archive first. Returns what it did.
+   */
+  restore(t: AscTaskContext, archive: string | undefined): Promise<string>;
+  /** The archives that count, newest first. */
+  list(t: AscTaskContext): Promise<AscBackupArchive[]>;
+}
+
 /** The resolved global config that every plugin receives (read-only). */
 export interface AscResolvedConfig {
   /** The Lima instance name. @defaultValue 'default' */
@@ -257,6 +351,59 @@ export interface AscPluginContext {
   readonly home: string;
   /** In `tasks` and `handlers`: the merged VM spec (read-only). */
   readonly vm: Readonly<AscVmSpec>;
+  /**
+   * The enabled plugins' names, in config order: which task ids exist (`docker` → `docker.works`). asc always
+   * gives it; it is optional so that a context made by hand in a test may leave it out.
+   */
+  readonly plugins?: readonly string[];
+  /**
+   * Every enabled plugin's agents (empty in the `vm` and `agents` hooks), for the launchd plugin to register.
+   * asc always gives it; optional like `plugins`.
+   */
+  readonly agents?: readonly AscAgentSpec[];
+}
+
+/**
+ * One time of a schedule, as launchd's `StartCalendarInterval` reads it: a key left out matches every value
+ * (`{ minute: 30 }` is every hour at :30, `{ hour: 3, minute: 0 }` every day at 03:00). A time missed while
+ * the Mac slept is run once at wake (launchd.plist(5)).
+ */
+export interface AscCalendarInterval {
+  /** 0–59 */
+  minute?: number;
+  /** 0–23 */
+  hour?: number;
+  /** Day of the month, 1–31. */
+  day?: number;
+  /** 0–7, 0 and 7 are Sunday. */
+  weekday?: number;
+  /** 1–12 */
+  month?: number;
+}
+
+/**
+ * A scheduled run of asc that a plugin asks for, such as `asc backup` every day. The launchd plugin alone
+ * turns each into a LaunchAgent (as the lima plugin alone turns the VM spec into lima.yaml): it owns the
+ * plist, its log and its removal. Without the launchd plugin, or off a Mac, nothing is scheduled.
+ */
+export interface AscAgent {
+  /** Id inside its plugin (lower-case words); the LaunchAgent's label is `io.ascalon.<instance>.<plugin>.<id>`. */
+  id: string;
+  /** What it does, in a few words, for `asc list`, `plan` and `doctor` ("back up the guest home"). */
+  title: string;
+  /**
+   * asc's arguments, after `asc`: `['backup', '--unattended']`. The agent runs them with the config asc runs
+   * with now (`--config <file>`, in its folder). Nobody reads its output but its log, and nobody answers a
+   * question: the command should be quiet and never wait (`--unattended`).
+   */
+  args: string[];
+  /** When launchd starts it: one or more calendar times (StartCalendarInterval). At least one. */
+  schedule: AscCalendarInterval[];
+}
+
+/** An agent as collected: with the plugin that asked for it. */
+export interface AscAgentSpec extends AscAgent {
+  readonly plugin: string;
 }
 
 /** A plugin: a plain object made with `definePlugin`. */
@@ -282,6 +429,11 @@ export interface AscPlugin<Options = Record<string, unknown>> {
   guestFacts?: Record<string, string>;
   /** Contribute to the desired VM; called in plugin order before any task is made. */
   vm?(spec: AscVmSpec, options: Options, ctx: AscPluginContext): void;
+  /**
+   * Scheduled runs of asc (LaunchAgents) this plugin wants, from its options alone; called after `vm`, before
+   * any task is made. The launchd plugin registers them, and removes those no plugin asks for any more.
+   */
+  agents?(options: Options, ctx: AscPluginContext): AscAgent[];
   /** The plugin's tasks. */
   tasks(options: Options, ctx: AscPluginContext): AscTask[];
   /** The plugin's handlers, for tasks to `notify`. */
@@ -293,6 +445,14 @@ export interface AscPlugin<Options = Record<string, unknown>> {
    * undone?", `apply` undoes it. Ids live in their own namespace (`<plugin>.<id>` in the uninstall plan).
    */
   uninstall?(options: Options, ctx: AscPluginContext): AscTask[];
+  /** What `asc backup` and `asc restore` use: archives of the guest home on the Mac. */
+  backups?(options: Options, ctx: AscPluginContext): AscBackups;
+  /**
+   * What `asc uninstall` leaves on purpose of what this plugin made or touched, one line each, with how
+   * to remove it by hand when there is a way ("the VM default, its disk and the guest home:
+   * `limactl delete default` removes them"). Printed after the uninstall's recap, under "kept, on purpose".
+   */
+  kept?(options: Options, ctx: AscPluginContext): string[];
 }
 
 /** Status of a task at the end of a command. */

@@ -286,7 +286,7 @@ const cases: Case[] = [
     name: 'a size in the wrong unit (a frequency)',
     config: `plugins:\n  lima:\n    memory: 12GHz\ntasks:${marker}\n`,
     message:
-      /\.ascrc\.yaml:3:13: plugins\.lima\.memory: a size like "12GiB", "512MiB" or "50G" \(binary units, as Lima reads them\), got "12GHz"/,
+      /\.ascrc\.yaml:3:13: plugins\.lima\.memory: a size like "12GiB", "512MiB" or "50G" \(binary units, as Lima reads them; no space after the unit\), got "12GHz"\n {2}hint/,
   },
   {
     name: 'a size without a unit',
@@ -297,6 +297,26 @@ const cases: Case[] = [
     name: 'a negative size',
     config: `plugins:\n  lima:\n    disk: -50GiB\ntasks:${marker}\n`,
     message: /\.ascrc\.yaml:3:11: plugins\.lima\.disk: a size like "12GiB".*, got "-50GiB"/,
+  },
+  // Issue 17: sizes, ports and mounts as Lima v2.2.0 reads them (go-units RAMInBytes, limayaml/validate.go),
+  // refused here at their line rather than by `limactl validate` after asc planned a change.
+  {
+    name: 'a size with a space after its unit, and two before it (go-units refuses both)',
+    config: `plugins:\n  lima:\n    memory: "12GiB "\n    disk: "12  GiB"\ntasks:${marker}\n`,
+    message:
+      /\.ascrc\.yaml:3:13: plugins\.lima\.memory: a size like "12GiB".*no space after the unit\), got "12GiB "\n {2}\S+\.ascrc\.yaml:4:11: plugins\.lima\.disk: a size like .*, got "12 {2}GiB"/,
+  },
+  {
+    name: 'port 22 for ssh.localPort and a forward: the guest sshd’s, which Lima refuses',
+    config: `plugins:\n  lima:\n    ssh:\n      localPort: 22\n    portForwards:\n      - guestPort: 22\n        hostPort: 2222\ntasks:${marker}\n`,
+    message:
+      /\.ascrc\.yaml:6:20: plugins\.lima\.portForwards\[0\]\.guestPort: must not be 22: Lima refuses port 22, which is sshd’s, got 22\n {2}\S+\.ascrc\.yaml:4:18: plugins\.lima\.ssh\.localPort: must not be 22/,
+  },
+  {
+    name: 'a mount over a system path (/home), a relative location, and /tmp mounted at itself',
+    config: `plugins:\n  lima:\n    mounts:\n      - location: ~/x\n        mountPoint: /home\n      - location: sysinit\n      - location: /tmp\ntasks:${marker}\n`,
+    message:
+      /\.ascrc\.yaml:5:21: plugins\.lima\.mounts\[0\]\.mountPoint: not a system path \(\/ \/bin .* \/var\): Lima refuses to mount over one, got "\/home"\n {2}\S+\.ascrc\.yaml:6:19: plugins\.lima\.mounts\[1\]\.location: an absolute path or one under ~ \(Lima refuses a relative mount location\), got "sysinit"\n {2}\S+\.ascrc\.yaml:7:19: plugins\.lima\.mounts\[2\]\.location: a system path .* is mounted at the same path in the guest, which Lima refuses: set mountPoint, got "\/tmp"/,
   },
   {
     name: 'a duration in a unit asc does not read (min)',

@@ -89,13 +89,15 @@ describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', () => {
     });
 
     const created = parse(await limaYaml());
+    // Lima merges template:default into what asc gave it: its image and `~` mount follow asc's keys.
     expect(created).toMatchObject({
-      base: 'template:default',
       cpus: 4,
       memory: '8GiB',
       disk: '60GiB',
-      mounts: [{ location: '~/github/sysinit', writable: true }],
+      mounts: [{ location: '~/github/sysinit', writable: true }, { location: '~' }],
     });
+    expect(created.base).toBeUndefined();
+    expect(created.images[0].location).toMatch(/ubuntu-24\.04-server-cloudimg/);
     expect(await mac.vmRunning('default')).toBe(true);
     const include = `Include ${path.join(mac.limaHome, 'default', 'ssh.config')}`;
     expect(await readFile(sshConfig(), 'utf8')).toContain(include);
@@ -136,6 +138,50 @@ describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', () => {
     expect(await mac.vmRunning('default')).toBe(true);
     const lima = await sandbox.exec('lima', ['uname', '-s']);
     expect(lima.stdout.trim()).toBe('Linux');
+  });
+
+  it("a VM with Lima's default disk (a template's null: 100GiB) converges with the default config: disk is a minimum", async () => {
+    // As `limactl start` from a template leaves it: no disk key, so Lima's 100GiB; cpus and memory set.
+    await mac.seedInstance('default', 'cpus: 6\nmemory: 12GiB\nmounts:\n- location: "~"\n', {
+      running: true,
+    });
+    const before = await limaYaml();
+    const run = await sandbox.asc(['run', 'phase1', '--json'], { cwd: sandbox.home });
+    expect(run.exitCode).toBe(0);
+    const config = rows(run.stdout).find((r) => r.id === 'lima.config');
+    expect(config).toMatchObject({
+      status: 'ok',
+      reason: 'disk 100GiB kept: more than the 50GiB asked, and Lima never shrinks a disk',
+    });
+    expect(await limaYaml()).toBe(before);
+    await mac.clearCallLog();
+    const again = await sandbox.asc(['run', 'phase1'], { cwd: sandbox.home });
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toContain(
+      '  lima.config: disk 100GiB kept: more than the 50GiB asked, and Lima never shrinks a disk\n',
+    );
+    expect(again.stdout).toContain('✔ lima.yaml matches the VM spec (lima.config): ok\n');
+    expect(await mac.mutatingCalls()).toEqual([]);
+    // cpus stay exact: another count is a change, the disk still a note.
+    await sandbox.write('.ascrc.yaml', 'plugins:\n  lima:\n    cpus: 4\n');
+    const plan = await sandbox.asc(['plan', 'lima.config'], { cwd: sandbox.home });
+    expect(plan.exitCode).toBe(3);
+    expect(plan.stdout).toMatch(/would change: cpus 6 → 4; the running VM needs a restart/);
+  });
+
+  it('plain: true in lima.yaml, where Lima drops mounts and forwards: refused with why, every run, nothing written', async () => {
+    const yaml = 'plain: true\ncpus: 6\nmemory: 12GiB\ndisk: 50GiB\n';
+    await mac.seedInstance('default', yaml);
+    await config('mounts:\n  - location: ~/github/sysinit\n    writable: true');
+    for (const command of ['plan', 'run']) {
+      const result = await sandbox.asc([command, 'lima.config'], { cwd });
+      expect(result.exitCode).toBe(1);
+      expect(result.stdout).toContain(
+        '(lima.config): failed: lima.yaml sets plain: true, and in plain mode Lima drops every mount and port forward: mount ~/github/sysinit would never reach the VM',
+      );
+    }
+    expect(await limaYaml()).toBe(yaml);
+    expect(await mac.mutatingCalls()).toEqual([]);
   });
 
   it('an older Lima manages an existing instance, but says it cannot create one', async () => {
@@ -323,7 +369,8 @@ describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', () => {
     await config(`mounts:\n  - location: ${JSON.stringify(location)}\n    writable: true`);
     const run = await sandbox.asc(['run', 'lima.config', '--yes'], { cwd });
     expect(run.exitCode).toBe(0);
-    expect(parse(await limaYaml()).mounts).toEqual([{ location, writable: true }]);
+    // Then template:default's `~`, which Lima merges in at create.
+    expect(parse(await limaYaml()).mounts).toEqual([{ location, writable: true }, { location: '~' }]);
     expect(existsSync(pwned)).toBe(false);
   });
 

@@ -2,7 +2,20 @@
 // folder kept. The guest's OS is its os-release, bound over /etc/os-release in a private mount namespace
 // (root only); fake nixos-rebuild, nix, hostnamectl, systemctl and sudo answer from the guest disk.
 import { existsSync } from 'node:fs';
-import { lstat, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  chmod,
+  copyFile,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -15,6 +28,7 @@ import {
   SSHD_PATH,
   simulatedFlakeSystem,
   sshdAvailable,
+  until,
 } from '../sim/index.ts';
 
 const noSshd = skipUnless(sshdAvailable(), SSHD_PATH, 'apt-get install openssh-server');
@@ -59,6 +73,9 @@ const flake = (hostName = 'ascalon', extra = '') => `{
 }
 `;
 
+/** A sparse disk image in the home: its length. */
+const SPARSE_SIZE = 50 * 1024 * 1024;
+
 /** A name with a space and a newline, binary content, odd modes and a symlink: what tar must carry. */
 const PLANTED = {
   weird: 'notes/a file with space\nand newline.txt',
@@ -96,15 +113,12 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     Object.fromEntries(
       [...stdout.matchAll(/\(((?:lima|nixos)\.[a-z-]+)\): (\w+)/g)].map((m) => [m[1], m[2]]),
     );
-  /** The sandbox's files, but the fake limactl's call log (which a read-only call appends to). */
-  const withoutCallLog = (files: Map<string, string>) =>
-    new Map([...files].filter(([key]) => !key.endsWith('.fake-limactl-calls.log')));
   const archiveDir = () => path.join(sandbox.home, '.local', 'state', 'asc', 'nixos');
   const archives = async () =>
     (await readdir(archiveDir()).catch(() => [] as string[])).filter((f) => f.endsWith('.tar.gz'));
-  /** `limactl shell … tar -czf` calls: one per archive taken. */
+  /** `limactl shell … tar -cSzf` calls: one per archive taken. */
   const archiveCalls = async () =>
-    (await mac.callLog()).filter((argv) => argv[0] === 'shell' && argv.includes('-czf'));
+    (await mac.callLog()).filter((argv) => argv[0] === 'shell' && argv.includes('-cSzf'));
 
   /** An Ubuntu VM made by Lima 2.0 (home /home/<u>.linux), running, with files planted in its home. */
   async function ubuntuWithFiles(): Promise<Record<string, { bytes: Buffer; mode: number }>> {
@@ -151,8 +165,9 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     expect(run.exitCode).toBe(0);
     expect(rows(run.stdout).filter((r) => r.id.startsWith('nixos.'))).toEqual([]);
     const created = parse(await readFile(path.join(mac.instanceDir('default'), 'lima.yaml'), 'utf8'));
-    expect(created.base).toBe('template:default');
-    expect(created.images).toBeUndefined();
+    // Made from template:default, which Lima merges in: its Ubuntu image, no `base:` left.
+    expect(created.base).toBeUndefined();
+    expect(created.images[0].location).toMatch(/ubuntu-24\.04-server-cloudimg/);
     expect(JSON.stringify(created)).not.toMatch(/nixos|guestPort/);
     expect(await mac.guestCalls()).toEqual([]);
 
@@ -172,11 +187,11 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     const files = await ubuntuWithFiles();
     await config('enabled: true');
     await mac.clearCallLog();
-    const before = await sandbox.snapshot();
+    const before = await mac.snapshot();
 
     const plan = await sandbox.asc(['plan', 'all'], { cwd });
     expect(plan.exitCode).toBe(3);
-    expect(withoutCallLog(await sandbox.snapshot())).toEqual(withoutCallLog(before));
+    expect(await mac.snapshot()).toEqual(before);
     expect(await mac.mutatingCalls()).toEqual([]);
     const home = await mac.guestHome('default');
     // 3 files, the symlink, their 2 folders and the home itself (7), and the .profile-less home is all.
@@ -214,6 +229,14 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
   it('with --yes: archive verified before the delete, NixOS re-created, home restored into .guest; then idempotent', async () => {
     const files = await ubuntuWithFiles();
     await config('enabled: true\nhost: ascalon');
+    // A disk image in the home: 50 MiB long, 4 KiB of data at its end, the rest a hole.
+    const image = path.join(await mac.guestHome('default'), 'vm.img');
+    await sandbox.exec('truncate', ['-s', String(SPARSE_SIZE - 4096), image]);
+    await appendFile(image, Buffer.alloc(4096, 7));
+    expect((await stat(image)).blocks * 512).toBeLessThan(1024 * 1024);
+    // The archive folder exists already, open to all: asc must close it.
+    await mkdir(archiveDir(), { recursive: true, mode: 0o755 });
+    await chmod(archiveDir(), 0o755);
     await mac.clearCallLog();
 
     const run = await sandbox.asc(['run', 'all', '--yes', '--json'], { cwd });
@@ -224,17 +247,18 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
       'nixos.migrated': 'changed',
       'lima.config': 'ok',
       'lima.running': 'ok',
-      'nixos.hostname': 'changed',
       'nixos.rebuild': 'changed',
+      // From the flake's networking.hostName, booted by the rebuild: the guest's hostnamectl refuses to set it.
+      'nixos.hostname': 'ok',
       'nixos.services': 'ok',
     });
     expect(rows(run.stdout).find((r) => r.id === 'nixos.migrated')?.reason).toMatch(
-      /^moved default to NixOS \(nixos-lima v0\.2\.1\): 7 entries of .*\.linux restored into .*\.guest from ~\/\.local\/state\/asc\/nixos\/default-home-.*\.tar\.gz, which is kept; the old lima\.yaml is ~\/\.local\/state\/asc\/nixos\/default-lima-.*\.yaml$/,
+      /^moved default to NixOS \(nixos-lima v0\.2\.1\): 8 entries of .*\.linux restored into .*\.guest from ~\/\.local\/state\/asc\/nixos\/default-home-.*\.tar\.gz, which is kept; the old lima\.yaml is ~\/\.local\/state\/asc\/nixos\/default-lima-.*\.yaml$/,
     );
 
     // The archive was taken (and listed) before anything was deleted, and it is kept.
     const calls = await mac.callLog();
-    const archived = calls.findIndex((argv) => argv[0] === 'shell' && argv.includes('-czf'));
+    const archived = calls.findIndex((argv) => argv[0] === 'shell' && argv.includes('-cSzf'));
     const deleted = calls.findIndex((argv) => argv[0] === 'delete');
     expect(archived).toBeGreaterThan(-1);
     expect(deleted).toBeGreaterThan(archived);
@@ -252,6 +276,7 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     expect(listing.exitCode).toBe(0);
     expect(listing.stdout).toContain('./notes/a file with space\\nand newline.txt');
     expect((await stat(archiveDir())).mode & 0o777).toBe(0o700);
+    expect((await stat(path.join(archiveDir(), archive ?? ''))).mode & 0o777).toBe(0o600);
     const savedYaml = (await readdir(archiveDir())).find((f) => f.endsWith('.yaml'));
     expect(await readFile(path.join(archiveDir(), savedYaml ?? ''), 'utf8')).toBe(UBUNTU_LIMA_YAML);
 
@@ -268,6 +293,12 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
       ignore: true,
     });
     await expectRestored(files);
+    // The disk image came back sparse: its length, its data, and still (almost) no blocks.
+    const restoredImage = path.join(await mac.guestHome('default'), 'vm.img');
+    const sparse = await stat(restoredImage);
+    expect(sparse.size).toBe(SPARSE_SIZE);
+    expect(sparse.blocks * 512).toBeLessThan(1024 * 1024);
+    expect((await readFile(restoredImage)).subarray(-4096)).toEqual(Buffer.alloc(4096, 7));
     const system = simulatedFlakeSystem(cwd, 'ascalon');
     expect(await mac.guestState()).toMatchObject({
       os: 'nixos',
@@ -276,7 +307,7 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
       units: { 'lima-init': 'active', 'lima-guestagent': 'active' },
     });
     const guestCalls = await mac.guestCalls();
-    expect(guestCalls).toContainEqual(['sudo', 'hostnamectl', 'set-hostname', 'ascalon']);
+    expect(guestCalls.filter((argv) => argv.includes('hostnamectl') && argv.length > 2)).toEqual([]);
     expect(guestCalls).toContainEqual(['nixos-rebuild', 'boot', '--flake', `${cwd}#ascalon`, '--sudo']);
 
     // Converged: every task ok, no mutating limactl call, no guest change.
@@ -312,15 +343,16 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     expect((await mac.guestState()).currentSystem).toBe(simulatedFlakeSystem(cwd, 'ascalon').toplevel);
   });
 
-  it('killed between "archived" and "restored": the next run restores from the kept archive, never archiving the new home', async () => {
+  it('stopped between "recreated" and "restored": the next run restores from the kept archive, never archiving the new home', async () => {
     const files = await ubuntuWithFiles();
     await config('enabled: true');
-    const stopped = await sandbox.asc(['run', 'nixos.migrated', '--yes'], {
-      cwd,
-      env: { ASC_NIXOS_TEST_STOP_AFTER: 'recreated' },
-    });
+    // The restore into the new guest dies (the Mac's limactl shell is killed): the step is left undone.
+    await mac.failAt('limactl', ['shell', 'tar', '-xzf']);
+    const stopped = await sandbox.asc(['run', 'nixos.migrated', '--yes'], { cwd });
     expect(stopped.exitCode).toBe(1);
-    expect(stopped.stdout).toMatch(/stopped after step "recreated" of moving default to NixOS/);
+    expect(stopped.stdout).toMatch(
+      /\(nixos\.migrated\): failed: Command was killed with SIGKILL: limactl shell .* -- tar -C \S+ -xzf -/,
+    );
     // The new VM runs NixOS with an empty home; the old home is only in the archive now.
     expect((await mac.guestState()).os).toBe('nixos');
     expect(existsSync(path.join(await mac.guestHome('default'), PLANTED.secret))).toBe(false);
@@ -343,14 +375,20 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     await expectRestored(files);
   });
 
-  it('killed right after "archived": nothing was deleted; the next run archives the untouched home afresh and keeps both', async () => {
+  it('stopped before the delete: nothing was deleted; the next run archives the untouched home afresh and keeps both', async () => {
     const files = await ubuntuWithFiles();
     await config('enabled: true');
-    const stopped = await sandbox.asc(['run', 'nixos.migrated', '--yes'], {
-      cwd,
-      env: { ASC_NIXOS_TEST_STOP_AFTER: 'archived' },
-    });
+    // `limactl stop` dies, after the home was archived and lima.yaml saved.
+    await mac.failAt('limactl', ['stop', 'default']);
+    const stopped = await sandbox.asc(['run', 'nixos.migrated', '--yes'], { cwd });
     expect(stopped.exitCode).toBe(1);
+    expect(stopped.stdout).toMatch(
+      /\(nixos\.migrated\): failed: Command was killed with SIGKILL: limactl stop default/,
+    );
+    const record = JSON.parse(
+      await readFile(path.join(sandbox.home, '.local/state/asc/plugins/nixos.json'), 'utf8'),
+    );
+    expect(record['migration:default']).toMatchObject({ step: 'saved-config', entries: 7 });
     expect((await mac.mutatingCalls()).map((argv) => argv[0])).not.toContain('delete');
     await expectStillUbuntu(files);
     expect(await archives()).toHaveLength(1);
@@ -366,17 +404,129 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     expect(state['migration:default'].earlier).toHaveLength(1);
   });
 
+  it('killed while the archive streams, and after its rename: the next run leaves no .part and its record lists every archive', async () => {
+    const files = await ubuntuWithFiles();
+    await config('enabled: true');
+    // A fault in the guest: its tar streams the whole archive, then hangs while the flag file exists.
+    const flag = path.join(sandbox.root, 'hang-tar');
+    const tools = path.join(sandbox.root, 'guest-faults');
+    await sandbox.write(
+      path.join(tools, 'tar'),
+      `#!/bin/sh\n/usr/bin/tar "$@"\nstatus=$?\nif [ -e ${flag} ]; then : > ${flag}.reached; while [ -e ${flag} ]; do sleep 1; done; fi\nexit $status\n`,
+      0o755,
+    );
+    await sandbox.write(flag, '');
+    const home = await mac.guestHome('default');
+    await sandbox.write(path.join(home, '.profile'), `PATH=${tools}:$PATH\n`);
+
+    const killed = sandbox.start(['run', 'nixos.migrated', '--yes'], { cwd });
+    await until(() => existsSync(`${flag}.reached`), 'the guest tar to finish streaming', 60_000);
+    killed.signal('SIGKILL');
+    await killed.result;
+    await rm(flag);
+    const left = await readdir(archiveDir());
+    const partial = left.filter((f) => f.endsWith('.tar.gz.part'));
+    expect(partial).toHaveLength(1);
+    expect(await archives()).toEqual([]);
+    // What a kill between the rename and the record leaves: a whole archive no record names.
+    const unrecorded = (partial[0] ?? '').replace(/\.part$/, '');
+    await copyFile(path.join(archiveDir(), partial[0] ?? ''), path.join(archiveDir(), unrecorded));
+    expect((await mac.mutatingCalls()).map((argv) => argv[0])).not.toContain('delete');
+
+    const doctor = await sandbox.asc(['doctor'], { cwd });
+    expect(doctor.stdout).toMatch(
+      /nixos\.archives +1 archive\(s\), [\d.]+ \w+, in ~\/\.local\/state\/asc\/nixos; 1 partial archive\(s\) of an interrupted move/,
+    );
+
+    const resumed = await sandbox.asc(['run', 'nixos.migrated', '--yes'], { cwd });
+    expect(resumed.exitCode).toBe(0);
+    await expectRestored(files);
+    const after = await readdir(archiveDir());
+    expect(after.filter((f) => f.endsWith('.part'))).toEqual([]);
+    const state = JSON.parse(
+      await readFile(path.join(sandbox.home, '.local/state/asc/plugins/nixos.json'), 'utf8'),
+    );
+    const record = state['migration:default'];
+    expect(record.step).toBe('restored');
+    const recorded = [record.archive, ...(record.earlier ?? [])].map((f: string) => path.basename(f)).sort();
+    expect(recorded).toEqual((await archives()).sort());
+    expect(recorded).toHaveLength(2);
+    const healthy = await sandbox.asc(['doctor'], { cwd });
+    expect(healthy.stdout).toMatch(
+      /nixos\.archives +2 archive\(s\), [\d.]+ \w+, in ~\/\.local\/state\/asc\/nixos\n/,
+    );
+  });
+
   it('a flake that would lock the user out is refused before the rebuild, naming what to add', async () => {
     await mac.setGuestOs('ubuntu');
     await sandbox.write('sysinit/flake.nix', flake().replace('services.lima.enable = true;', ''));
     await config('enabled: true');
     const run = await sandbox.asc(['run', 'all', '--yes'], { cwd });
     expect(run.exitCode).toBe(1);
-    expect(statusOf(run.stdout)).toMatchObject({ 'nixos.migrated': 'ok', 'nixos.hostname': 'changed' });
+    expect(statusOf(run.stdout)).toMatchObject({ 'nixos.migrated': 'ok', 'nixos.hostname': 'skipped' });
     expect(run.stdout).toMatch(
-      /✖ .*\(nixos\.rebuild\): failed: will not rebuild from .*#ascalon: booting it would lock you out of the VM or rename it; the flake lacks services\.lima\.enable = true;/,
+      /✖ .*\(nixos\.rebuild\): failed: will not rebuild from .*#ascalon: booting it would lock you out of the VM; the flake lacks services\.lima\.enable = true;/,
     );
     expect((await mac.guestCalls()).filter((argv) => argv[0] === 'nixos-rebuild')).toEqual([]);
     expect((await mac.guestState()).units).toEqual({ 'lima-init': 'active', 'lima-guestagent': 'active' });
+  });
+
+  it("the guest's hostnamectl refuses as NixOS's does; a flake with another hostName is applied, then nixos.hostname names the option", async () => {
+    await mac.setGuestOs('ubuntu');
+    await sandbox.write('sysinit/flake.nix', flake('nixos'));
+    await config('enabled: true');
+    const run = await sandbox.asc(['run', 'all', '--yes'], { cwd });
+    expect(run.exitCode).toBe(1);
+    expect(statusOf(run.stdout)).toMatchObject({
+      'nixos.migrated': 'ok',
+      'nixos.rebuild': 'changed',
+      'nixos.hostname': 'failed',
+      'nixos.services': 'ok',
+    });
+    expect(run.stdout).toContain(
+      `(nixos.hostname): failed: the hostname is nixos, not ascalon: ${cwd}#ascalon sets networking.hostName = "nixos"`,
+    );
+    expect(run.stdout).toContain(
+      'hint: on NixOS the hostname comes from the flake, not from hostnamectl: set networking.hostName = "ascalon"; in nixosConfigurations.ascalon, then `asc run nixos.rebuild`',
+    );
+    expect(await mac.guestState()).toMatchObject({
+      hostname: 'nixos',
+      currentSystem: simulatedFlakeSystem(cwd, 'ascalon').toplevel,
+    });
+    expect((await mac.guestCalls()).filter((argv) => argv.includes('set-hostname'))).toEqual([]);
+    // What a user trying it by hand gets, root or not: nixpkgs' systemd-hostnamed refuses.
+    const refused = await sandbox.exec('limactl', [
+      'shell',
+      'default',
+      '--',
+      'sudo',
+      'hostnamectl',
+      'set-hostname',
+      'ascalon',
+    ]);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain(
+      'Could not set pretty hostname: Changing system settings via systemd is not supported on NixOS.',
+    );
+    expect((await mac.guestState()).hostname).toBe('nixos');
+
+    // Nothing asc could run fixes it, so status fails (1) with the option rather than promising a change (3).
+    const status = await sandbox.asc(['status', 'nixos.hostname'], { cwd });
+    expect(status.exitCode).toBe(1);
+    expect(status.stdout).toBe('status: 1 check(s) failed\n');
+    const plan = await sandbox.asc(['plan', 'nixos.hostname'], { cwd });
+    expect(plan.exitCode).toBe(1);
+    expect(plan.stdout).toContain('(nixos.hostname): failed: the hostname is nixos, not ascalon');
+
+    // The option set: the rebuild switches to it in place, and the hostname follows.
+    await sandbox.write('sysinit/flake.nix', flake('ascalon'));
+    const fixed = await sandbox.asc(['run', 'all', '--json'], { cwd });
+    expect(fixed.exitCode).toBe(0);
+    expect(
+      rows(fixed.stdout)
+        .filter((r) => r.status !== 'ok')
+        .map((r) => [r.id, r.status]),
+    ).toEqual([['nixos.rebuild', 'changed']]);
+    expect((await mac.guestState()).hostname).toBe('ascalon');
   });
 });

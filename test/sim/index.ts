@@ -175,6 +175,11 @@ export interface LaunchdJob {
   /** null: never exited */
   lastExitCode: number | null;
   loadedBy: 'bootstrap' | 'load';
+  /** StartCalendarInterval, as an array of launchd's dictionaries. */
+  calendar?: Record<string, number>[];
+  environment?: Record<string, string>;
+  workingDirectory?: string;
+  stdoutPath?: string;
 }
 
 /** The fake launchd: the user's gui/<uid> domain, kept in `<sandbox root>/launchd/state.json`. */
@@ -192,6 +197,21 @@ export interface SimulatedLaunchd {
   launched(): Promise<{ label: string; argv: string[] }[]>;
   /** Change a loaded job, e.g. `{ state: 'not running', lastExitCode: 1 }` for a job that exited. */
   setJob(label: string, change: Partial<LaunchdJob>): Promise<void>;
+  /**
+   * A calendar time of the job comes due: launchd runs its program once (test/sim/bin/launchd-fire.mjs),
+   * with the job's environment and log, and records its exit. Resolves when the program has ended.
+   */
+  fire(label: string): Promise<FiredJob>;
+  /** The Mac wakes: every loaded calendar job whose time passed in sleep runs once (coalesced). */
+  wake(): Promise<FiredJob[]>;
+}
+
+/** What one firing did: the job ran and exited, or it was running already (a firing is then missed). */
+export interface FiredJob {
+  label: string;
+  fired: boolean;
+  exitCode?: number;
+  reason?: string;
 }
 
 export interface SimulatedMac {
@@ -210,6 +230,18 @@ export interface SimulatedMac {
   /** The calls whose subcommand changes Lima's state (MUTATING_SUBCOMMANDS). */
   mutatingCalls(): Promise<string[][]>;
   clearCallLog(): Promise<void>;
+  /**
+   * `sandbox.snapshot()` without the fakes' own logs, which read-only calls append to (limactl's,
+   * launchctl's and the guest tools' call logs, the fake Docker daemon's requests), nor a folder made
+   * only to hold one: equal snapshots mean asc changed nothing.
+   */
+  snapshot(): Promise<Map<string, string>>;
+  /**
+   * A fault: the next call of the fake `tool` whose argv holds `args` in this order (others allowed
+   * between them) dies of SIGKILL, as a crashed or killed tool would; once, then the Mac is healthy.
+   * E.g. `failAt('limactl', ['stop', 'default'])`. Only the fake limactl reads faults today.
+   */
+  failAt(tool: 'limactl', args: readonly string[]): Promise<void>;
   /** Both PID files of the instance point at live processes (Lima's `Running`). */
   vmRunning(name: string): Promise<boolean>;
   /** Write an instance from lima.yaml text, as `limactl create` would have; optionally start it. */
@@ -388,6 +420,21 @@ export async function createSimulatedMac(
   const dockerLog = path.join(sandbox.root, 'docker-requests.log');
   let colima: Running | undefined;
 
+  // Where a LaunchAgent's PATH finds each tool on a Mac: the Mac's own tools in /usr/bin and /bin (here
+  // macos-bin, which the fake launchd puts before them), Homebrew's in its prefix (linked as Homebrew links).
+  const macosBin = path.join(sandbox.root, 'macos-bin');
+  for (const tool of ['launchctl', 'plutil', 'uname', 'sw_vers'])
+    await relink(path.join(macosBin, tool), path.join(sandbox.bin, tool));
+  for (const tool of ['brew', 'colima', 'op', 'lima'])
+    await relink(path.join(brewPrefix, 'bin', tool), path.join(sandbox.bin, tool));
+  const fire = async (label: string): Promise<FiredJob> => {
+    const result = await sandbox.exec(process.execPath, [path.join(BIN_DIR, 'launchd-fire.mjs'), label], {
+      env: { FAKE_SIM_ROOT: sandbox.root, FAKE_SIM_HOME: sandbox.home, FAKE_SIM_TMP: sandbox.tmp },
+    });
+    if (result.exitCode !== 0) throw new Error(`launchd.fire(${label}): ${result.stderr.trim()}`);
+    return JSON.parse(result.stdout) as FiredJob;
+  };
+
   const guestHome = async (name: string) => {
     let created = '';
     try {
@@ -424,6 +471,20 @@ export async function createSimulatedMac(
     },
     async clearCallLog() {
       await rm(callLogFile, { force: true });
+    },
+    async snapshot() {
+      const files = await sandbox.snapshot();
+      for (const key of [...files.keys()]) if (/(calls|requests)\.log$/.test(key)) files.delete(key);
+      for (const key of [...files.keys()].reverse()) {
+        if (key.endsWith('/') && ![...files.keys()].some((other) => other !== key && other.startsWith(key)))
+          files.delete(key);
+      }
+      return files;
+    },
+    async failAt(tool, args) {
+      const file = path.join(sandbox.root, 'faults.json');
+      const faults = JSON.parse(await readFile(file, 'utf8').catch(() => '[]')) as unknown[];
+      await writeFile(file, JSON.stringify([...faults, { tool, args }]));
     },
     async vmRunning(name) {
       // Like store.inspect, but without removing stale PID files.
@@ -510,6 +571,12 @@ export async function createSimulatedMac(
         if (!job) throw new Error(`launchd.setJob: ${label} is not loaded`);
         state.jobs[label] = { ...job, ...change };
         await writeFile(path.join(launchdDir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
+      },
+      fire,
+      async wake() {
+        const jobs = (await launchdState()).jobs;
+        const due = Object.keys(jobs).filter((label) => jobs[label]?.calendar);
+        return Promise.all(due.map(fire));
       },
     },
     async stopAll() {
@@ -676,8 +743,8 @@ function connects(socket: string): Promise<boolean> {
   });
 }
 
-/** Poll (bounded) until `check` holds. */
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000) {
+/** Poll (bounded: a safety net, never a threshold) until `check` holds. */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

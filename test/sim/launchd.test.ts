@@ -275,14 +275,30 @@ describe('limactl autostart and start-at-login', () => {
     );
   });
 
-  test('without a GUI login, autostart enable fails after writing the file; start-at-login only warns', async () => {
+  test('without a GUI login, autostart enable fails after writing the file; start-at-login fails from Lima 2.0, before it only warns', async () => {
     await mac.seedInstance('default', 'cpus: 2\n');
     const env = { FAKE_LAUNCHCTL_NO_GUI: '1' };
     const enable = await mac.limactl(['autostart', 'enable', 'default'], { env });
     expect(enable.exitCode).toBe(1);
     expect(enable.stderr).toMatch(/failed to register instance `default` to start at login: exit status 112/);
-    const old = await mac.limactl(['start-at-login', 'default'], {
+    // Lima 2.0 to 2.2 (pkg/autostart's manager): an error, exit 1; `update` once the file exists.
+    const v2 = await mac.limactl(['start-at-login', 'default'], {
       env: { ...env, FAKE_LIMACTL_VERSION: '2.1.0' },
+    });
+    expect(v2.exitCode).toBe(1);
+    expect(v2.stderr).toMatch(
+      /level=fatal msg="failed to update the autostart entry for instance \\"default\\": exit status 112"/,
+    );
+    const off = await mac.limactl(['start-at-login', '--enabled=false', 'default'], {
+      env: { ...env, FAKE_LIMACTL_VERSION: '2.1.3' },
+    });
+    expect(off.exitCode).toBe(1);
+    expect(off.stderr).toMatch(
+      /level=fatal msg="failed to unregister the autostart entry for instance `default`: failed to disable the autostart entry for instance `default`: exit status 112"/,
+    );
+    // Lima 1.x: only a warning, exit 0.
+    const old = await mac.limactl(['start-at-login', 'default'], {
+      env: { ...env, FAKE_LIMACTL_VERSION: '1.2.3' },
     });
     expect(old.exitCode).toBe(0);
     expect(old.stderr).toMatch(
@@ -306,5 +322,97 @@ describe('the Homebrew prefix', () => {
     expect(await readFile(path.join(mac.brewPrefix, 'opt', 'lima', 'bin', 'limactl'), 'utf8')).toContain(
       '2.2.1',
     );
+  });
+});
+
+describe('calendar jobs (StartCalendarInterval)', () => {
+  const calendarJob = (label: string, script: string, log: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+	<key>Label</key>
+	<string>${label}</string>
+	<key>ProgramArguments</key>
+	<array>
+		<string>/bin/sh</string>
+		<string>-c</string>
+		<string>${script}</string>
+	</array>
+	<key>StartCalendarInterval</key>
+	<array>
+		<dict>
+			<key>Minute</key>
+			<integer>0</integer>
+		</dict>
+		<dict>
+			<key>Minute</key>
+			<integer>30</integer>
+		</dict>
+	</array>
+	<key>WorkingDirectory</key>
+	<string>/tmp</string>
+	<key>StandardOutPath</key>
+	<string>${log}</string>
+	<key>StandardErrorPath</key>
+	<string>${log}</string>
+</dict>
+</plist>
+`;
+
+  test('loaded not running; a firing runs the program once with launchd’s environment, its log appended, its exit kept', async () => {
+    const log = path.join(sandbox.home, 'job.log');
+    const script =
+      'echo "home=$HOME cwd=$(pwd) uname=$(uname -s) service=$XPC_SERVICE_NAME"; command -v colima || echo no-colima; exit 3';
+    const file = await sandbox.write(
+      'Library/LaunchAgents/test.calendar.plist',
+      calendarJob('test.calendar', script, log),
+      0o644,
+    );
+    expect((await mac.launchctl(['bootstrap', gui, file])).exitCode).toBe(0);
+    expect((await mac.launchd.jobs())['test.calendar']).toMatchObject({
+      state: 'not running',
+      lastExitCode: null,
+      runs: 0,
+      calendar: [{ Minute: 0 }, { Minute: 30 }],
+    });
+    const print = await mac.launchctl(['print', `${gui}/test.calendar`]);
+    expect(print.stdout).toContain('\tstate = not running\n');
+    expect(print.stdout).toContain('\t\t\tstream = com.apple.launchd.calendarinterval\n');
+    expect(print.stdout).toContain('\tlast exit code = (never exited)\n');
+    expect(await mac.launchd.launched()).toEqual([]);
+
+    expect(await mac.launchd.fire('test.calendar')).toEqual({
+      label: 'test.calendar',
+      fired: true,
+      exitCode: 3,
+    });
+    // The Mac's uname through /usr/bin; no Homebrew tool on launchd's default PATH.
+    expect(await readFile(log, 'utf8')).toBe(
+      `home=${sandbox.home} cwd=/tmp uname=Darwin service=test.calendar\nno-colima\n`,
+    );
+    expect((await mac.launchd.jobs())['test.calendar']).toMatchObject({
+      state: 'not running',
+      lastExitCode: 3,
+      runs: 1,
+    });
+    expect((await mac.launchctl(['print', `${gui}/test.calendar`])).stdout).toContain(
+      '\tlast exit code = 3\n',
+    );
+
+    expect(await mac.launchd.wake()).toEqual([{ label: 'test.calendar', fired: true, exitCode: 3 }]);
+    expect((await readFile(log, 'utf8')).split('\n').filter(Boolean)).toHaveLength(4);
+
+    expect((await mac.launchctl(['bootout', `${gui}/test.calendar`])).exitCode).toBe(0);
+    await expect(mac.launchd.fire('test.calendar')).rejects.toThrow('test.calendar is not loaded');
+    expect((await mac.launchctl(['bootout', `${gui}/test.calendar`])).exitCode).toBe(3);
+  });
+
+  test('a job without a calendar is never fired; Homebrew tools are in its prefix', async () => {
+    const file = await writeAgent('test.runatload', [path.join(mac.brewPrefix, 'bin', 'limactl'), 'start']);
+    expect((await mac.launchctl(['bootstrap', gui, file])).exitCode).toBe(0);
+    await expect(mac.launchd.fire('test.runatload')).rejects.toThrow('has no StartCalendarInterval');
+    expect(await mac.launchd.wake()).toEqual([]);
+    for (const tool of ['brew', 'colima', 'op', 'lima', 'limactl'])
+      expect(existsSync(path.join(mac.brewPrefix, 'bin', tool))).toBe(true);
   });
 });

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
 import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
 import { createSimulatedMac, type SimulatedMac, subcommandOf } from './index.ts';
 
@@ -178,6 +179,53 @@ describe('limactl create', () => {
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
   });
 
+  test('a `base:` chain is merged in, `base` removed and the file re-printed, as Lima 2 embeds it', async () => {
+    await sandbox.write(
+      'extra.yaml',
+      '# extra base\nbase: template:default\nprovision:\n- mode: user\n  script: echo base\n',
+    );
+    const file = await sandbox.write(
+      'vm.yaml',
+      [
+        '# asc-managed VM',
+        'base: ./extra.yaml',
+        'cpus: 6',
+        'mounts:',
+        '  - location: "~"',
+        '    writable: true  # mine',
+        '  - location: ~/sysinit',
+        'provision:',
+        '  - mode: system',
+        '    script: echo mine',
+        '',
+      ].join('\n'),
+    );
+    const created = await mac.limactl(['create', '--tty=false', '--name=default', file]);
+    expect(created.exitCode).toBe(0);
+    const text = await readFile(path.join(mac.instanceDir('default'), 'lima.yaml'), 'utf8');
+    const stored = parse(text);
+    expect(stored.base).toBeUndefined();
+    expect(stored.images[0].location).toMatch(/ubuntu-24\.04-server-cloudimg-arm64\.img$/);
+    expect(stored.minimumLimaVersion).toBe('2.0.0');
+    // The template's own `~` keeps its fields, and template:default's `~` is combined into it.
+    expect(stored.mounts).toEqual([{ location: '~', writable: true }, { location: '~/sysinit' }]);
+    // A base's provision scripts come first.
+    expect(stored.provision.map((p: { script: string }) => p.script)).toEqual(['echo base', 'echo mine']);
+    expect(text).toMatch(/^# asc-managed VM\n/);
+    expect(text).toContain('# mine');
+    expect(text).toContain('\nmounts:\n- location: "~"\n');
+    // Without `base:` the bytes are kept.
+    const plain = await sandbox.write('plain.yaml', 'cpus: 2\nmounts:\n  - location: "~"\n');
+    expect((await mac.limactl(['create', '--tty=false', '--name=plain', plain])).exitCode).toBe(0);
+    expect(await readFile(path.join(mac.instanceDir('plain'), 'lima.yaml'), 'utf8')).toBe(
+      'cpus: 2\nmounts:\n  - location: "~"\n',
+    );
+    const loop = await sandbox.write('loop.yaml', 'base: ./loop.yaml\n');
+    const looped = await mac.limactl(['create', '--tty=false', '--name=loop', loop]);
+    expect(looped.exitCode).toBe(1);
+    expect(looped.stderr).toContain('base template loop detected');
+  });
+
   test('an existing instance is an error', async () => {
     await createDefault();
     const again = await mac.limactl([
@@ -234,11 +282,33 @@ describe('limactl validate', () => {
     const good = await sandbox.write('good.yaml', LIMA_YAML);
     const ok = await mac.limactl(['validate', good]);
     expect(ok.exitCode).toBe(0);
+    const half = await sandbox.write('half.yaml', 'memory: .5GiB\ndisk: "100 GiB"\n');
+    expect((await mac.limactl(['validate', half])).exitCode).toBe(0);
     expect(ok.stderr).toContain(': OK"');
     const cases: Array<[string, string]> = [
       ['portForwards:\n- guestSocket: /run/x.sock\n  reverse: true\n', 'portForwards[0].reverse'],
       ['portForwards:\n- guestSocket: x.sock\n  hostSocket: /tmp/x.sock\n', 'must be an absolute path'],
       ['memory: 12 apples\n', 'field `memory` has an invalid value'],
+      // go-units v0.5.0: no space after the unit, one at most before it.
+      [
+        'memory: "12GiB "\n',
+        'field `memory` has an invalid value: strconv.ParseFloat: parsing \\"12GiB\\": invalid syntax',
+      ],
+      [
+        'disk: "12  GiB"\n',
+        'field `disk` has an invalid value: strconv.ParseFloat: parsing \\"12 \\": invalid syntax',
+      ],
+      ['memory: 12GiBs\n', "field `memory` has an invalid value: invalid suffix: 'gibs'"],
+      ['ssh:\n  localPort: 22\n', 'field `ssh.localPort` must not be 22'],
+      ['portForwards:\n- guestPort: 22\n', 'field `portForwards[0].guestPort` must not be 22'],
+      [
+        'mounts:\n- location: /tmp\n',
+        'field `mounts[0].mountPoint` must not be a system path such as /etc or /usr',
+      ],
+      [
+        'mounts:\n- location: "~"\n  mountPoint: /home\n',
+        'field `mounts[0].mountPoint` must not be a system path',
+      ],
       ['cpus: -1\n', 'field `cpus`'],
       ['mounts:\n- location: 12\n', 'mounts[0].location'],
       ['a: b: c\n', 'failed to unmarshal YAML'],

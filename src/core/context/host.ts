@@ -1,4 +1,5 @@
-import type { AscExec, AscHost, AscHostFacts } from '../types.ts';
+import type { AscExec, AscHost, AscHostFacts, AscProgram } from '../types.ts';
+import { stableProgram } from './program.ts';
 
 /** Host facts from the host's own tools (so a simulated Mac can supply them), gathered once. */
 export function createHost(
@@ -7,12 +8,16 @@ export function createHost(
   env: NodeJS.ProcessEnv,
   exec: AscExec,
   once: <T>(key: string, compute: () => Promise<T>) => Promise<T>,
+  program: AscProgram = { node: process.execPath, script: process.argv[1] ?? process.execPath },
 ): AscHost {
+  const facts = () => once('core:host-facts', () => gatherHostFacts(exec));
   return {
     home,
     env,
     stateDir,
-    facts: () => once('core:host-facts', () => gatherHostFacts(exec)),
+    facts,
+    ascProgram: () =>
+      once('core:asc-program', async () => stableProgram(program, (await facts()).brewPrefix, home)),
   };
 }
 

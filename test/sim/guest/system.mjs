@@ -1,7 +1,8 @@
 // The simulated guest's operating system. The guest is this machine, so what makes it look like Ubuntu or
 // NixOS lives on the sandbox's guest disk (<sandbox>/guest): `etc/os-release`, bound over /etc/os-release in
 // a private mount namespace for every `limactl shell` command; on NixOS also `run/` (the guest's /run, fresh
-// at each boot, with `current-system`), `etc/hostname` (hostnamectl) and the systems nixos-rebuild built.
+// at each boot, with `current-system`), `etc/hostname` (networking.hostName of the system last activated)
+// and the systems nixos-rebuild built.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -156,7 +157,7 @@ export function activate(root, system, { unitStates = {} } = {}) {
   mkdirSync(p.run, { recursive: true });
   rmSync(p.currentSystem, { force: true });
   symlinkSync(system.toplevel, p.currentSystem);
-  // A new generation's activation writes /etc/hostname from networking.hostName; until then hostnamectl's stays.
+  // A new generation's activation writes /etc/hostname from networking.hostName (environment.etc.hostname).
   if (read(p.lastBooted) !== system.toplevel) {
     mkdirSync(path.dirname(p.hostname), { recursive: true });
     writeFileSync(p.hostname, `${system.hostName}\n`);

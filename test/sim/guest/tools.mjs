@@ -124,7 +124,15 @@ function nixEval() {
   process.stdout.write(args.includes('--raw') ? String(result) : `${JSON.stringify(result)}\n`);
 }
 
-/** hostnamectl [status] | hostname [NAME] | set-hostname NAME (systemd's hostnamectl). */
+/**
+ * hostnamectl [status] | hostname [NAME] | set-hostname NAME, as on NixOS. nixpkgs patches systemd-hostnamed
+ * (pkgs/os-specific/linux/systemd/*-hostnamed-localed-timedated-disable-methods-that-cha.patch) so that
+ * SetStaticHostname and SetPrettyHostname answer org.freedesktop.DBus.Error.NotSupported before any
+ * authorization check; hostnamectl (src/hostname/hostnamectl.c set_hostname) sets the pretty name first
+ * unless --static/--transient narrows it, so a plain set fails on the pretty one: "Could not set pretty
+ * hostname: …", exit 1. Only the transient name (SetHostname) is left, and it does not outlive the
+ * command here (each guest command starts from /etc/hostname, as a boot does).
+ */
 function hostnamectl() {
   const words = args.filter((a) => !a.startsWith('-'));
   const current = (readText(p.hostname) ?? 'nixos').trim();
@@ -139,8 +147,16 @@ function hostnamectl() {
   }
   if (verb === 'set-hostname' || verb === 'hostname') {
     if (!name) fail(1, 'Too few arguments.');
-    if (!privileged) fail(1, 'Could not set static hostname: Interactive authentication required.');
-    writeFileSync(p.hostname, `${name}\n`);
+    const only = ['pretty', 'static', 'transient'].filter((kind) => args.includes(`--${kind}`));
+    const kinds = only.length > 0 ? only : ['pretty', 'static', 'transient'];
+    const refused = kinds.find((kind) => kind !== 'transient');
+    if (refused) {
+      fail(
+        1,
+        `Could not set ${refused} hostname: Changing system settings via systemd is not supported on NixOS.`,
+      );
+    }
+    if (!privileged) fail(1, 'Could not set transient hostname: Interactive authentication required.');
     return;
   }
   fail(1, `Unknown command verb '${verb}'.`);

@@ -1,4 +1,4 @@
-// `limactl autostart enable|disable` (Lima ≥ 2.2) and `limactl start-at-login [--enabled]` (0.21–2.1, deprecated
+// `limactl autostart enable|disable` (Lima ≥ 2.2) and `limactl start-at-login [--enabled]` (0.21 on, deprecated
 // in 2.2), as cmd/limactl/autostart_darwin.go, start-at-login_unix.go and pkg/autostart do them on macOS: write
 // ~/Library/LaunchAgents/io.lima-vm.autostart.<inst>.plist from Lima's template and run
 // `launchctl enable gui/<uid>/<label>` (through the sandbox's fake launchctl). The VM is not started.
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { argsError } from './cli.mjs';
 import { goQuote, info, LimaError, out, warn } from './log.mjs';
 import { instanceDir, sim } from './store.mjs';
+import { compareVersions } from './util.mjs';
 
 const labelOf = (name) => `io.lima-vm.autostart.${name}`;
 const plistPath = (name) => path.join(sim().home, 'Library', 'LaunchAgents', `${labelOf(name)}.plist`);
@@ -135,7 +136,10 @@ async function autostartDisable(ctx, args) {
   info(`Instance ${ctx.q(name)} unregistered from start at login`);
 }
 
-/** `start-at-login [INSTANCE] [--enabled=true|false]`: failures are warnings, and the exit is 0. */
+/**
+ * `start-at-login [INSTANCE] [--enabled=true|false]`. Before Lima 2.0 (cmd/limactl/start-at-login_unix.go of
+ * 1.x) a failure is a warning and the exit is 0; from 2.0 on (pkg/autostart's manager) it is an error, exit 1.
+ */
 export async function startAtLoginCommand(ctx, args) {
   const { flags, positionals } = ctx.parse(args, { enabled: { type: 'bool', def: true } });
   if (positionals.length > 1) {
@@ -148,9 +152,10 @@ export async function startAtLoginCommand(ctx, args) {
   }
   const name = positionals[0] ?? 'default';
   if (!existsSync(instanceDir(name))) {
-    info(`Instance ${goQuote(name)} not found`);
+    info(`Instance ${ctx.q(name)} not found`);
     return;
   }
+  if (compareVersions(ctx.version, '2.0.0') >= 0) return startAtLogin2(ctx, name, flags.enabled);
   const file = plistPath(name);
   if (flags.enabled) {
     const failed = register(name);
@@ -172,4 +177,30 @@ export async function startAtLoginCommand(ctx, args) {
   }
   rmSync(file);
   info(`The autostart file ${goQuote(file)} has been deleted`);
+}
+
+/** Lima 2.0–2.2: IsRegistered (the file exists), then Register/UnregisterFromStartAtLogin; errors exit 1. */
+function startAtLogin2(ctx, name, enabled) {
+  const registered = existsSync(plistPath(name));
+  if (enabled) {
+    const verb = registered ? 'update' : 'create';
+    const failed = register(name);
+    if (failed) {
+      throw new LimaError(`failed to ${verb} the autostart entry for instance ${ctx.q(name)}: ${failed}`);
+    }
+    info(`The autostart entry for instance ${ctx.q(name)} has been ${verb}d`);
+    return;
+  }
+  if (!registered) {
+    info(`The autostart entry for instance ${ctx.q(name)} is not registered`);
+    return;
+  }
+  const failed = launchctl('disable', name);
+  if (failed) {
+    throw new LimaError(
+      `failed to unregister the autostart entry for instance ${ctx.q(name)}: failed to disable the autostart entry for instance ${ctx.q(name)}: ${failed}`,
+    );
+  }
+  rmSync(plistPath(name));
+  info(`The autostart entry for instance ${ctx.q(name)} has been unregistered`);
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { bootGuest } from '../guest/system.mjs';
 import { argsError } from './cli.mjs';
+import { embedBases } from './embed.mjs';
 import {
   chooseSshPort,
   ensureUserKey,
@@ -18,7 +19,7 @@ import {
 } from './hostagent.mjs';
 import { err, info, LimaError, warn } from './log.mjs';
 import { isAlive } from './procs.mjs';
-import { effectiveConfig, inspect, instanceDir, sim, validateConfig } from './store.mjs';
+import { effectiveConfig, inspect, instanceDir, limaDir, sim, validateConfig } from './store.mjs';
 import { validateInstName } from './util.mjs';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -89,6 +90,7 @@ function loadOrCreate(ctx, arg, nameFlag, createOnly) {
   }
   let name;
   let bytes;
+  let source;
   if (arg === '-') {
     if (!nameFlag) {
       throw new LimaError('must pass instance name with --name when reading template from stdin');
@@ -127,6 +129,7 @@ function loadOrCreate(ctx, arg, nameFlag, createOnly) {
     throw new LimaError(`fake limactl: remote templates are not supported (${arg})`);
   } else {
     const file = path.resolve(arg);
+    source = file;
     try {
       bytes = readFileSync(file);
     } catch {
@@ -138,14 +141,24 @@ function loadOrCreate(ctx, arg, nameFlag, createOnly) {
     if (createOnly && inspect(name)) throw new LimaError(`instance ${q(name)} already exists`);
   }
   info('Terminal is not available, proceeding without opening an editor');
-  createInstance(ctx, name, bytes);
+  createInstance(ctx, name, bytes, source);
   return name;
 }
 
-/** instance.Create: validate, then lima.yaml (the bytes verbatim, comments kept) and lima-version. */
-function createInstance(ctx, name, bytes) {
+/**
+ * tmpl.Embed, then instance.Create: validate, then lima.yaml and lima-version. The bytes are stored as they
+ * are (comments kept) unless the template has a `base:` chain, which is merged in and re-printed.
+ */
+function createInstance(ctx, name, given, source) {
   const q = ctx.q;
-  if (bytes.length === 0) throw new LimaError('got empty instConfig');
+  if (given.length === 0) throw new LimaError('got empty instConfig');
+  const embedded = embedBases(given.toString('utf8'), {
+    file: source,
+    defaultTemplate: DEFAULT_TEMPLATE,
+    limaHome: limaDir(),
+    q,
+  });
+  const bytes = embedded === undefined ? given : Buffer.from(embedded);
   const dir = instanceDir(name);
   const longest = path.join(dir, 'ssh.sock.1234567890123456');
   if (longest.length >= 104) {

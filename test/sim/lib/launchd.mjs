@@ -32,6 +32,7 @@ const stateFile = () => path.join(launchdDir(), 'state.json');
  * @property {string | undefined} stdoutPath
  * @property {string | undefined} stderrPath
  * @property {Record<string, string>} environment
+ * @property {Record<string, number>[] | undefined} calendar StartCalendarInterval, always as an array
  * @property {'running' | 'not running'} state
  * @property {number | undefined} pid
  * @property {number} runs
@@ -125,12 +126,31 @@ export async function jobFromPlist(file) {
       environment: isDict(plist.EnvironmentVariables)
         ? Object.fromEntries(Object.entries(plist.EnvironmentVariables).map(([k, v]) => [k, String(v)]))
         : {},
+      calendar: calendarOf(plist.StartCalendarInterval),
       state: 'not running',
       pid: undefined,
       runs: 0,
       lastExitCode: null,
     },
   };
+}
+
+/**
+ * StartCalendarInterval: a dictionary of integers or an array of them (launchd.plist(5)); keys Minute, Hour,
+ * Day, Weekday, Month. Anything else in it launchd ignores, and so does the fake.
+ */
+function calendarOf(value) {
+  const entries = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  const times = entries
+    .filter(isDict)
+    .map((time) =>
+      Object.fromEntries(
+        Object.entries(time).filter(
+          ([key, v]) => ['Minute', 'Hour', 'Day', 'Weekday', 'Month'].includes(key) && Number.isInteger(v),
+        ),
+      ),
+    );
+  return times.length > 0 ? times : undefined;
 }
 
 /** launchctl(1): agents' plists "must disallow group and world writes" and belong to the user. */
@@ -162,7 +182,7 @@ export function startJob(state, label) {
   job.pid = state.nextPid++;
 }
 
-function resolveProgram(job) {
+export function resolveProgram(job) {
   const candidates = job.program.includes('/')
     ? [path.resolve(job.workingDirectory ?? '/', job.program)]
     : (job.environment.PATH ?? DEFAULT_PATH).split(':').map((dir) => path.join(dir, job.program));
@@ -201,6 +221,14 @@ export function printJob(domain, label, job) {
   lines.push(`\tdomain = ${domain}`, '\tminimum runtime = 10', '\texit timeout = 5', `\truns = ${job.runs}`);
   if (job.state === 'running' && job.pid !== undefined) lines.push(`\tpid = ${job.pid}`);
   lines.push(`\tlast exit code = ${exitText(job.lastExitCode)}`, '');
+  if (job.calendar) {
+    // What launchctl print shows of a calendar job: its trigger, with the first time's keys.
+    lines.push('\tevent triggers = {', `\t\t${label}.calendarinterval => {`);
+    lines.push('\t\t\tstream = com.apple.launchd.calendarinterval', '\t\t\tdescriptor = {');
+    for (const [key, value] of Object.entries(job.calendar[0] ?? {}))
+      lines.push(`\t\t\t\t"${key}" => ${value}`);
+    lines.push('\t\t\t}', '\t\t}', '\t}', '');
+  }
   const properties = ['inferred program'];
   if (job.runAtLoad) properties.unshift('runatload');
   if (job.keepAlive !== false) properties.unshift('keepalive');

@@ -216,7 +216,16 @@ export function validateConfig(y) {
     } else if (!path.isAbsolute(m.location) && !m.location.startsWith('~') && !m.location.startsWith('{{')) {
       problems.push(`field \`mounts[${i}].location\` must be an absolute path, got \`${m.location}\``);
     }
+    // validate.go: the mount point (the location itself when unset) may not cover a system folder.
+    const mountPoint = isMap(m) ? (m.mountPoint ?? m.location) : undefined;
+    if (
+      ['/', '/bin', '/dev', '/etc', '/home', '/opt', '/sbin', '/tmp', '/usr', '/var'].includes(mountPoint)
+    ) {
+      problems.push(`field \`mounts[${i}].mountPoint\` must not be a system path such as /etc or /usr`);
+    }
   });
+  // validate.go validatePort: 22 is refused for ssh.localPort and for either side of a forward.
+  if (isMap(y.ssh) && y.ssh.localPort === 22) problems.push('field `ssh.localPort` must not be 22');
   // pkg/limayaml/validate.go: every image needs a location; a digest is `<algorithm>:<hex>`.
   (Array.isArray(y.images) ? y.images : []).forEach((image, i) => {
     if (!isMap(image) || typeof image.location !== 'string' || image.location === '') {
@@ -238,6 +247,9 @@ export function validateConfig(y) {
       if (!String(r.guestSocket).startsWith('{{')) {
         problems.push(`field \`${field}.guestSocket\` must be an absolute path, but is \`${r.guestSocket}\``);
       }
+    }
+    for (const side of ['guestPort', 'hostPort']) {
+      if (r[side] === 22) problems.push(`field \`${field}.${side}\` must not be 22`);
     }
     if (r.reverse === true && !r.guestSocket) problems.push(`field \`${field}.reverse\` must be false`);
     if (r.reverse === true && !r.hostSocket) problems.push(`field \`${field}.reverse\` must be false`);

@@ -5,13 +5,32 @@ import { goQuote } from './log.mjs';
 
 /** go-units RAMInBytes: `12GiB`, `12G`, `12GB`, `12 gib` are all 12×1024³ (docker/go-units, as Lima reads sizes). */
 export function ramInBytes(text) {
-  const m = /^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(String(text));
-  const size = m ? Number(m[1]) : Number.NaN;
-  if (!m || Number.isNaN(size)) throw new Error(`invalid size: '${text}'`);
-  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[
-    (m[3] ?? '').toLowerCase()
-  ];
-  return Math.trunc(size * (unit ?? 1));
+  // go-units v0.5.0 parseSize: the number runs to the last digit, '.' or space; a space there is dropped.
+  const str = String(text);
+  const sep = Math.max(...[...'01234567890. '].map((c) => str.lastIndexOf(c)));
+  if (sep === -1) throw new Error(`invalid size: '${str}'`);
+  const num = str[sep] === ' ' ? str.slice(0, sep) : str.slice(0, sep + 1);
+  const sfx = str.slice(sep + 1);
+  // strconv.ParseFloat, base 10 (its hexadecimal form is not simulated).
+  if (!/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(num)) {
+    throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(num)}: invalid syntax`);
+  }
+  const size = Number(num) || 0;
+  if (size < 0) throw new Error(`invalid size: '${str}'`);
+  if (sfx === '') return Math.trunc(size);
+  const lower = sfx.toLowerCase();
+  const badSuffix = () => new Error(`invalid suffix: '${lower}'`);
+  if (lower.length > 3) throw badSuffix();
+  if (lower[0] === 'b') {
+    if (lower.length > 1) throw badSuffix();
+    return Math.trunc(size);
+  }
+  const power = 'kmgtp'.indexOf(lower[0]) + 1;
+  if (power === 0) throw badSuffix();
+  if ((lower.length === 2 && lower[1] !== 'b') || (lower.length === 3 && lower.slice(1) !== 'ib')) {
+    throw badSuffix();
+  }
+  return Math.trunc(size * 1024 ** power);
 }
 
 /** go-units BytesSize (`%.4g` with binary abbreviations). */
