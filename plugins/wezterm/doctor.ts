@@ -8,7 +8,7 @@ import { hostAlias } from '../lima/api.ts';
 import type { WeztermOptions } from './options.ts';
 import { planConfig } from './plan.ts';
 import { DOMAIN_PROBE, missingBindings, parseShowKeys } from './show-keys.ts';
-import { wantedBindings } from './spec.ts';
+import { sshDomainName, wantedBindings } from './spec.ts';
 import { configTitle } from './tasks.ts';
 
 /**
@@ -65,21 +65,30 @@ async function askWezterm(
   }
   const loaded = parseShowKeys(result.stdout);
   const problems = missingBindings(loaded, wantedBindings(options));
-  const ours = loaded.domains.filter((domain) => domain.name === options.domain);
   const address = hostAlias(instance);
-  if (ours.length !== 1)
-    problems.unshift(
-      `${ours.length === 0 ? 'no' : ours.length} domain${ours.length === 1 ? '' : 's'} named ${options.domain}`,
-    );
+  const ssh = sshDomainName(options);
+  const found = (name: string) => loaded.domains.filter((domain) => domain.name === name);
+  const count = (name: string, n: number) =>
+    `${n === 0 ? 'no' : n} domain${n === 1 ? '' : 's'} named ${name}`;
+  const ours = found(ssh);
+  if (ours.length !== 1) problems.unshift(count(ssh, ours.length));
   else if (ours[0]!.remote_address !== address || ours[0]!.multiplexing !== 'None') {
     problems.unshift(
-      `domain ${options.domain} is ${ours[0]!.remote_address} with multiplexing ${ours[0]!.multiplexing}, not ${address} with None`,
+      `domain ${ssh} is ${ours[0]!.remote_address} with multiplexing ${ours[0]!.multiplexing}, not ${address} with None`,
     );
+  }
+  if (options.mux) {
+    const unix = found(options.domain);
+    if (unix.length !== 1) problems.unshift(count(options.domain, unix.length));
+    else if (unix[0]!.list !== 'unix_domains')
+      problems.unshift(`domain ${options.domain} is in ${unix[0]!.list}, not unix_domains`);
   }
   if (problems.length === 0) {
     return {
       status: 'ok',
-      message: `WezTerm has domain ${options.domain} → ${address} and every binding asc wants`,
+      message: options.mux
+        ? `WezTerm has unix domain ${options.domain}, domain ${ssh} → ${address} and every binding asc wants`
+        : `WezTerm has domain ${options.domain} → ${address} and every binding asc wants`,
     };
   }
   return {

@@ -131,6 +131,12 @@ export const weztermOptions = z
         "A shell line run once after asc changed a Lua file, in configFile's folder (`task nix:refresh:work`).",
       ),
     deployTimeout: durationOption().default('10m').describe('How long the deploy command may take.'),
+    mux: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Sessions that live in the VM: WezTerm's multiplexer (the Mac's version) runs there as a systemd user service, and the keys open tabs in it.",
+      ),
   })
   .strict();
 

@@ -52,7 +52,7 @@ export async function planConfig(t: AscTaskContext, options: WeztermOptions): Pr
   const module = moduleFile(t);
   const mainPlan = await planMain(await readMain(t, main), main.shown, CONFIG_OPTION);
   const moduleBefore = await readModule(t, module);
-  const text = renderModule(moduleSpec(options, t.config.instance));
+  const text = renderModule(moduleSpec(options, t.config.instance, t.host.home));
   const plan: ConfigPlan = {
     main,
     module,

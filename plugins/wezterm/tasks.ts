@@ -19,7 +19,7 @@ import {
   writeConfig,
   writeRemoval,
 } from './plan.ts';
-import { wantedBindings } from './spec.ts';
+import { sshDomainName, wantedBindings } from './spec.ts';
 
 const ANY_EXIT = Array.from({ length: 256 }, (_, code) => code);
 export const DEPLOY_HANDLER = 'wezterm.deploy';
@@ -27,7 +27,10 @@ export const DEPLOY_HANDLER = 'wezterm.deploy';
 /** `WezTerm loads ascalon.lua: domain ascalon → lima-default, keys CMD+S, …`. */
 export function configTitle(options: WeztermOptions, instance: string): string {
   const keys = wantedBindings(options).map((want) => want.label);
-  return `WezTerm loads ascalon.lua: domain ${options.domain} → ${hostAlias(instance)}${keys.length > 0 ? `, keys ${keys.join(', ')}` : ''}`;
+  const domains = options.mux
+    ? `domain ${options.domain} → the VM's mux server, ${sshDomainName(options)} → ${hostAlias(instance)}`
+    : `domain ${options.domain} → ${hostAlias(instance)}`;
+  return `WezTerm loads ascalon.lua: ${domains}${keys.length > 0 ? `, keys ${keys.join(', ')}` : ''}`;
 }
 
 async function diffs(

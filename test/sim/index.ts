@@ -122,12 +122,34 @@ export interface DockerRequest {
 
 export interface GuestShellOptions {
   /**
-   * Packages the guest's fake apt-get can install: package → [program name, what it runs]. Installing
-   * one links the program into the guest bin folder. @defaultValue none
+   * Packages the guest's fake apt-get can install: package → [program name, what it runs], or several
+   * programs and the versions apt knows (the last is the candidate). Installing one links the program
+   * into the guest bin folder; a versioned one writes wrappers that export FAKE_PACKAGE_VERSION and
+   * records the version for dpkg-query. @defaultValue none
    */
-  packages?: Record<string, [program: string, target: string]>;
+  packages?: Record<string, [program: string, target: string] | AptPackage>;
   /** Programs of this machine the guest shell must not see (until apt "installs" them). @defaultValue docker, op */
   hide?: string[];
+}
+
+/** A package of the guest's fake apt-get with its programs (name → what it runs) and versions. */
+export interface AptPackage {
+  programs: Record<string, string>;
+  versions?: string[];
+}
+
+/**
+ * The `wezterm` package of WezTerm's APT repository, at `versions` (the last is the candidate): the
+ * `wezterm` CLI and a stand-in `wezterm-mux-server` (test/sim/bin/guest-wezterm*.mjs).
+ */
+export function weztermPackage(versions: string[]): AptPackage {
+  return {
+    programs: {
+      wezterm: path.join(BIN_DIR, 'guest-wezterm.mjs'),
+      'wezterm-mux-server': path.join(BIN_DIR, 'guest-wezterm-mux-server.mjs'),
+    },
+    versions,
+  };
 }
 
 /** The guest's login shell as a test set it up with `setupGuestShell`. */
@@ -660,9 +682,20 @@ export async function createSimulatedMac(
           '',
         ].join('\n');
       const packages = Object.fromEntries(
-        Object.entries(options.packages ?? {}).map(([pkg, [program, target]]) => [pkg, { program, target }]),
+        Object.entries(options.packages ?? {}).map(([pkg, spec]) => [
+          pkg,
+          Array.isArray(spec) ? { programs: { [spec[0]]: spec[1] } } : spec,
+        ]),
       );
       await writeFile(path.join(bin, 'sudo'), wrapper('guest-sudo.mjs'), { mode: 0o755 });
+      // Ubuntu's systemd and dpkg, as far as asc uses them: the user manager, lingering, the package database.
+      for (const [tool, script] of [
+        ['systemctl', 'guest-systemctl.mjs'],
+        ['loginctl', 'guest-loginctl.mjs'],
+        ['dpkg-query', 'guest-dpkg-query.mjs'],
+      ] as const) {
+        await writeFile(path.join(bin, tool), wrapper(script), { mode: 0o755 });
+      }
       await writeFile(
         path.join(bin, 'apt-get'),
         wrapper('guest-apt-get.mjs', [

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `sudo` in the simulated guest (test/sim). The guest is the test machine itself, so this fake never runs
 // anything as root there: it records each call (argv and stdin) in <guest root>/sudo.log, runs the fake
-// apt-get, maps system paths (/etc, /usr, /var, /opt) into <guest root> for the few file commands asc's
+// apt-get and loginctl, maps system paths (/etc, /usr, /var, /opt) into <guest root> for the few file commands asc's
 // plugins use, and for `sh -c SCRIPT` performs only the script's apt-get lines.
 // Settings (from the wrapper test/sim/index.ts writes): FAKE_GUEST_ROOT, FAKE_SIM_ROOT.
 import { spawnSync } from 'node:child_process';
@@ -37,7 +37,7 @@ const run = (file, args, stdin = '') => {
 };
 
 const [command, ...rest] = argv;
-if (command === 'apt-get' || command === 'apt') {
+if (command === 'apt-get' || command === 'apt' || command === 'loginctl') {
   process.exit(run(command, rest));
 }
 if (command === 'sh' && rest[0] === '-c' && rest[1] !== undefined) {

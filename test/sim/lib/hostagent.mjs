@@ -185,7 +185,15 @@ function writeSshdConfig(p, port, env) {
   // lima.yaml `env` becomes the guest's /etc/environment, which pam_env gives every ssh session, login
   // shell or not (pkg/cidata/cidata.TEMPLATE.d/boot.Linux/07-etc-environment.sh). The sim's sshd has no
   // PAM: SetEnv gives every session the same variables, with the values as written (no templates).
-  const pairs = Object.entries(env ?? {}).map(([k, v]) => sshdQuote(`${k}=${v}`));
+  // What every session of a real Ubuntu guest also has: XDG_RUNTIME_DIR from pam_systemd (the user's
+  // runtime dir, where user services put their sockets), and a PATH with the folder apt installs to (the
+  // sim's guest bin stands for /usr/bin) for commands run without a login shell (`ssh lima-x wezterm …`).
+  const s = sim();
+  const session = {
+    XDG_RUNTIME_DIR: path.join(s.guestRoot, 'run', 'user', String(s.uid)),
+    PATH: `${path.join(s.guestRoot, 'bin')}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+  };
+  const pairs = Object.entries({ ...session, ...env }).map(([k, v]) => sshdQuote(`${k}=${v}`));
   if (pairs.length > 0) lines.push(`SetEnv ${pairs.join(' ')}`);
   writeFileSync(p.config, `${lines.join('\n')}\n`);
 }
