@@ -38,6 +38,19 @@ async function examine(t: AscTaskContext, agent: AscAgentSpec): Promise<AscDocto
       fix: FIX,
     };
   }
+  const args = programArguments(found.plist);
+  const config = args[args.indexOf('--config') + 1];
+  if (
+    args.includes('--config') &&
+    config &&
+    (await t.files.read(config).catch(() => undefined)) === undefined
+  ) {
+    return {
+      status: 'fail',
+      message: `${shown} reads the config ${config}, which is gone`,
+      fix: `${FIX}, with the config you use now`,
+    };
+  }
   const job = await printJob(t, probe, label);
   if (!job.loaded)
     return { status: 'warn', message: `${label} is not loaded: launchd will not run it`, fix: FIX };

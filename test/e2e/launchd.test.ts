@@ -310,7 +310,13 @@ describe.sequential('the launchd plugin on a simulated Mac', () => {
         await clearCalls();
         expect((await asc(['plan', 'launchd'])).exitCode).toBe(0);
         const again = await asc(['run', 'launchd', '--json']);
-        expect(Object.values(rows(again.stdout)).map((r) => r.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+        expect(Object.values(rows(again.stdout)).map((r) => r.status)).toEqual([
+          'ok',
+          'ok',
+          'ok',
+          'ok',
+          'ok',
+        ]);
         expect(rows(again.stdout)['launchd.loaded']?.reason).toBe(
           'loaded, running (pid 40002), last exit code (never exited)',
         );

@@ -141,13 +141,15 @@ export async function jobFromPlist(file) {
  */
 function calendarOf(value) {
   const entries = Array.isArray(value) ? value : value === undefined ? [] : [value];
-  const times = entries.filter(isDict).map((time) =>
-    Object.fromEntries(
-      Object.entries(time).filter(
-        ([key, v]) => ['Minute', 'Hour', 'Day', 'Weekday', 'Month'].includes(key) && Number.isInteger(v),
+  const times = entries
+    .filter(isDict)
+    .map((time) =>
+      Object.fromEntries(
+        Object.entries(time).filter(
+          ([key, v]) => ['Minute', 'Hour', 'Day', 'Weekday', 'Month'].includes(key) && Number.isInteger(v),
+        ),
       ),
-    ),
-  );
+    );
   return times.length > 0 ? times : undefined;
 }
 
@@ -223,7 +225,8 @@ export function printJob(domain, label, job) {
     // What launchctl print shows of a calendar job: its trigger, with the first time's keys.
     lines.push('\tevent triggers = {', `\t\t${label}.calendarinterval => {`);
     lines.push('\t\t\tstream = com.apple.launchd.calendarinterval', '\t\t\tdescriptor = {');
-    for (const [key, value] of Object.entries(job.calendar[0] ?? {})) lines.push(`\t\t\t\t"${key}" => ${value}`);
+    for (const [key, value] of Object.entries(job.calendar[0] ?? {}))
+      lines.push(`\t\t\t\t"${key}" => ${value}`);
     lines.push('\t\t\t}', '\t\t}', '\t}', '');
   }
   const properties = ['inferred program'];
