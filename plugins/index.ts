@@ -1,4 +1,4 @@
-import type { AscPlugin } from '../src/core/types.ts';
+import type { AscPlugin } from '../src/index.ts';
 import { dockerPlugin } from './docker/index.ts';
 import { launchdPlugin } from './launchd/index.ts';
 import { limaPlugin } from './lima/index.ts';

@@ -3,7 +3,7 @@
 export { describeSchedule, everyMinutes } from './core/agents.ts';
 export type { AscUserConfig, AscUserTask } from './core/config/schema.ts';
 export { durationOption, parseDuration } from './core/config/schema.ts';
-export { displayPath } from './core/context/files.ts';
+export { displayPath, expandHome } from './core/context/files.ts';
 export { defineConfig, definePlugin, drift, ok, skip } from './core/define.ts';
 export type { AscErrorCode } from './core/errors.ts';
 export { AscError, ExitCode } from './core/errors.ts';

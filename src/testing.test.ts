@@ -63,3 +63,42 @@ describe('the plugin test kit', () => {
     ]);
   });
 });
+
+describe("the kit's errors are asc's own", () => {
+  it('a missing tool, a failed command and an unanswered guest command read as in a real run', async () => {
+    const t = await createTestContext({
+      tools: { colima: { install: 'brew install colima' } },
+      exec: ([file]) =>
+        file === 'docker' ? { exitCode: 1, stderr: 'Cannot connect to the Docker daemon' } : undefined,
+    });
+    await expect(t.exec.query('colima', ['status'])).rejects.toMatchObject({
+      code: 'E_TOOL_MISSING',
+      message: 'colima not found: install it with `brew install colima`',
+    });
+    await expect(t.exec.query('docker', ['info'])).rejects.toMatchObject({
+      code: 'E_COMMAND_FAILED',
+      message: 'Command failed with exit code 1: docker info\n  Cannot connect to the Docker daemon',
+    });
+    await expect(t.guest.query(['docker', 'info'])).rejects.toMatchObject({
+      code: 'E_COMMAND_FAILED',
+      message:
+        'Command failed with exit code 127: limactl shell --tty=false --workdir / default -- docker info\n  sh: 1: docker: not found',
+    });
+  });
+
+  it('plan mode refuses what the product refuses, with its hints, a query into a file too', async () => {
+    const t = (await createTestContext({ exec: () => ({ stdout: 'x' }), guest: () => ({}) })).withMode(true);
+    await expect(t.guest.run(['touch', '/x'])).rejects.toMatchObject({
+      code: 'E_PLAN_WRITE',
+      message: 'plan mode: refusing to run a command that may change something: (in the VM) touch /x',
+      hint: 'a check must only read; move this command into apply',
+    });
+    const out = path.join(t.host.home, 'home.tar.gz');
+    await expect(t.guest.query(['tar', '-czf', '-', '.'], { stdoutFile: out })).rejects.toMatchObject({
+      code: 'E_PLAN_WRITE',
+      message: `plan mode: refusing to write ${out} (the output of (in the VM) tar -czf - .)`,
+    });
+    await expect(t.state.set('k', 1)).rejects.toThrow("plan mode: refusing to change asc's record test.k");
+    await expect(readFile(out)).rejects.toThrow(/ENOENT/);
+  });
+});

@@ -6,20 +6,11 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { planRefusal, quote } from './core/context/exec.ts';
-import { createFiles } from './core/context/files.ts';
-import { AscError } from './core/errors.ts';
-import { createOnceCache, type OnceCache } from './core/once.ts';
-import { createStateStores } from './core/state.ts';
-import type {
-  AscExecOptions,
-  AscExecResult,
-  AscHostFacts,
-  AscProgram,
-  AscResolvedConfig,
-  AscTask,
-  AscTaskContext,
-} from './core/types.ts';
+import { quote, type Spawn } from './core/context/exec.ts';
+import { guestArgv } from './core/context/guest.ts';
+import { readOnlyContext } from './core/context/read-only.ts';
+import { createContextFactory } from './core/task-context.ts';
+import type { AscExecOptions, AscHostFacts, AscProgram, AscTask, AscTaskContext } from './core/types.ts';
 import { type AscVmSpec, createVmSpec, freezeVmSpec } from './core/vm-spec.ts';
 
 /** What a fake command answers: its output and exit code (0 when left out). */
@@ -50,18 +41,25 @@ export interface TestContextOptions {
   env?: Record<string, string | undefined>;
   /** Host commands (`exec.query` and `exec.run`). @defaultValue none: every command is "not found" */
   exec?: FakeCommands;
-  /** Guest commands (`guest.query` and `guest.run`), argv as the task gave it. @defaultValue none */
+  /**
+   * Guest commands (`guest.query` and `guest.run`), argv as the task gave it. An unanswered one fails
+   * as a shell in the guest would: exit 127, `<program>: not found`. @defaultValue none
+   */
   guest?: FakeCommands;
   /** Programs `exec.which` finds, name → absolute path. @defaultValue none */
   which?: Record<string, string>;
   /** What `guest.facts()` returns, keyed `<plugin>.<fact>`; a function is asked at each call. @defaultValue {} */
   guestFacts?: Record<string, string> | (() => Record<string, string>);
+  /** Install hints, as plugins declare them in `tools`, for "<tool> not found: install it with …". @defaultValue {} */
+  tools?: Record<string, { install: string }>;
   /** Plan mode: run commands, writes and state changes are refused. @defaultValue false */
   dryRun?: boolean;
   /** The answer `confirm` gives (as `--yes` or a key at the prompt). @defaultValue false */
   confirm?: boolean;
   /** The running task's full id. @defaultValue 'test.task' */
   id?: string;
+  /** The plugin whose records `t.state` holds. @defaultValue the id's part before its first dot */
+  plugin?: string;
 }
 
 /** A task context for unit tests, with a record of what the task did. */
@@ -76,33 +74,33 @@ export interface TestContext extends AscTaskContext {
   withMode(dryRun: boolean): TestContext;
 }
 
-/** Make a context; files are real, under `home` (a new temporary folder unless given). */
+type Calls = { argv: string[]; mutating: boolean }[];
+
+/**
+ * Make a context; files are real, under `home` (a new temporary folder unless given). It is asc's own
+ * context, made by the same factory as the CLI's (so its errors, hints and plan-mode refusals are the
+ * product's): only the processes are the test's answers, and the host and guest facts are given.
+ */
 export async function createTestContext(options: TestContextOptions = {}): Promise<TestContext> {
   const home = options.home ?? (await mkdtemp(path.join(tmpdir(), 'asc-test-')));
-  const shared = {
+  const instance = options.instance ?? 'default';
+  const id = options.id ?? 'test.task';
+  const plugin = options.plugin ?? id.split('.')[0] ?? id;
+  const stateDir = path.join(home, '.local', 'state', 'asc');
+  const logs: string[] = [];
+  const log = (level: string) => (message: string) => logs.push(`${level}: ${message}`);
+  const contextFor = createContextFactory({
+    readOnly: false,
+    yes: options.confirm ?? false,
+    signal: new AbortController().signal,
+    env: options.env ?? { HOME: home },
     home,
-    commands: [] as { argv: string[]; mutating: boolean }[],
-    guestCommands: [] as { argv: string[]; mutating: boolean }[],
-    logs: [] as string[],
-    cache: createOnceCache(),
-    stateDir: path.join(home, '.local', 'state', 'asc'),
-  };
-  return build(options, shared, options.dryRun ?? false);
-}
-
-type Shared = {
-  home: string;
-  commands: { argv: string[]; mutating: boolean }[];
-  guestCommands: { argv: string[]; mutating: boolean }[];
-  logs: string[];
-  cache: OnceCache;
-  stateDir: string;
-};
-
-function build(options: TestContextOptions, shared: Shared, dryRun: boolean): TestContext {
-  const { home } = shared;
-  const env = options.env ?? { HOME: home };
-  const config: AscResolvedConfig = { instance: options.instance ?? 'default', file: undefined, dir: home };
+    backupDir: path.join(stateDir, 'backups', 'test'),
+    stateDir,
+    config: { instance, file: undefined, dir: home },
+    collected: { vm: freezeVmSpec(options.vm ?? createVmSpec()), tools: options.tools ?? {}, guestFacts: {} },
+    spawn: fakeSpawn(options, instance),
+  });
   const facts: AscHostFacts = {
     platform: 'darwin',
     arch: 'arm64',
@@ -112,77 +110,81 @@ function build(options: TestContextOptions, shared: Shared, dryRun: boolean): Te
     brewPrefix: '/opt/homebrew',
     ...options.hostFacts,
   };
-  const answer = async (
-    fake: FakeCommands | undefined,
-    argv: string[],
-    opts: AscExecOptions = {},
-  ): Promise<AscExecResult> => {
-    const got = await fake?.(argv, opts);
-    const command = quote(argv);
-    if (!got) throw new AscError(`${argv[0]} not found`, { code: 'E_TOOL_MISSING' });
+  const real = contextFor({ id, plugin }, { info: log('info'), warn: log('warn'), debug: () => {} });
+  const base: AscTaskContext = {
+    ...real,
+    // The factory's log above drops exec's `$ command` lines; a task's own debug lines are kept.
+    log: { info: log('info'), warn: log('warn'), debug: log('debug') },
+    host: {
+      ...real.host,
+      facts: async () => facts,
+      ascProgram: async () =>
+        options.ascProgram ?? { node: '/opt/homebrew/bin/node', script: '/opt/homebrew/bin/asc' },
+    },
+    exec: { ...real.exec, which: async (file) => options.which?.[file] },
+    guest: {
+      ...real.guest,
+      facts: async () =>
+        typeof options.guestFacts === 'function' ? options.guestFacts() : { ...options.guestFacts },
+      refresh: () => {},
+    },
+  };
+  const calls = { commands: [] as Calls, guestCommands: [] as Calls };
+  const withMode = (dryRun: boolean): TestContext =>
+    recording(dryRun ? readOnlyContext(base, plugin) : base, calls, logs, withMode);
+  return withMode(options.dryRun ?? false);
+}
+
+/** The context, with every command it is asked to run written down first (a refused one too). */
+function recording(
+  t: AscTaskContext,
+  calls: { commands: Calls; guestCommands: Calls },
+  logs: string[],
+  withMode: (dryRun: boolean) => TestContext,
+): TestContext {
+  const host =
+    (mutating: boolean, call: AscTaskContext['exec']['run']) =>
+    (file: string, args: readonly string[], opts?: AscExecOptions) => {
+      calls.commands.push({ argv: [file, ...args], mutating });
+      return call(file, args, opts);
+    };
+  const guest =
+    (mutating: boolean, call: AscTaskContext['guest']['run']) =>
+    (args: readonly string[], opts?: AscExecOptions) => {
+      calls.guestCommands.push({ argv: [...args], mutating });
+      return call(args, opts);
+    };
+  return {
+    ...t,
+    exec: { ...t.exec, query: host(false, t.exec.query), run: host(true, t.exec.run) },
+    guest: { ...t.guest, query: guest(false, t.guest.query), run: guest(true, t.guest.run) },
+    ...calls,
+    logs,
+    withMode,
+  };
+}
+
+/**
+ * The process layer of a test: `limactl shell … <instance> -- <argv>` (what `t.guest` runs) is answered
+ * by `options.guest`, anything else by `options.exec`.
+ */
+function fakeSpawn(options: TestContextOptions, instance: string): Spawn {
+  const prefix = guestArgv(instance, []);
+  return async (file, args, opts) => {
+    const argv = [file, ...args];
+    const inGuest = prefix.every((arg, i) => argv[i + 1] === arg) && file === 'limactl';
+    const asked = inGuest ? argv.slice(prefix.length + 1) : argv;
+    const got = await (inGuest ? options.guest : options.exec)?.(asked, opts);
+    if (!got) {
+      if (!inGuest) return { exitCode: undefined, stdout: '', stderr: '', missing: true };
+      return { exitCode: 127, stdout: '', stderr: `sh: 1: ${asked[0]}: not found` };
+    }
     let stdout = got.stdout ?? '';
     if (opts.stdoutFile) {
       await writeFile(opts.stdoutFile, stdout);
       stdout = '';
     }
-    const result = { command, exitCode: got.exitCode ?? 0, stdout, stderr: got.stderr ?? '' };
-    if (!(opts.okCodes ?? [0]).includes(result.exitCode)) {
-      throw new AscError(`Command failed with exit code ${result.exitCode}: ${command}\n  ${result.stderr}`, {
-        code: 'E_COMMAND_FAILED',
-      });
-    }
-    return result;
-  };
-  const host = (mutating: boolean) => (file: string, args: readonly string[], opts?: AscExecOptions) => {
-    const argv = [file, ...args];
-    shared.commands.push({ argv, mutating });
-    if (mutating && dryRun) return Promise.reject(planRefusal(quote(argv)));
-    return answer(options.exec, argv, opts);
-  };
-  const guest = (mutating: boolean) => (args: readonly string[], opts?: AscExecOptions) => {
-    const argv = [...args];
-    shared.guestCommands.push({ argv, mutating });
-    if (mutating && dryRun) return Promise.reject(planRefusal(`(in the VM) ${quote(argv)}`));
-    return answer(options.guest, argv, opts);
-  };
-  const id = options.id ?? 'test.task';
-  const log = (level: string) => (message: string) => shared.logs.push(`${level}: ${message}`);
-  return {
-    id,
-    config,
-    host: {
-      home,
-      env,
-      stateDir: shared.stateDir,
-      facts: async () => facts,
-      ascProgram: async () =>
-        options.ascProgram ?? { node: '/opt/homebrew/bin/node', script: '/opt/homebrew/bin/asc' },
-    },
-    exec: {
-      query: host(false),
-      run: host(true),
-      which: async (file) => options.which?.[file],
-    },
-    guest: {
-      query: guest(false),
-      run: guest(true),
-      facts: async () =>
-        typeof options.guestFacts === 'function' ? options.guestFacts() : { ...options.guestFacts },
-      refresh: () => {},
-    },
-    files: createFiles({ dryRun, home, backupDir: path.join(shared.stateDir, 'backups', 'test') }),
-    log: { info: log('info'), warn: log('warn'), debug: log('debug') },
-    signal: new AbortController().signal,
-    dryRun,
-    vm: freezeVmSpec(options.vm ?? createVmSpec()),
-    confirm: async () => options.confirm ?? false,
-    once: shared.cache.once,
-    forget: shared.cache.forget,
-    state: createStateStores(shared.stateDir, dryRun)(id.split('.')[0] ?? id),
-    commands: shared.commands,
-    guestCommands: shared.guestCommands,
-    logs: shared.logs,
-    withMode: (next) => build(options, shared, next),
+    return { exitCode: got.exitCode ?? 0, stdout, stderr: got.stderr ?? '' };
   };
 }
 

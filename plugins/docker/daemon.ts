@@ -1,6 +1,6 @@
 import http from 'node:http';
-import { AscError, type AscTaskContext } from '../../src/index.ts';
-import { expandHome, type HostService, tildify } from '../lima/forward.ts';
+import { AscError, type AscTaskContext, displayPath, expandHome } from '../../src/index.ts';
+import type { HostService } from '../lima/api.ts';
 import type { DockerOptions } from './options.ts';
 
 /** The Docker forward: `~/.asc-docker.sock` in the guest, `<instance dir>/sock/asc-docker.sock` on the Mac. */
@@ -118,7 +118,7 @@ export async function hostDaemon(
   const target = await daemonTarget(t, options, current);
   const ping = await pingDocker(target.socket);
   if (ping.ok) return { answers: true, target };
-  const at = tildify(target.socket, t.host.home);
+  const at = displayPath(target.socket, t.host.home);
   const colima = target.colima;
   if (!colima) {
     return {

@@ -1,6 +1,5 @@
-import { type AscDoctorCheck, definePlugin } from '../../src/index.ts';
-import { currentLink, forwardRule, guestSocketTemplate, removeLinkTask, tildify } from '../lima/forward.ts';
-import { limaState } from '../lima/limactl.ts';
+import { type AscDoctorCheck, definePlugin, displayPath } from '../../src/index.ts';
+import { currentLink, forwardRule, guestSocketTemplate, limaState, removeLinkTask } from '../lima/api.ts';
 import { DOCKER, hostDaemon } from './daemon.ts';
 import { type DockerOptions, dockerOptions } from './options.ts';
 import { CLI_SCRIPT, dockerTasks, FACT_PROBE, OS_SCRIPT, PROBE_SCRIPT } from './tasks.ts';
@@ -38,7 +37,7 @@ function dockerDoctor(options: DockerOptions): AscDoctorCheck[] {
       async run(t) {
         const now = await currentLink(t, DOCKER);
         const daemon = await hostDaemon(t, options, now.kind === 'link' ? now.target : undefined);
-        const at = tildify(daemon.target.socket, t.host.home);
+        const at = displayPath(daemon.target.socket, t.host.home);
         if (daemon.answers)
           return { status: 'ok', message: `a Docker daemon answers at ${at} (${daemon.target.source})` };
         return { status: 'fail', message: daemon.reason, fix: daemon.hint };

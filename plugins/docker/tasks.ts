@@ -10,7 +10,7 @@ import {
   readLink,
   socketProbeLines,
   waitAfterBoot,
-} from '../lima/forward.ts';
+} from '../lima/api.ts';
 import { DOCKER, daemonTarget, type HostDaemon, hostDaemon } from './daemon.ts';
 import type { DockerOptions } from './options.ts';
 
@@ -145,7 +145,7 @@ async function assess(t: AscTaskContext, options: DockerOptions): Promise<Assess
     return { kind: 'broken', reason: 'no docker CLI in the VM', hint: 'run `asc run docker.guest-cli`' };
   }
   const link = await linkPath(t, DOCKER);
-  const now = await readLink(link);
+  const now = await readLink(t, link);
   // The Mac side first: a daemon that is down is never mistaken for a dead forward.
   const daemon: HostDaemon = await hostDaemon(t, options, now.kind === 'link' ? now.target : undefined);
   if (!daemon.answers) return { kind: 'broken', reason: daemon.reason, hint: daemon.hint };

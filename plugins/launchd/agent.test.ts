@@ -80,19 +80,19 @@ describe('reading what is in ~/Library/LaunchAgents', () => {
   it('a missing file, a plist, a file that is not one (without xmldom noise on stderr)', async () => {
     const t = await createTestContext();
     const file = path.join(t.host.home, 'a.plist');
-    expect(await readAgent(file)).toEqual({ exists: false });
+    expect(await readAgent(t, file)).toEqual({ exists: false });
     await writeFile(file, await agentText(agentPlist(spec)));
     await chmod(file, 0o664);
-    const good = await readAgent(file);
+    const good = await readAgent(t, file);
     expect(good).toMatchObject({ exists: true, mode: 0o664, plist: { Label: 'io.lima.default' } });
     await writeFile(file, '<plist><dict><key>Label</key>');
-    expect(await readAgent(file)).toMatchObject({
+    expect(await readAgent(t, file)).toMatchObject({
       exists: true,
       plist: undefined,
       error: 'not a property list (unclosed xml tag(s): plist, dict)',
     });
     await writeFile(file, 'Label=io.lima.default\n');
-    expect(await readAgent(file)).toMatchObject({
+    expect(await readAgent(t, file)).toMatchObject({
       plist: undefined,
       error: 'not a property list (no <plist> element)',
     });

@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { AscError, type AscTaskContext } from '../../src/index.ts';
@@ -49,15 +47,11 @@ const isDict = (value: unknown): value is PlistObject =>
   value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
 
 /** Read and parse a plist (XML or binary); a file that is not one keeps `plist` undefined and says why. */
-export async function readAgent(file: string): Promise<AgentFile> {
-  let bytes: Buffer;
-  let mode: number;
-  try {
-    [bytes, mode] = await Promise.all([readFile(file), stat(file).then((s) => s.mode & 0o777)]);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false };
-    throw new AscError(`could not read ${file}: ${(error as Error).message}`, { code: 'E_FILE' });
-  }
+export async function readAgent(t: AscTaskContext, file: string): Promise<AgentFile> {
+  const [read, info] = await Promise.all([t.files.readBytes(file), t.files.stat(file)]);
+  if (read === undefined || info === undefined) return { exists: false };
+  const bytes = Buffer.from(read);
+  const mode = info.mode & 0o777;
   const text = bytes.toString('utf8');
   const found = { exists: true as const, text, sha256: sha256(text), mode };
   try {
@@ -136,7 +130,7 @@ export async function stableLimactl(t: AscTaskContext): Promise<StableLimactl> {
   const { brewPrefix } = await t.host.facts();
   if (brewPrefix) {
     const link = path.join(brewPrefix, 'bin', 'limactl');
-    if ((await isExecutable(link)) && (await sameFile(link, onPath))) return { path: link, onPath };
+    if ((await isExecutable(t, link)) && (await sameFile(t, link, onPath))) return { path: link, onPath };
   }
   return { path: path.resolve(onPath), onPath };
 }
@@ -146,18 +140,15 @@ export function isCellarPath(file: string): boolean {
   return /\/Cellar\/[^/]+\/[^/]+\//.test(file);
 }
 
-export async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK);
-    return (await stat(file)).isFile();
-  } catch {
-    return false;
-  }
+/** A file with an execute bit (links followed), as launchd needs a job's program to be. */
+export async function isExecutable(t: AscTaskContext, file: string): Promise<boolean> {
+  const info = await t.files.stat(file);
+  return info?.kind === 'file' && (info.mode & 0o111) !== 0;
 }
 
-async function sameFile(a: string, b: string): Promise<boolean> {
-  const [x, y] = await Promise.all([realpath(a).catch(() => a), realpath(b).catch(() => b)]);
-  return x === y;
+async function sameFile(t: AscTaskContext, a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([t.files.realpath(a), t.files.realpath(b)]);
+  return (x ?? a) === (y ?? b);
 }
 
 /** What asc's LaunchAgent is made from. */
@@ -219,7 +210,7 @@ export async function agentText(plist: PlistObject): Promise<string> {
  */
 export function validateAgent(t: AscTaskContext, plist: PlistObject): (temp: string) => Promise<void> {
   return async (temp) => {
-    const parsed = await parseXmlPlist(await readFile(temp, 'utf8'));
+    const parsed = await parseXmlPlist((await t.files.read(temp)) ?? '');
     if (!isDeepStrictEqual(parsed, plist)) {
       throw new Error('the plist does not parse back to what asc built');
     }

@@ -1,5 +1,10 @@
-import { describeSchedule } from '../../src/core/agents.ts';
-import type { AscAgentSpec, AscDoctorCheck, AscDoctorFinding, AscTaskContext } from '../../src/index.ts';
+import {
+  type AscAgentSpec,
+  type AscDoctorCheck,
+  type AscDoctorFinding,
+  type AscTaskContext,
+  describeSchedule,
+} from '../../src/index.ts';
 import { isExecutable, programArguments, readAgent } from './agent.ts';
 import { agentPlace } from './agents-plist.ts';
 import { printJob, probeSession } from './launchctl.ts';
@@ -21,17 +26,17 @@ async function examine(t: AscTaskContext, agent: AscAgentSpec): Promise<AscDocto
   if (probe.kind !== 'ok') return { status: 'warn', message: probe.reason, fix: probe.hint };
   const { label, file, log } = agentPlace(t.host.home, t.config.instance, agent);
   const shown = display(t, file);
-  const found = await readAgent(file);
+  const found = await readAgent(t, file);
   if (!found.exists) return { status: 'fail', message: `${shown} is not there: nothing runs it`, fix: FIX };
   const [node, script] = programArguments(found.plist);
-  if (!node || !(await isExecutable(node))) {
+  if (!node || !(await isExecutable(t, node))) {
     return {
       status: 'fail',
       message: `${shown} runs ${node ?? 'nothing'}, which is missing or cannot run (Node was upgraded or moved?)`,
       fix: FIX,
     };
   }
-  if (!script || (await t.files.read(script).catch(() => undefined)) === undefined) {
+  if (!script || (await t.files.stat(script)) === undefined) {
     return {
       status: 'fail',
       message: `${shown} runs asc from ${script ?? 'nowhere'}, which is gone`,

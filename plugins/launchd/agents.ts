@@ -54,7 +54,7 @@ async function plan(t: AscTaskContext, agents: readonly AscAgentSpec[], session:
   const steps = await Promise.all(
     agents.map(async (agent): Promise<AgentStep> => {
       const want = await desiredAgent(t, agent);
-      const [found, job] = await Promise.all([readAgent(want.file), printJob(t, session, want.label)]);
+      const [found, job] = await Promise.all([readAgent(t, want.file), printJob(t, session, want.label)]);
       const shown = display(t, want.file);
       const record = known[want.label];
       const reasons: string[] = [];
@@ -147,7 +147,7 @@ async function register(t: AscTaskContext, session: LaunchdSession, step: AgentS
   }
   if (!step.load) return;
   // launchd opens the log itself, in a folder that must be there.
-  await t.exec.run('mkdir', ['-p', path.dirname(want.log)]);
+  await t.files.mkdir(path.dirname(want.log));
   await loadAgent(t, session, want.label, want.file);
   (await disabledLabels(t)).forget();
   await setRecord(t, want.label, { file: want.file, sha256: sha256(want.text), loaded: sha256(want.text) });
@@ -165,7 +165,7 @@ async function unregister(
   file: string,
 ) {
   if (session && (await printJob(t, session, label)).loaded) await bootout(t, session, label);
-  const found = await readAgent(file);
+  const found = await readAgent(t, file);
   const known = await records(t);
   if (found.exists && found.sha256 === known[label]?.sha256) {
     t.log.info(`removed ${display(t, file)}; its backup is ${await removeWithBackup(t, file)}`);

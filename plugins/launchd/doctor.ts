@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { AscDoctorCheck, AscDoctorFinding, AscTaskContext } from '../../src/index.ts';
-import { limaVersion } from '../lima/limactl.ts';
+import { limaVersion } from '../lima/api.ts';
 import {
   type AgentFile,
   agentPaths,
@@ -47,7 +47,7 @@ async function look(t: AscTaskContext, options: LaunchdOptions, instance: string
     }
     const mode = resolveMode(options.mode, version);
     const paths = agentPaths(t.host.home, instance);
-    const [ours, lima] = await Promise.all([readAgent(paths.ours.file), readAgent(paths.lima.file)]);
+    const [ours, lima] = await Promise.all([readAgent(t, paths.ours.file), readAgent(t, paths.lima.file)]);
     const candidates = [
       { which: 'lima' as const, ...paths.lima, agent: lima },
       { which: 'ours' as const, ...paths.ours, agent: ours },
@@ -168,7 +168,7 @@ export function launchdDoctor(options: LaunchdOptions, instance: string): AscDoc
         const program = programArguments(seen.active.agent.plist)[0];
         const shown = display(t, seen.active.file);
         if (!program) return { status: 'fail', message: `${shown} names no program`, fix: FIX };
-        if (!path.isAbsolute(program) || !(await isExecutable(program))) {
+        if (!path.isAbsolute(program) || !(await isExecutable(t, program))) {
           return {
             status: 'fail',
             message: `${shown} runs ${program}, which is missing or cannot run (a \`brew upgrade lima\` removes old versions)`,

@@ -29,4 +29,8 @@ export const launchdPlugin = definePlugin({
     ...agentsDoctor(ctx.agents ?? []),
   ],
   uninstall: (_options, ctx) => [...launchdUninstall(ctx.config.instance), agentsUninstall()],
+  kept: (_options, ctx) =>
+    ctx.agents?.length
+      ? ["the logs of asc's scheduled agents, ~/Library/Logs/asc: `rm -rf ~/Library/Logs/asc`"]
+      : [],
 });

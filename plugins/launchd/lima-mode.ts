@@ -27,7 +27,7 @@ export async function limaPlan(
 ): Promise<Plan & { ours: Registration; owner: Ownership; lima: AgentFile; reregister: boolean }> {
   const [ours, lima] = await Promise.all([
     readRegistration(t, s.session, s.paths.ours),
-    readAgent(s.paths.lima.file),
+    readAgent(t, s.paths.lima.file),
   ]);
   const owner = await ownership(t, instance, s.paths.ours.label, ours.agent);
   const reasons: string[] = [];
@@ -77,7 +77,7 @@ async function limaProblems(
     problems.push(
       `${shown} does not run \`limactl start ${instance} --foreground\` as ${s.paths.lima.label}`,
     );
-  } else if (!path.isAbsolute(program) || !(await isExecutable(program))) {
+  } else if (!path.isAbsolute(program) || !(await isExecutable(t, program))) {
     problems.push(
       `${shown} runs ${program}, which is missing or cannot run (a \`brew upgrade lima\` removes old versions)`,
     );

@@ -58,7 +58,7 @@ export async function plistPlan(
   });
   const desired = await agentText(desiredPlist);
   const [ours, lima] = await Promise.all([
-    readAgent(s.paths.ours.file),
+    readAgent(t, s.paths.ours.file),
     readRegistration(t, s.session, s.paths.lima),
   ]);
   const owner = await ownership(t, instance, s.paths.ours.label, ours, desired);
@@ -133,7 +133,7 @@ export interface LoadState {
 /** plist mode: launchd knows the job, from the plist on disk as it is now, and it is not disabled. */
 export async function loadState(t: AscTaskContext, s: Situation, instance: string): Promise<LoadState> {
   const { label, file } = s.paths.ours;
-  const agent = await readAgent(file);
+  const agent = await readAgent(t, file);
   if (!agent.exists) {
     return { reason: `${display(t, file)} does not exist`, summary: '', job: undefined, sha256: '' };
   }

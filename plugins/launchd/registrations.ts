@@ -86,7 +86,7 @@ export async function readRegistration(
   session: LaunchdSession,
   reg: { label: string; file: string },
 ): Promise<Registration> {
-  const [agent, job] = await Promise.all([readAgent(reg.file), printJob(t, session, reg.label)]);
+  const [agent, job] = await Promise.all([readAgent(t, reg.file), printJob(t, session, reg.label)]);
   return { ...reg, agent, job };
 }
 

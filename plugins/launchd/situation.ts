@@ -1,6 +1,6 @@
 import semver from 'semver';
 import { AscError, type AscTaskContext } from '../../src/index.ts';
-import { limaState, limaVersion } from '../lima/limactl.ts';
+import { limaState, limaVersion } from '../lima/api.ts';
 import { type AgentPaths, agentPaths, type StableLimactl, stableLimactl } from './agent.ts';
 import { disabledLabels, type LaunchdSession, printJob, requireSession } from './launchctl.ts';
 import type { LaunchdOptions } from './options.ts';

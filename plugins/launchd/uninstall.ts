@@ -1,6 +1,6 @@
 import semver from 'semver';
 import { type AscTask, type AscTaskContext, drift, ok } from '../../src/index.ts';
-import { limaVersion } from '../lima/limactl.ts';
+import { limaVersion } from '../lima/api.ts';
 import { agentPaths, readAgent, stableLimactl } from './agent.ts';
 import { bootout, forgetPrints, printJob, probeSession } from './launchctl.ts';
 import { display, ownership, recordKeys, removeWithBackup } from './registrations.ts';
@@ -18,7 +18,7 @@ export function launchdUninstall(instance: string): AscTask[] {
       title: `asc's LaunchAgent ${ours.label} is removed`,
       async check(t) {
         const { file, label } = agentPaths(t.host.home, instance).ours;
-        const agent = await readAgent(file);
+        const agent = await readAgent(t, file);
         if (!agent.exists) return ok(`${display(t, file)} does not exist`);
         const owner = await ownership(t, instance, label, agent);
         if (owner !== 'asc') return ok(`${display(t, file)} was not written by asc: left alone`);
@@ -47,7 +47,7 @@ export function launchdUninstall(instance: string): AscTask[] {
       async check(t) {
         const { file } = agentPaths(t.host.home, instance).lima;
         const record = await t.state.get(recordKeys.limaAutostart(instance));
-        const agent = await readAgent(file);
+        const agent = await readAgent(t, file);
         if (!agent.exists) return ok(`${display(t, file)} does not exist`);
         if (record === undefined) return ok(`${display(t, file)} was registered by you, not asc: left alone`);
         const args = limaAutostartArgs(await limaVersion(t), instance, false);

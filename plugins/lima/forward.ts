@@ -11,7 +11,6 @@
  *   the Mac sleeps; Lima never re-creates them (lima#5420). `healForward` does, over the same master;
  * - guest probes that are read once per run as guest facts, and afresh after an apply changed them.
  */
-import { lstat, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -47,16 +46,6 @@ export function guestSocketTemplate(service: HostService): string {
   return `{{.Home}}/${service.guestFile}`;
 }
 
-/** `~/x` → `<home>/x`. */
-export function expandHome(file: string, home: string): string {
-  return file.replace(/^~(?=\/|$)/, home);
-}
-
-/** `/Users/u/x` → `~/x`, for messages (a path with a line break quoted, as displayPath does). */
-export function tildify(file: string, home: string): string {
-  return displayPath(file, home);
-}
-
 /** The instance folder, from the run's one `limactl list`; undefined when there is no instance. */
 async function instanceDir(t: AscTaskContext): Promise<string | undefined> {
   return (await (await limaState(t)).instance(t, t.config.instance))?.dir;
@@ -76,21 +65,19 @@ export async function linkPath(t: AscTaskContext, service: HostService): Promise
 
 /** What is at the link's place: nothing, a symlink (and its target), or something else asc must not touch. */
 export async function readLink(
+  t: AscTaskContext,
   file: string,
 ): Promise<{ kind: 'none' } | { kind: 'link'; target: string } | { kind: 'other' }> {
-  try {
-    const info = await lstat(file);
-    if (!info.isSymbolicLink()) return { kind: 'other' };
-    return { kind: 'link', target: await readlink(file) };
-  } catch {
-    return { kind: 'none' };
-  }
+  const info = await t.files.lstat(file);
+  if (!info) return { kind: 'none' };
+  const target = info.kind === 'symlink' ? await t.files.readlink(file) : undefined;
+  return target === undefined ? { kind: 'other' } : { kind: 'link', target };
 }
 
 /** The link of a service as it is now, or `none` when there is no instance (no folder to hold it). */
 export async function currentLink(t: AscTaskContext, service: HostService) {
   const dir = await instanceDir(t);
-  return dir ? readLink(path.join(dir, 'sock', service.linkFile)) : ({ kind: 'none' } as const);
+  return dir ? readLink(t, path.join(dir, 'sock', service.linkFile)) : ({ kind: 'none' } as const);
 }
 
 /**
@@ -105,12 +92,12 @@ export function removeLinkTask(id: string, title: string, service: HostService):
       const dir = await instanceDir(t);
       if (!dir) return ok(`no instance named ${t.config.instance}`);
       const link = path.join(dir, 'sock', service.linkFile);
-      const now = await readLink(link);
-      return now.kind === 'link' ? drift(`${tildify(link, t.host.home)} would be removed`) : ok();
+      const now = await readLink(t, link);
+      return now.kind === 'link' ? drift(`${displayPath(link, t.host.home)} would be removed`) : ok();
     },
     async apply(t) {
       const link = await linkPath(t, service);
-      if ((await readLink(link)).kind === 'link') await t.exec.run('rm', ['-f', link], { timeoutMs: 15_000 });
+      if ((await readLink(t, link)).kind === 'link') await t.files.remove(link);
     },
   };
 }
@@ -133,7 +120,7 @@ export function linkTask(
 ): AscTask {
   const ends = async (t: AscTaskContext) => {
     const link = await linkPath(t, service);
-    const now = await readLink(link);
+    const now = await readLink(t, link);
     return { link, now, target: await targetOf(t, now.kind === 'link' ? now.target : undefined) };
   };
   return {
@@ -144,36 +131,24 @@ export function linkTask(
     needs: ['lima.instance'],
     async check(t) {
       const { link, now, target } = await ends(t);
-      const shown = tildify(link, t.host.home);
+      const shown = displayPath(link, t.host.home);
       if (now.kind === 'other') return drift(`${shown} is there but is not a symlink`);
       if (now.kind === 'link' && now.target === target.socket) {
-        return ok(`${shown} → ${tildify(target.socket, t.host.home)}`);
+        return ok(`${shown} → ${displayPath(target.socket, t.host.home)}`);
       }
-      const was = now.kind === 'link' ? `points at ${tildify(now.target, t.host.home)}` : 'is missing';
-      return drift(`${shown} ${was}, want → ${tildify(target.socket, t.host.home)} (${target.source})`);
+      const was = now.kind === 'link' ? `points at ${displayPath(now.target, t.host.home)}` : 'is missing';
+      return drift(`${shown} ${was}, want → ${displayPath(target.socket, t.host.home)} (${target.source})`);
     },
     async apply(t) {
       const { link, target } = await ends(t);
-      await writeLink(t, link, target.socket);
+      // A new link renamed over the old one; anything but a link there is refused.
+      await t.files.symlink(target.socket, link);
     },
   };
 }
 
 /** The guest OS's id (`ubuntu`, `nixos`), from /etc/os-release: a guest fact script. */
 export const OS_ID_SCRIPT = '. /etc/os-release && printf %s "$ID"';
-
-/** Make `link` point at `target` (its folder first): `ln -sfn`, a host command, so plan mode refuses it. */
-export async function writeLink(t: AscTaskContext, link: string, target: string): Promise<void> {
-  const now = await readLink(link);
-  if (now.kind === 'other') {
-    throw new AscError(`${link} exists and is not a symlink; asc will not replace it`, {
-      code: 'E_REFUSED',
-      hint: `move it away; asc keeps a link there to ${target}`,
-    });
-  }
-  await t.exec.run('mkdir', ['-p', path.dirname(link)], { timeoutMs: 15_000 });
-  await t.exec.run('ln', ['-sfn', target, link], { timeoutMs: 15_000 });
-}
 
 /**
  * A guest probe: the plugin's guest fact, read with every plugin's facts in one round trip; after an
@@ -274,7 +249,7 @@ async function heal(t: AscTaskContext, guestSocket: string, hostSocket: string):
   const spec = `${guestSocket}:${hostSocket}`;
   const anyCode = { okCodes: Array.from({ length: 256 }, (_, code) => code), timeoutMs: 30_000 };
   t.log.info(
-    `re-creating the forward ${tildify(hostSocket, t.host.home)} → ${guestSocket} over ${alias}'s ssh master`,
+    `re-creating the forward ${displayPath(hostSocket, t.host.home)} → ${guestSocket} over ${alias}'s ssh master`,
   );
   const check = await t.exec.query('ssh', [...ssh, '-O', 'check', alias], anyCode);
   if (check.exitCode !== 0) {

@@ -37,4 +37,7 @@ export const limaPlugin = definePlugin({
   tasks: (options, ctx) => limaTasks(options, ctx.config.instance),
   doctor: (_options, ctx) => limaDoctor(ctx.config.instance),
   uninstall: (options, ctx) => limaUninstall(options, ctx.config.instance),
+  kept: (_options, { config: { instance } }) => [
+    `the VM ${instance}, its disk and the guest home: \`limactl stop ${instance} && limactl delete ${instance}\` removes them`,
+  ],
 });

@@ -2,6 +2,8 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AscFiles } from '../../src/index.ts';
+import { createTestContext } from '../../src/testing.ts';
 import { parseLimaVersion } from './limactl.ts';
 import { addInclude, hasInclude, includeLine, removeInclude, sshConfigOwner } from './ssh-config.ts';
 
@@ -44,8 +46,10 @@ describe('the Include line', () => {
 
 describe('who owns ~/.ssh/config', () => {
   let dir: string;
+  let files: AscFiles;
   beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'asc-ssh-'));
+    ({ files } = await createTestContext({ home: dir }));
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -57,7 +61,7 @@ describe('who owns ~/.ssh/config', () => {
     const real = path.join(store, 'abc-home-manager-files', 'ssh_config');
     await writeFile(real, 'Host *\n');
     await symlink(real, path.join(dir, 'config'));
-    const owner = await sshConfigOwner(path.join(dir, 'config'), TARGET, { NIX_STORE_DIR: store });
+    const owner = await sshConfigOwner(files, path.join(dir, 'config'), TARGET, { NIX_STORE_DIR: store });
     expect(owner).toEqual({
       writable: false,
       why: expect.stringMatching(/is a link into the Nix store .*: home-manager manages it/),
@@ -69,17 +73,19 @@ describe('who owns ~/.ssh/config', () => {
     const file = path.join(dir, 'config');
     await writeFile(file, '');
     await chmod(file, 0o444);
-    expect(await sshConfigOwner(file, TARGET, {})).toMatchObject({
+    expect(await sshConfigOwner(files, file, TARGET, {})).toMatchObject({
       writable: false,
       why: expect.stringMatching(/read-only \(mode 444\)/),
     });
     await chmod(file, 0o600);
     const link = path.join(dir, 'linked');
     await symlink(file, link);
-    expect(await sshConfigOwner(link, TARGET, { NIX_STORE_DIR: path.join(dir, 'nix', 'store') })).toEqual({
+    expect(
+      await sshConfigOwner(files, link, TARGET, { NIX_STORE_DIR: path.join(dir, 'nix', 'store') }),
+    ).toEqual({
       writable: true,
     });
-    expect(await sshConfigOwner(path.join(dir, 'absent'), TARGET, {})).toEqual({ writable: true });
+    expect(await sshConfigOwner(files, path.join(dir, 'absent'), TARGET, {})).toEqual({ writable: true });
   });
 });
 

@@ -1,7 +1,6 @@
-import type { Stats } from 'node:fs';
-import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
+import type { AscFiles } from '../../src/index.ts';
 
 /**
  * The `Include` of one instance's ssh.config by absolute path. WezTerm's ssh parser expands neither `~`
@@ -127,20 +126,17 @@ export type SshConfigOwner = { writable: true } | { writable: false; why: string
  * the owner's write bit is read-only; any other link (stow) is written through to its target.
  */
 export async function sshConfigOwner(
+  files: AscFiles,
   file: string,
   sshConfigPath: string,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<SshConfigOwner> {
-  let info: Stats;
-  try {
-    info = await lstat(file);
-  } catch {
-    return { writable: true };
-  }
+  let info = await files.lstat(file);
+  if (!info) return { writable: true };
   const store = path.resolve(env.NIX_STORE_DIR || '/nix/store');
   let target = file;
-  if (info.isSymbolicLink()) {
-    target = await realpath(file).catch(() => file);
+  if (info.kind === 'symlink') {
+    target = (await files.realpath(file)) ?? file;
     if (target === store || target.startsWith(`${store}/`)) {
       return {
         writable: false,
@@ -148,7 +144,7 @@ export async function sshConfigOwner(
         fix: `add to your home-manager config, then switch:\n  programs.ssh.includes = [ "${sshConfigPath}" ];`,
       };
     }
-    info = await lstat(target).catch(() => info);
+    info = (await files.lstat(target)) ?? info;
   }
   if ((info.mode & 0o200) === 0) {
     return {

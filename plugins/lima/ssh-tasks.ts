@@ -33,13 +33,13 @@ export function sshTasks(instance: string): AscTask[] {
           ? ` (${displayPath(file, t.host.home)} ${found.why})`
           : '';
         const missing = `${includeLine(target)} is missing${where}`;
-        const owner = await sshConfigOwner(file, target, t.host.env);
+        const owner = await sshConfigOwner(t.files, file, target, t.host.env);
         if (!owner.writable) return drift(`${missing}, and ${owner.why}`);
         return drift(missing, await t.files.diff(file, addInclude(text, target, instance)));
       },
       async apply(t) {
         const { file, target } = sshPaths(t, instance);
-        const owner = await sshConfigOwner(file, target, t.host.env);
+        const owner = await sshConfigOwner(t.files, file, target, t.host.env);
         if (!owner.writable) {
           throw new AscError(`${owner.why}; asc will not write it`, { code: 'E_REFUSED', hint: owner.fix });
         }

@@ -1,5 +1,5 @@
 import type { AscDoctorCheck, AscPluginContext } from '../../src/index.ts';
-import { limaVersion } from '../lima/limactl.ts';
+import { limaVersion } from '../lima/api.ts';
 import { evalFlake, flakeFolder, flakeProblems } from './flake.ts';
 import { describeImages, imageMismatch } from './images.ts';
 import type { NixosOptions } from './options.ts';

@@ -1,5 +1,5 @@
 import { definePlugin } from '../../src/index.ts';
-import { parseSize } from '../lima/sizes.ts';
+import { parseSize } from '../lima/api.ts';
 import { nixosDoctor } from './doctor.ts';
 import { DEFAULT_IMAGES } from './images.ts';
 import { migratedTask } from './migration.ts';
@@ -45,4 +45,8 @@ export const nixosPlugin = definePlugin({
   },
   tasks: (options, ctx) => [migratedTask(options, ctx.config.instance), ...systemTasks(options, ctx)],
   doctor: nixosDoctor,
+  kept: (options, ctx) => [
+    `the VM stays NixOS; your flake ${options.flake ?? ctx.config.dir}: asc never deletes it`,
+    "the old guest home's archives in asc's state folder (nixos/): the only copy of that home, removed only by you",
+  ],
 });

@@ -9,9 +9,17 @@ import {
   ok,
   parseDuration,
 } from '../../src/index.ts';
-import { createVm, deleteVm, startVm, stopVm } from '../lima/lifecycle.ts';
-import { creationYaml } from '../lima/lima-yaml.ts';
-import { type LimaInstance, limaHome, limaState, limaVersion } from '../lima/limactl.ts';
+import {
+  createVm,
+  creationYaml,
+  deleteVm,
+  type LimaInstance,
+  limaHome,
+  limaState,
+  limaVersion,
+  startVm,
+  stopVm,
+} from '../lima/api.ts';
 import { archiveGuestFolder, countArchiveEntries, countGuestEntries, restoreIntoGuest } from './archive.ts';
 import { describeImages, imageMismatch, isNixosImage } from './images.ts';
 import type { NixosOptions } from './options.ts';
@@ -41,9 +49,6 @@ export interface MigrationRecord {
   finished?: string;
 }
 
-/** Test hook: stop asc right after this step was recorded, as a kill would (read through t.host.env). */
-export const STOP_AFTER_ENV = 'ASC_NIXOS_TEST_STOP_AFTER';
-
 const after = (step: Step, than: Step) => STEPS.indexOf(step) >= STEPS.indexOf(than);
 
 /**
@@ -55,16 +60,8 @@ export function migratedTask(options: NixosOptions, instance: string): AscTask {
   const key = `migration:${instance}`;
   const timeout = { text: options.startTimeout, ms: parseDuration(options.startTimeout) };
 
-  /** Record a step; the test hook may then stop asc there. */
-  const record = async (t: AscTaskContext, value: MigrationRecord) => {
-    await t.state.set(key, value);
-    if (t.host.env[STOP_AFTER_ENV] === value.step) {
-      throw new AscError(
-        `stopped after step "${value.step}" of moving ${instance} to NixOS, as ${STOP_AFTER_ENV} asks (a test hook)`,
-        { code: 'E_CANCELLED', hint: 'run asc again to resume' },
-      );
-    }
-  };
+  /** Record a step: a run stopped after it (a kill, a crash, a failed command) resumes from there. */
+  const record = (t: AscTaskContext, value: MigrationRecord) => t.state.set(key, value);
   const unfinished = async (t: AscTaskContext) => {
     const found = await t.state.get<MigrationRecord>(key);
     return found && found.step !== 'restored' ? found : undefined;
@@ -148,15 +145,15 @@ export function migratedTask(options: NixosOptions, instance: string): AscTask {
       const archive = path.join(dir, `${instance}-home-${when}.tar.gz`);
       const partial = `${archive}.part`;
       t.log.info(`archiving ${from} to ${tilde(t, archive)}`);
-      await t.exec.run('mkdir', ['-p', '-m', '700', dir]);
+      await t.files.mkdir(dir, { mode: 0o700 });
       let entries: number;
       try {
         entries = await archiveGuestFolder(t, from, partial);
       } catch (error) {
-        await t.exec.run('rm', ['-f', partial]);
+        await t.files.remove(partial, { backup: false });
         throw error;
       }
-      await t.exec.run('mv', [partial, archive]);
+      await t.files.rename(partial, archive);
       const earlier = [...(open?.earlier ?? []), ...(open ? [open.archive] : [])];
       const base: MigrationRecord = {
         step: 'archived',

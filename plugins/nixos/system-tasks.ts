@@ -1,7 +1,6 @@
 import type { AscPluginContext } from '../../src/index.ts';
 import { AscError, type AscTask, type AscTaskContext, drift, ok, parseDuration } from '../../src/index.ts';
-import { startVm, stopVm } from '../lima/lifecycle.ts';
-import { limaState } from '../lima/limactl.ts';
+import { limaState, startVm, stopVm } from '../lima/api.ts';
 import { evalFlake, flakeFolder, flakeProblems } from './flake.ts';
 import type { NixosOptions } from './options.ts';
 

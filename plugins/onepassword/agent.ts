@@ -1,6 +1,6 @@
 import type { AscTaskContext } from '../../src/index.ts';
-import { expandHome, type HostService, tildify } from '../lima/forward.ts';
-import { hostAlias } from '../lima/limactl.ts';
+import { displayPath, expandHome } from '../../src/index.ts';
+import { type HostService, hostAlias } from '../lima/api.ts';
 import type { OnePasswordOptions } from './options.ts';
 
 /** The agent forward: `~/.asc-ssh-agent.sock` in the guest, `<instance dir>/sock/asc-ssh-agent.sock` on the Mac. */
@@ -63,7 +63,7 @@ export type HostAgent =
 
 export async function hostAgent(t: AscTaskContext, options: OnePasswordOptions): Promise<HostAgent> {
   const target = await agentTarget(t, options);
-  const at = tildify(target.socket, t.host.home);
+  const at = displayPath(target.socket, t.host.home);
   // 0: keys listed; 1: "The agent has no identities."; 2: no agent there (ssh-add(1)).
   const result = await t.exec.query('ssh-add', ['-l'], {
     env: { SSH_AUTH_SOCK: target.socket },

@@ -1,6 +1,5 @@
-import { type AscDoctorCheck, definePlugin } from '../../src/index.ts';
-import { forwardRule, guestSocketTemplate, parseProbe, removeLinkTask, tildify } from '../lima/forward.ts';
-import { limaState } from '../lima/limactl.ts';
+import { type AscDoctorCheck, definePlugin, displayPath } from '../../src/index.ts';
+import { forwardRule, guestSocketTemplate, limaState, parseProbe, removeLinkTask } from '../lima/api.ts';
 import { AGENT, hostAgent } from './agent.ts';
 import { FACT_TOKEN, OP_SCRIPT, opTasks, TOKEN_SCRIPT } from './op.ts';
 import { type OnePasswordOptions, onePasswordOptions } from './options.ts';
@@ -46,7 +45,7 @@ function onePasswordDoctor(options: OnePasswordOptions): AscDoctorCheck[] {
       title: 'the SSH agent on the Mac',
       async run(t) {
         const agent = await hostAgent(t, options);
-        const at = tildify(agent.target.socket, t.host.home);
+        const at = displayPath(agent.target.socket, t.host.home);
         if (agent.answers) {
           return {
             status: 'ok',

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AscError, type AscTask, type AscTaskContext, drift, ok } from '../../src/index.ts';
-import { guestProbe, markStale, parseProbe } from '../lima/forward.ts';
+import { guestProbe, markStale, parseProbe } from '../lima/api.ts';
 import type { OnePasswordOptions } from './options.ts';
 import { FACT_OS, OS_SCRIPT } from './tasks.ts';
 

@@ -1,4 +1,4 @@
-import { AscError, type AscTask, type AscTaskContext, drift, ok } from '../../src/index.ts';
+import { AscError, type AscTask, type AscTaskContext, displayPath, drift, ok } from '../../src/index.ts';
 import {
   guestProbe,
   healForward,
@@ -8,9 +8,8 @@ import {
   OS_ID_SCRIPT,
   parseProbe,
   socketProbeLines,
-  tildify,
   waitAfterBoot,
-} from '../lima/forward.ts';
+} from '../lima/api.ts';
 import { AGENT, agentTarget, fingerprints, hostAgent } from './agent.ts';
 import type { OnePasswordOptions } from './options.ts';
 
@@ -86,7 +85,7 @@ async function assess(t: AscTaskContext, options: OnePasswordOptions): Promise<A
     if (inVm.join(' ') !== agent.fingerprints.join(' ')) {
       return {
         kind: 'broken',
-        reason: `the agent in the VM lists ${inVm.length} key(s), the one at ${tildify(agent.target.socket, t.host.home)} ${agent.fingerprints.length}`,
+        reason: `the agent in the VM lists ${inVm.length} key(s), the one at ${displayPath(agent.target.socket, t.host.home)} ${agent.fingerprints.length}`,
         hint: 'run `asc run onepassword.agent-socket` (the forward may lead to another agent), then `lima ssh-add -l`',
       };
     }

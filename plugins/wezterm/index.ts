@@ -15,4 +15,7 @@ export const weztermPlugin = definePlugin({
   tasks: (options, ctx) => weztermTasks(options, ctx),
   handlers: (options) => weztermHandlers(options),
   doctor: (options, ctx) => weztermDoctor(options, ctx.config.instance),
+  kept: (options) => [
+    `your WezTerm Lua ${[...new Set([options.configFile, options.keysFile ?? options.configFile])].join(' and ')}, with the SSH domain and keys asc added: your files, asc never deletes or edits them back (their state before asc's first edit is in the backups)`,
+  ],
 });

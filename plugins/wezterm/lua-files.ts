@@ -1,4 +1,3 @@
-import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { AscError, type AscTaskContext, displayPath } from '../../src/index.ts';
 
@@ -64,7 +63,7 @@ export async function readLuaFile(t: AscTaskContext, file: LuaFile): Promise<str
  */
 export async function refuseNixStore(t: AscTaskContext, file: LuaFile): Promise<void> {
   const store = path.resolve(t.host.env.NIX_STORE_DIR || '/nix/store');
-  const target = await realpath(file.path).catch(() => file.path);
+  const target = (await t.files.realpath(file.path)) ?? file.path;
   if (target === store || target.startsWith(`${store}/`)) {
     throw new AscError(`${file.option} names ${file.shown}, a link into the Nix store (${target})`, {
       code: 'E_REFUSED',

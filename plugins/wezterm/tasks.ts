@@ -9,7 +9,7 @@ import {
   ok,
   parseDuration,
 } from '../../src/index.ts';
-import { hostAlias } from '../lima/limactl.ts';
+import { hostAlias } from '../lima/api.ts';
 import { planKeys } from './key-bindings.ts';
 import { type LuaFile, luaFile, planFile, refuseNixStore, resolveLuaFile, writePlan } from './lua-files.ts';
 import { type WeztermOptions, wantedBindings } from './options.ts';

@@ -28,7 +28,7 @@ export async function doctor(options: GlobalOptions, ctx: CommandEnv): Promise<n
     session = await prepareSession({ ...ctx, defaultsOnly: true });
   }
   const contextFor = createContextFactory({
-    dryRun: true,
+    readOnly: true,
     yes: false,
     signal: new AbortController().signal,
     env: ctx.env,
@@ -48,7 +48,7 @@ export async function doctor(options: GlobalOptions, ctx: CommandEnv): Promise<n
     }),
     ...session.collected.doctor,
   ];
-  const rows = await runDoctor(nodes, (id) => contextFor(id, quiet), {
+  const rows = await runDoctor(nodes, (node) => contextFor(node, quiet), {
     concurrency: 8,
     verbose: options.verbose === true,
   });

@@ -55,7 +55,7 @@ export async function uninstall(options: UninstallOptions, ctx: CommandEnv): Pro
     if (planExit === ExitCode.Ok) io.out('nothing to undo: asc has no edit left on this Mac');
     if (planExit === ExitCode.Drift)
       io.out('`asc uninstall` undoes these (it asks first; with --yes it does not)');
-    printLeftovers(io, ctx);
+    printLeftovers(io, ctx, session.collected.kept, config);
     return planExit;
   }
 
@@ -89,20 +89,26 @@ export async function uninstall(options: UninstallOptions, ctx: CommandEnv): Pro
   }
   show(done, 'none');
   io.out(recapLine(done, 'run').replace(/^run:/, 'uninstall:'));
-  printLeftovers(io, ctx);
+  printLeftovers(io, ctx, session.collected.kept, config);
   return exitCode;
 }
 
-/** What uninstall leaves on purpose, and the commands that remove it too. */
-function printLeftovers(io: CommandIo, ctx: CommandEnv): void {
+/**
+ * What uninstall leaves on purpose, and the commands that remove it too: each enabled plugin's own lines
+ * (its `kept` hook), then the core's.
+ */
+function printLeftovers(
+  io: CommandIo,
+  ctx: CommandEnv,
+  kept: readonly string[],
+  config: string | undefined,
+): void {
   const state = displayPath(stateDir(ctx.home, ctx.env), ctx.home);
-  for (const line of [
-    'kept, on purpose:',
-    '  the VM, its disk and the guest home: `limactl stop default && limactl delete default` removes them',
-    '  your own files (WezTerm Lua, your flake, .ascrc.yaml): asc never deletes them',
-    `  asc's state folder ${state} (backups of every file asc changed, the NixOS home archive): \`rm -rf ${state}\``,
-    "  the logs of asc's scheduled agents, ~/Library/Logs/asc: `rm -rf ~/Library/Logs/asc`",
-    '  asc itself: `npm uninstall -g ascalon`',
-  ])
-    io.out(line);
+  const core = [
+    ...(config ? [`your asc config ${displayPath(config, ctx.home)}: asc never deletes it`] : []),
+    `asc's state folder ${state} (backups of every file asc changed, and what plugins keep there): \`rm -rf ${state}\``,
+    'asc itself: `npm uninstall -g ascalon`',
+  ];
+  io.out('kept, on purpose:');
+  for (const line of [...kept, ...core]) io.out(`  ${line}`);
 }

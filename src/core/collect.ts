@@ -15,6 +15,8 @@ export interface Collected {
   doctor: DoctorNode[];
   /** Every plugin's `asc uninstall` tasks (their own id space). */
   uninstall: TaskNode[];
+  /** What `asc uninstall` leaves on purpose: every plugin's `kept` lines, in plugin order. */
+  kept: string[];
   /** Install hints by program, from every plugin's `tools`. */
   tools: Record<string, { install: string }>;
   /** Guest fact scripts keyed `<plugin>.<fact>`. */
@@ -48,6 +50,7 @@ export function collectTasks(
   const handlers: HandlerNode[] = [];
   const doctor: DoctorNode[] = [];
   const uninstall: TaskNode[] = [];
+  const kept: string[] = [];
   const tools: Record<string, { install: string }> = {};
   const guestFacts: Record<string, string> = {};
   for (const { plugin, options } of plugins) {
@@ -58,6 +61,7 @@ export function collectTasks(
       tasks.push(taskNode(plugin.name, task));
     for (const task of guardPlugin(plugin.name, 'uninstall', () => plugin.uninstall?.(options, ctx) ?? []))
       uninstall.push(taskNode(plugin.name, task, 'uninstall'));
+    kept.push(...guardPlugin(plugin.name, 'kept', () => plugin.kept?.(options, ctx) ?? []));
     for (const check of guardPlugin(plugin.name, 'doctor', () => plugin.doctor?.(options, ctx) ?? [])) {
       const id = `${plugin.name}.${check.id}`;
       doctor.push({ id, plugin: plugin.name, title: check.title ?? id, run: check.run });
@@ -68,7 +72,7 @@ export function collectTasks(
     }
   }
   tasks.push(...userTasks(parsed.tasks, config));
-  return { vm, tasks, handlers, doctor, uninstall, tools, guestFacts, agents };
+  return { vm, tasks, handlers, doctor, uninstall, kept, tools, guestFacts, agents };
 }
 
 function taskNode(plugin: string, task: AscTask, hook = 'tasks'): TaskNode {

@@ -25,7 +25,7 @@ export const MIN_NODE = '20.19.0';
  */
 export async function runDoctor(
   nodes: readonly DoctorNode[],
-  contextFor: (id: string) => AscTaskContext,
+  contextFor: (node: DoctorNode) => AscTaskContext,
   options: { concurrency: number; verbose: boolean },
 ): Promise<DoctorRow[]> {
   const limit = pLimit(Math.max(1, options.concurrency));
@@ -34,7 +34,7 @@ export async function runDoctor(
       limit(async (): Promise<DoctorRow> => {
         let finding: AscDoctorFinding;
         try {
-          finding = await node.run(contextFor(node.id));
+          finding = await node.run(contextFor(node));
         } catch (error) {
           finding = {
             status: 'fail',

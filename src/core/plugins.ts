@@ -115,6 +115,16 @@ async function importPlugin(
       hint: 'export default definePlugin({ name, tasks }) from the module',
     });
   }
+  const problem = pluginNameProblem(plugin.name);
+  if (problem) {
+    throw new AscError(
+      `${where}: the plugin in ${resolved} is named ${JSON.stringify(plugin.name)}: ${problem}`,
+      {
+        code: 'E_PLUGIN_INVALID',
+        hint: 'rename it in the module (`name:`): lower-case letters, digits and "-", starting with a letter, e.g. "shell-env"',
+      },
+    );
+  }
   if (builtins.some((builtin) => builtin.name === plugin.name)) {
     throw new AscError(
       `${where}: the plugin in ${resolved} is named "${plugin.name}", like a built-in plugin`,
@@ -125,6 +135,20 @@ async function importPlugin(
     );
   }
   return plugin as AscPlugin<unknown>;
+}
+
+/**
+ * Why a plugin name cannot be used, or undefined when it can. The name prefixes its task ids
+ * (`<name>.<task>`), its records' file and its guest facts, and is a target on the command line, so it
+ * is a plain word that no other target is: not `core` (asc's own rows and tasks), `all`, or a phase.
+ */
+export function pluginNameProblem(name: string): string | undefined {
+  if (!/^[a-z][a-z0-9-]*$/.test(name)) {
+    return 'a plugin name is lower-case letters, digits and "-", starting with a letter';
+  }
+  if (name === 'core') return '"core" is asc\'s own (core.node, core.pending-handlers)';
+  if (name === 'all' || /^phase\d+$/.test(name)) return `"${name}" is a target of its own (asc run ${name})`;
+  return undefined;
 }
 
 /**

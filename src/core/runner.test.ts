@@ -291,3 +291,38 @@ describe('checks ahead of their needs', () => {
     expect(most).toBe(3);
   });
 });
+
+describe('each context is its plugin’s', () => {
+  it('t.state is the plugin the task belongs to, by its name, not by the task id; plan mode names it too', async () => {
+    let applied = false;
+    const recorder = {
+      ...task('vm-setup.step', [], async (t) => ((await t.state.get('done')) ? ok() : drift('not done'))),
+      plugin: 'lima-extras',
+      apply: async (t: AscTaskContext) => {
+        await t.state.set('done', true);
+        applied = true;
+      },
+    };
+    expect(await run([recorder], 'plan')).toEqual({
+      'vm-setup.step': { status: 'would-change', reason: 'not done' },
+    });
+    expect(await run([recorder])).toEqual({ 'vm-setup.step': { status: 'changed', reason: 'not done' } });
+    expect(applied).toBe(true);
+    const { readFile } = await import('node:fs/promises');
+    expect(
+      JSON.parse(await readFile(path.join(dir, 'state', 'plugins', 'lima-extras.json'), 'utf8')),
+    ).toEqual({
+      done: true,
+    });
+    const refusing = {
+      ...recorder,
+      check: async (t: AscTaskContext) => {
+        await t.state.set('x', 1);
+        return ok();
+      },
+    };
+    expect((await run([refusing], 'plan'))['vm-setup.step']?.reason).toMatch(
+      /plan mode: refusing to change asc's record lima-extras\.x/,
+    );
+  });
+});

@@ -78,7 +78,7 @@ export async function runTasks(
 ): Promise<RunReport> {
   const started = performance.now();
   const dryRun = options.mode === 'plan';
-  const contextFor = createContextFactory({ ...options, dryRun, collected });
+  const contextFor = createContextFactory({ ...options, readOnly: dryRun, collected });
   const cache = createCheckCache();
   const pending = new PendingHandlers(options.stateDir);
   // A notifying task's handlers become pending before its apply can change anything.
@@ -111,7 +111,7 @@ export async function runTasks(
     limit(async (): Promise<Outcome> => {
       if (options.signal.aborted) return interrupted;
       const t0 = performance.now();
-      const outcome = await checkAndApply(node, cache.settled(contextFor(node.id, log)), how);
+      const outcome = await checkAndApply(node, cache.settled(contextFor(node, log)), how);
       return settle(node, { ...outcome, durationMs: performance.now() - t0 });
     });
 
@@ -125,7 +125,7 @@ export async function runTasks(
     const early = await limit(async (): Promise<EarlyCheck | undefined> => {
       if (options.signal.aborted) return undefined;
       if (needs.some((need) => done.has(need) && !clean.has(need))) return undefined;
-      const reads = cache.early(contextFor(node.id, log));
+      const reads = cache.early(contextFor(node, log));
       const t0 = performance.now();
       const check = await node.check(reads.context).then(
         (result) => ({ result }),
@@ -166,7 +166,7 @@ export async function runTasks(
     return limit(async (): Promise<Outcome> => {
       if (options.signal.aborted) return interrupted;
       const t0 = performance.now();
-      const t = cache.settled(contextFor(node.id, log));
+      const t = cache.settled(contextFor(node, log));
       const outcome = await applyDrift(node, t, check.result as AscDrift, how);
       return settle(node, { ...outcome, durationMs: early.durationMs + performance.now() - t0 });
     });
@@ -208,7 +208,7 @@ export async function runTasks(
         failedNotifiers: notifiers.filter((id) => results.get(id)?.status === 'failed'),
         pending: await pending.get(handler.id),
       };
-      const t = cache.settled(contextFor(handler.id, logs.get(handler.id)!));
+      const t = cache.settled(contextFor(handler, logs.get(handler.id)!));
       const outcome = await runHandler(
         handler,
         notice,

@@ -73,8 +73,8 @@ function stateError(file: string, error: unknown): AscError {
   });
 }
 
-/** Each plugin's records, one file per plugin, shared by every task of the run. */
-export function createStateStores(dir: string, dryRun: boolean): (plugin: string) => AscState {
+/** Each plugin's records, one file per plugin, shared by every task of the run. Plan mode wraps them in `readOnlyState`. */
+export function createStateStores(dir: string): (plugin: string) => AscState {
   const files = new Map<string, JsonRecords>();
   const recordsOf = (plugin: string) => {
     let records = files.get(plugin);
@@ -84,26 +84,15 @@ export function createStateStores(dir: string, dryRun: boolean): (plugin: string
     }
     return records;
   };
-  const refuse = (plugin: string, key: string) =>
-    Promise.reject(
-      new AscError(`plan mode: refusing to change asc's record ${plugin}.${key}`, {
-        code: 'E_PLAN_WRITE',
-        hint: 'a check must only read; record state in apply',
-      }),
-    );
   return (plugin) => ({
     get: (key) => recordsOf(plugin).get(key),
     set: (key, value) =>
-      dryRun
-        ? refuse(plugin, key)
-        : recordsOf(plugin).update((data) => {
-            data[key] = value;
-          }),
+      recordsOf(plugin).update((data) => {
+        data[key] = value;
+      }),
     delete: (key) =>
-      dryRun
-        ? refuse(plugin, key)
-        : recordsOf(plugin).update((data) => {
-            delete data[key];
-          }),
+      recordsOf(plugin).update((data) => {
+        delete data[key];
+      }),
   });
 }

@@ -1,14 +1,16 @@
 import type { Collected } from './collect.ts';
-import { createExec } from './context/exec.ts';
+import { createExec, type Spawn } from './context/exec.ts';
 import { createFiles } from './context/files.ts';
 import { createGuest } from './context/guest.ts';
 import { createHost } from './context/host.ts';
+import { readOnlyContext } from './context/read-only.ts';
 import { createOnceCache } from './once.ts';
 import { createStateStores } from './state.ts';
 import type { AscLog, AscResolvedConfig, AscTaskContext } from './types.ts';
 
 export interface ContextSettings {
-  dryRun: boolean;
+  /** Plan mode, `status`, `doctor`: each context is the real one wrapped read-only (`readOnlyContext`). */
+  readOnly: boolean;
   yes: boolean;
   /** Read a yes or no at the TTY; the question is shown under the task first. */
   ask?: () => Promise<boolean>;
@@ -20,27 +22,39 @@ export interface ContextSettings {
   stateDir: string;
   config: AscResolvedConfig;
   collected: Pick<Collected, 'vm' | 'tools' | 'guestFacts'>;
+  /** What starts processes: execa, unless a test answers commands itself (`ascalon/testing`). */
+  spawn?: Spawn;
+}
+
+/** Who a context is for: the task's (or handler's, or doctor row's) full id, and the plugin that made it. */
+export interface ContextOwner {
+  id: string;
+  /** Its records in `t.state` are this plugin's (a user task's group for user tasks). */
+  plugin: string;
 }
 
 /**
  * Makes each task's context. Everything run-scoped is shared: the `once` memo (one `limactl list`,
- * one guest round trip), and a queue so that concurrent tasks ask one question at a time.
+ * one guest round trip), and a queue so that concurrent tasks ask one question at a time. It is the one
+ * factory of contexts: the CLI's commands and `ascalon/testing` both use it.
  */
-export function createContextFactory(settings: ContextSettings): (id: string, log: AscLog) => AscTaskContext {
-  const { dryRun, collected } = settings;
+export function createContextFactory(
+  settings: ContextSettings,
+): (owner: ContextOwner, log: AscLog) => AscTaskContext {
+  const { collected } = settings;
   const { once, forget } = createOnceCache();
   let questions: Promise<unknown> = Promise.resolve();
-  const stateOf = createStateStores(settings.stateDir, dryRun);
+  const stateOf = createStateStores(settings.stateDir);
 
-  return (id, log) => {
+  return ({ id, plugin }, log) => {
     const exec = createExec({
-      dryRun,
       signal: settings.signal,
       tools: collected.tools,
       env: settings.env,
       debug: log.debug,
+      ...(settings.spawn ? { spawn: settings.spawn } : {}),
     });
-    return {
+    const context: AscTaskContext = {
       id,
       config: settings.config,
       host: createHost(settings.home, settings.stateDir, settings.env, exec, once),
@@ -48,15 +62,14 @@ export function createContextFactory(settings: ContextSettings): (id: string, lo
       guest: createGuest({
         instance: settings.config.instance,
         exec,
-        dryRun,
         once,
         forget,
         factScripts: collected.guestFacts,
       }),
-      files: createFiles({ dryRun, home: settings.home, backupDir: settings.backupDir }),
+      files: createFiles({ home: settings.home, backupDir: settings.backupDir }),
       log,
       signal: settings.signal,
-      dryRun,
+      dryRun: false,
       vm: collected.vm,
       confirm: (question) => {
         if (settings.yes) return Promise.resolve(true);
@@ -71,8 +84,9 @@ export function createContextFactory(settings: ContextSettings): (id: string, lo
       },
       once,
       forget,
-      state: stateOf(id.split('.')[0] ?? id),
+      state: stateOf(plugin),
     };
+    return settings.readOnly ? readOnlyContext(context, plugin) : context;
   };
 }
 

@@ -73,7 +73,10 @@ export interface AscTaskContext {
   readonly log: AscLog;
   /** Aborted on Ctrl-C; pass it on to long waits. exec and guest already use it. */
   readonly signal: AbortSignal;
-  /** True in `plan` and `status`: exec.run, guest.run and files.write refuse to work. */
+  /**
+   * True in `plan`, `status` and `doctor`, where the context is read-only: every method that may change
+   * something refuses. Plugins never need to read it.
+   */
   readonly dryRun: boolean;
   /** The merged VM spec every plugin contributed to. */
   readonly vm: Readonly<AscVmSpec>;
@@ -197,10 +200,44 @@ export interface AscWriteResult {
   backup?: string;
 }
 
-/** File access. Writes are atomic, keep the mode, and back up the old content first. */
+/** What is at a path, as `t.files.stat` and `t.files.lstat` see it. */
+export interface AscFileInfo {
+  /** `symlink` only from `lstat`: `stat` follows a link to what it points at. */
+  kind: 'file' | 'folder' | 'symlink' | 'socket' | 'other';
+  /** The permission bits (`0o644`), setuid/setgid/sticky included. */
+  mode: number;
+  /** Size in bytes (of the link itself, for a symlink from `lstat`). */
+  size: number;
+  /** The owner's user id. */
+  uid: number;
+}
+
+export interface AscRemoveOptions {
+  /**
+   * Copy the content to the backup folder first. Turn it off only for a file this apply made itself and
+   * that holds nothing of the user's (a half-written download). @defaultValue true
+   */
+  backup?: boolean;
+}
+
+/**
+ * File access: the only way a task reads or changes the Mac's files. Writes are atomic, keep the mode,
+ * and back up the old content first; in plan mode (and `status`, `doctor`) every method that changes
+ * something refuses with `E_PLAN_WRITE`, and the ones that only look work as usual.
+ */
 export interface AscFiles {
-  /** The file's text, or undefined when it does not exist. */
+  /** The file's text, or undefined when it does not exist. Text that is not UTF-8 is an error. */
   read(path: string): Promise<string | undefined>;
+  /** The file's bytes (a binary plist, an archive's head), or undefined when it does not exist. */
+  readBytes(path: string): Promise<Uint8Array | undefined>;
+  /** What the path leads to, symlinks followed; undefined when nothing is there (or a link dangles). */
+  stat(path: string): Promise<AscFileInfo | undefined>;
+  /** What the path itself is, a symlink not followed; undefined when nothing is there. */
+  lstat(path: string): Promise<AscFileInfo | undefined>;
+  /** The target a symlink holds, as written in it; undefined when the path is not a symlink. */
+  readlink(path: string): Promise<string | undefined>;
+  /** The path with every symlink resolved; undefined when it (or what a link points at) does not exist. */
+  realpath(path: string): Promise<string | undefined>;
   /** Replace the file's content (atomic, with backup); refused in plan mode. Writes through a symlink. */
   write(path: string, content: string, options?: AscWriteOptions): Promise<AscWriteResult>;
   /**
@@ -212,13 +249,32 @@ export interface AscFiles {
    * Remove the file (a symlink itself, not its target), after copying its content to the backup folder;
    * refused in plan mode. `changed` is false when there was nothing to remove.
    */
-  remove(path: string): Promise<AscWriteResult>;
+  remove(path: string, options?: AscRemoveOptions): Promise<AscWriteResult>;
   /**
    * Copy the file into this run's backup folder (never beside it) before something other than asc
    * rewrites it (a tool's own command); returns where, or undefined when the file does not exist.
    * Refused in plan mode.
    */
   backup(path: string): Promise<string | undefined>;
+  /**
+   * Make `path` a symlink to `target`: a new link renamed over the old one (atomic), its folder created
+   * when missing; the old link is kept in the backup folder. Only a symlink is replaced: anything else
+   * at `path` is an error (`E_REFUSED`). `changed` is false when it already points there. Refused in
+   * plan mode.
+   */
+  symlink(target: string, path: string): Promise<AscWriteResult>;
+  /** Create the folder and its parents (`mode` for the ones made, default 0o755). Refused in plan mode. */
+  mkdir(path: string, options?: { mode?: number }): Promise<AscWriteResult>;
+  /**
+   * Move a file to a new path on the same volume, in one step (rename(2)): a file already at `to` is
+   * backed up, then replaced. Refused in plan mode.
+   */
+  rename(from: string, to: string): Promise<AscWriteResult>;
+  /**
+   * Remove a folder and everything in it, after copying it to the backup folder (links copied as links).
+   * `changed` is false when there was nothing to remove. Refused in plan mode.
+   */
+  removeDir(path: string): Promise<AscWriteResult>;
 }
 
 export interface AscLog {
@@ -361,6 +417,12 @@ export interface AscPlugin<Options = Record<string, unknown>> {
    * undone?", `apply` undoes it. Ids live in their own namespace (`<plugin>.<id>` in the uninstall plan).
    */
   uninstall?(options: Options, ctx: AscPluginContext): AscTask[];
+  /**
+   * What `asc uninstall` leaves on purpose of what this plugin made or touched, one line each, with how
+   * to remove it by hand when there is a way ("the VM default, its disk and the guest home:
+   * `limactl delete default` removes them"). Printed after the uninstall's recap, under "kept, on purpose".
+   */
+  kept?(options: Options, ctx: AscPluginContext): string[];
 }
 
 /** Status of a task at the end of a command. */

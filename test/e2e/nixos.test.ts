@@ -312,15 +312,16 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     expect((await mac.guestState()).currentSystem).toBe(simulatedFlakeSystem(cwd, 'ascalon').toplevel);
   });
 
-  it('killed between "archived" and "restored": the next run restores from the kept archive, never archiving the new home', async () => {
+  it('stopped between "recreated" and "restored": the next run restores from the kept archive, never archiving the new home', async () => {
     const files = await ubuntuWithFiles();
     await config('enabled: true');
-    const stopped = await sandbox.asc(['run', 'nixos.migrated', '--yes'], {
-      cwd,
-      env: { ASC_NIXOS_TEST_STOP_AFTER: 'recreated' },
-    });
+    // The restore into the new guest dies (the Mac's limactl shell is killed): the step is left undone.
+    await mac.failAt('limactl', ['shell', 'tar', '-xzf']);
+    const stopped = await sandbox.asc(['run', 'nixos.migrated', '--yes'], { cwd });
     expect(stopped.exitCode).toBe(1);
-    expect(stopped.stdout).toMatch(/stopped after step "recreated" of moving default to NixOS/);
+    expect(stopped.stdout).toMatch(
+      /\(nixos\.migrated\): failed: Command was killed with SIGKILL: limactl shell .* -- tar -C \S+ -xzf -/,
+    );
     // The new VM runs NixOS with an empty home; the old home is only in the archive now.
     expect((await mac.guestState()).os).toBe('nixos');
     expect(existsSync(path.join(await mac.guestHome('default'), PLANTED.secret))).toBe(false);
@@ -343,14 +344,20 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     await expectRestored(files);
   });
 
-  it('killed right after "archived": nothing was deleted; the next run archives the untouched home afresh and keeps both', async () => {
+  it('stopped before the delete: nothing was deleted; the next run archives the untouched home afresh and keeps both', async () => {
     const files = await ubuntuWithFiles();
     await config('enabled: true');
-    const stopped = await sandbox.asc(['run', 'nixos.migrated', '--yes'], {
-      cwd,
-      env: { ASC_NIXOS_TEST_STOP_AFTER: 'archived' },
-    });
+    // `limactl stop` dies, after the home was archived and lima.yaml saved.
+    await mac.failAt('limactl', ['stop', 'default']);
+    const stopped = await sandbox.asc(['run', 'nixos.migrated', '--yes'], { cwd });
     expect(stopped.exitCode).toBe(1);
+    expect(stopped.stdout).toMatch(
+      /\(nixos\.migrated\): failed: Command was killed with SIGKILL: limactl stop default/,
+    );
+    const record = JSON.parse(
+      await readFile(path.join(sandbox.home, '.local/state/asc/plugins/nixos.json'), 'utf8'),
+    );
+    expect(record['migration:default']).toMatchObject({ step: 'saved-config', entries: 7 });
     expect((await mac.mutatingCalls()).map((argv) => argv[0])).not.toContain('delete');
     await expectStillUbuntu(files);
     expect(await archives()).toHaveLength(1);

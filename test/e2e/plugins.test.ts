@@ -226,3 +226,26 @@ describe('plugins from packages, and plugin bugs', () => {
     expect(verbose.stdout).toMatch(/at .*plugins\/buggy\.mjs:1:\d+/);
   });
 });
+
+describe('plugin names', () => {
+  it.each([
+    ['Echo', 'a plugin name is lower-case letters, digits and "-", starting with a letter'],
+    ['my.plugin', 'a plugin name is lower-case letters, digits and "-", starting with a letter'],
+    ['core', '"core" is asc\'s own (core.node, core.pending-handlers)'],
+    ['all', '"all" is a target of its own (asc run all)'],
+    ['phase3', '"phase3" is a target of its own (asc run phase3)'],
+  ])('%s is a configuration error that names the module and what a name may be', async (name, why) => {
+    const cwd = path.join(sandbox.home, 'project');
+    await sandbox.write(
+      'project/plugins/named.mjs',
+      `export default { name: ${JSON.stringify(name)}, tasks: () => [] };\n`,
+    );
+    await sandbox.write('project/.ascrc.yaml', 'plugins:\n  ./plugins/named.mjs: {}\n');
+    const result = await sandbox.asc(['list'], { cwd });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(
+      `plugins["./plugins/named.mjs"]: the plugin in ${path.join(cwd, 'plugins/named.mjs')} is named ${JSON.stringify(name)}: ${why}`,
+    );
+    expect(result.stderr).toContain('hint: rename it in the module (`name:`)');
+  });
+});

@@ -96,7 +96,16 @@ describe.skipIf(skip).sequential('asc uninstall', { timeout: 300_000 }, () => {
     expect(undo.stderr).toBe('');
     expect(undo.exitCode).toBe(0);
     expect(undo.stdout).toMatch(/^uninstall: \d+ ok, \d+ changed, 0 failed/m);
-    expect(undo.stdout).toContain('`limactl stop default && limactl delete default` removes them');
+    // What stays, from each enabled plugin (wezterm's Lua, lima's VM), then the core's own lines.
+    expect(undo.stdout.slice(undo.stdout.indexOf('kept, on purpose:')).trimEnd().split('\n')).toEqual([
+      'kept, on purpose:',
+      '  the VM default, its disk and the guest home: `limactl stop default && limactl delete default` removes them',
+      "  your WezTerm Lua ./wezterm/core.lua, with the SSH domain and keys asc added: your files, asc never deletes or edits them back (their state before asc's first edit is in the backups)",
+      "  the logs of asc's scheduled agents, ~/Library/Logs/asc: `rm -rf ~/Library/Logs/asc`",
+      '  your asc config ~/sysinit/.ascrc.yaml: asc never deletes it',
+      "  asc's state folder ~/.local/state/asc (backups of every file asc changed, and what plugins keep there): `rm -rf ~/.local/state/asc`",
+      '  asc itself: `npm uninstall -g ascalon`',
+    ]);
     expect(await macFiles()).toEqual(before);
     const after = parse(await readFile(limaYaml, 'utf8'));
     expect(after.portForwards ?? []).toEqual([]);
@@ -156,6 +165,10 @@ describe.skipIf(skip).sequential('asc uninstall', { timeout: 300_000 }, () => {
     const undo = await asc(['uninstall', '--yes']);
     expect(undo.exitCode).toBe(0);
     expect(await macFiles()).toEqual(before);
+    // Only the enabled plugins speak in the recap: no WezTerm or NixOS line without those plugins.
+    const kept = undo.stdout.slice(undo.stdout.indexOf('kept, on purpose:'));
+    expect(kept).toContain('  the VM default, its disk and the guest home:');
+    expect(kept).not.toMatch(/WezTerm|flake|NixOS/);
     expect((await asc(['uninstall', '--plan'])).exitCode).toBe(0);
   });
 });

@@ -208,6 +208,12 @@ export interface SimulatedMac {
   /** The calls whose subcommand changes Lima's state (MUTATING_SUBCOMMANDS). */
   mutatingCalls(): Promise<string[][]>;
   clearCallLog(): Promise<void>;
+  /**
+   * A fault: the next call of the fake `tool` whose argv holds `args` in this order (others allowed
+   * between them) dies of SIGKILL, as a crashed or killed tool would; once, then the Mac is healthy.
+   * E.g. `failAt('limactl', ['stop', 'default'])`. Only the fake limactl reads faults today.
+   */
+  failAt(tool: 'limactl', args: readonly string[]): Promise<void>;
   /** Both PID files of the instance point at live processes (Lima's `Running`). */
   vmRunning(name: string): Promise<boolean>;
   /** Write an instance from lima.yaml text, as `limactl create` would have; optionally start it. */
@@ -419,6 +425,11 @@ export async function createSimulatedMac(
     },
     async clearCallLog() {
       await rm(callLogFile, { force: true });
+    },
+    async failAt(tool, args) {
+      const file = path.join(sandbox.root, 'faults.json');
+      const faults = JSON.parse(await readFile(file, 'utf8').catch(() => '[]')) as unknown[];
+      await writeFile(file, JSON.stringify([...faults, { tool, args }]));
     },
     async vmRunning(name) {
       // Like store.inspect, but without removing stale PID files.

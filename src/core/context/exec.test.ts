@@ -34,3 +34,28 @@ describe('host commands', () => {
     );
   });
 });
+
+describe('a missing program', () => {
+  /** A Linux machine where only `uname` exists. */
+  const linux = {
+    ...settings,
+    tools: { limactl: { install: 'brew install lima' } },
+    spawn: async (file: string) =>
+      file === 'uname'
+        ? { exitCode: 0, stdout: 'Linux', stderr: '' }
+        : { exitCode: undefined, stdout: '', stderr: '', missing: true },
+  };
+
+  it('is "asc manages a Mac" off a Mac only for the Mac tools plugins declare, never for git', async () => {
+    await expect(execCommand('limactl', ['list'], {}, linux)).rejects.toMatchObject({
+      code: 'E_TOOL_MISSING',
+      message:
+        "asc manages a Mac's Lima VM, and this machine runs Linux: limactl not found: install it with `brew install lima`",
+    });
+    await expect(execCommand('git', ['status'], {}, linux)).rejects.toMatchObject({
+      code: 'E_TOOL_MISSING',
+      message: 'git not found',
+      hint: 'install git and make sure it is on PATH',
+    });
+  });
+});

@@ -6,24 +6,42 @@ import type { AscExec, AscExecOptions, AscExecResult } from '../types.ts';
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
 export interface ExecSettings {
-  /** Plan mode: `run` refuses. */
-  dryRun: boolean;
   signal: AbortSignal;
   /** Install hints by program name, from the plugins' `tools`. */
   tools: Readonly<Record<string, { install: string }>>;
   /** The environment commands inherit (process.env in the CLI). */
   env: NodeJS.ProcessEnv;
   debug?: (message: string) => void;
+  /** What starts the process: execa, unless a test answers the commands itself (`ascalon/testing`). */
+  spawn?: Spawn;
 }
 
-/** Host commands through execa; plan mode is the same object with `run` refusing. */
+/** A finished command as the process layer saw it, before asc judges its exit code. */
+export interface Spawned {
+  /** Undefined when a signal ended it. */
+  exitCode: number | undefined;
+  signal?: string | undefined;
+  stdout: string;
+  stderr: string;
+  /** The program is not there (ENOENT at spawn). */
+  missing?: boolean;
+  timedOut?: boolean;
+  canceled?: boolean;
+}
+
+/** Starts a command and waits for it: the one place a process is made. */
+export type Spawn = (
+  file: string,
+  args: readonly string[],
+  options: AscExecOptions,
+  settings: Pick<ExecSettings, 'signal' | 'env'>,
+) => Promise<Spawned>;
+
+/** Host commands through execa. Plan mode is this object wrapped by `readOnlyExec`. */
 export function createExec(settings: ExecSettings): AscExec {
   return {
     query: (file, args, options) => execCommand(file, args, options, settings),
-    run: (file, args, options) => {
-      if (settings.dryRun) return Promise.reject(planRefusal(quote([file, ...args])));
-      return execCommand(file, args, options, settings);
-    },
+    run: (file, args, options) => execCommand(file, args, options, settings),
     which: async (file) => {
       const { default: which } = await import('which');
       return (await which(file, { path: settings.env.PATH ?? '', nothrow: true })) ?? undefined;
@@ -31,22 +49,39 @@ export function createExec(settings: ExecSettings): AscExec {
   };
 }
 
-export function planRefusal(command: string): AscError {
-  return new AscError(`plan mode: refusing to run a command that may change something: ${command}`, {
-    code: 'E_PLAN_WRITE',
-    hint: 'a check must only read; move this command into apply',
-  });
-}
-
 export async function execCommand(
   file: string,
   args: readonly string[],
   options: AscExecOptions = {},
-  settings: Pick<ExecSettings, 'signal' | 'tools' | 'env' | 'debug'>,
+  settings: ExecSettings,
 ): Promise<AscExecResult> {
   const command = quote([file, ...args]);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   settings.debug?.(`$ ${command}`);
+  const result = await (settings.spawn ?? spawnProcess)(file, args, options, settings);
+  const { stdout, stderr } = result;
+  if (result.missing) throw await missingTool(file, settings);
+  if (result.timedOut) {
+    throw new AscError(`Command timed out after ${formatMs(timeoutMs)}: ${command}`, {
+      code: 'E_TIMEOUT',
+      hint: tail(stderr) || undefined,
+    });
+  }
+  if (result.canceled) throw new AscError(`Command cancelled: ${command}`, { code: 'E_CANCELLED' });
+  const exitCode = result.exitCode ?? 128;
+  if (!(options.okCodes ?? [0]).includes(exitCode)) {
+    const why = result.signal ? `was killed with ${result.signal}` : `failed with exit code ${exitCode}`;
+    const output = tail(stderr) || tail(stdout);
+    throw new AscError(`Command ${why}: ${command}${output ? `\n${indent(output)}` : ''}`, {
+      code: 'E_COMMAND_FAILED',
+    });
+  }
+  return { command, exitCode, stdout, stderr };
+}
+
+/** The real process, through execa. */
+const spawnProcess: Spawn = async (file, args, options, settings) => {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const { execa } = await loadExeca();
   // Each command gets its own process group, and a timeout or Ctrl-C ends the whole group: killing
   // only `sh -c` would leave what it started running, holding the output pipes open. One timer per call;
@@ -83,38 +118,28 @@ export async function execCommand(
     clearTimeout(timer);
     settings.signal.removeEventListener('abort', cancel);
   });
-  const stdout = String(result.stdout ?? '');
-  const stderr = String(result.stderr ?? '');
-  if ((result as { code?: string }).code === 'ENOENT' && result.exitCode === undefined) {
-    throw await missingTool(file, settings);
-  }
-  if (timedOut) {
-    throw new AscError(`Command timed out after ${formatMs(timeoutMs)}: ${command}`, {
-      code: 'E_TIMEOUT',
-      hint: tail(stderr) || undefined,
-    });
-  }
-  if (result.isCanceled) throw new AscError(`Command cancelled: ${command}`, { code: 'E_CANCELLED' });
-  const exitCode = result.exitCode ?? 128;
-  if (!(options.okCodes ?? [0]).includes(exitCode)) {
-    const why = result.signal ? `was killed with ${result.signal}` : `failed with exit code ${exitCode}`;
-    const output = tail(stderr) || tail(stdout);
-    throw new AscError(`Command ${why}: ${command}${output ? `\n${indent(output)}` : ''}`, {
-      code: 'E_COMMAND_FAILED',
-    });
-  }
-  return { command, exitCode, stdout, stderr };
-}
+  return {
+    exitCode: result.exitCode,
+    signal: result.signal,
+    stdout: String(result.stdout ?? ''),
+    stderr: String(result.stderr ?? ''),
+    missing: (result as { code?: string }).code === 'ENOENT' && result.exitCode === undefined,
+    timedOut,
+    canceled: result.isCanceled,
+  };
+};
 
 /**
- * "limactl not found: install it with `brew install lima`". On a machine that is not a Mac (asked of
- * `uname -s`, as the host facts are, so a simulated Mac counts as one) the message first says that asc
- * manages a Mac's VM: the tool is missing because this is the wrong machine, not a broken Mac.
+ * "limactl not found: install it with `brew install lima`". For a program a plugin declares in its
+ * `tools` (the Mac's setup asc works with), on a machine that is not a Mac (asked of `uname -s`, as the
+ * host facts are, so a simulated Mac counts as one), the message first says that asc manages a Mac's
+ * VM: the tool is missing because this is the wrong machine, not a broken Mac. Any other program (`git`
+ * in a user task) is just missing, wherever asc runs.
  */
 async function missingTool(file: string, settings: Parameters<typeof execCommand>[3]): Promise<AscError> {
   const install = settings.tools[path.basename(file)]?.install;
   let system = 'Darwin';
-  if (file !== 'uname') {
+  if (install !== undefined && file !== 'uname') {
     system = await execCommand('uname', ['-s'], { timeoutMs: 5000 }, settings)
       .then((r) => r.stdout.trim() || 'Darwin')
       .catch(() => 'Darwin');

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFiles } from './files.ts';
+import { readOnlyFiles } from './read-only.ts';
 
 describe('removing a file', () => {
   let home: string;
@@ -15,7 +16,7 @@ describe('removing a file', () => {
   afterEach(() => rm(home, { recursive: true, force: true }));
 
   it('backs the content up first, removes a link but not its target, and is a no-op when gone', async () => {
-    const files = createFiles({ dryRun: false, home, backupDir });
+    const files = createFiles({ home, backupDir });
     const agent = path.join(home, 'io.lima.default.plist');
     await writeFile(agent, '<plist/>\n');
     expect(await files.diff(agent, undefined)).toMatch(
@@ -41,7 +42,7 @@ describe('removing a file', () => {
   it('plan mode refuses, and changes nothing', async () => {
     const file = path.join(home, 'keep');
     await writeFile(file, 'x');
-    await expect(createFiles({ dryRun: true, home, backupDir }).remove(file)).rejects.toThrow(
+    await expect(readOnlyFiles(createFiles({ home, backupDir })).remove(file)).rejects.toThrow(
       /plan mode: refusing to remove/,
     );
     expect(existsSync(file)).toBe(true);
@@ -62,7 +63,7 @@ describe('text that is not UTF-8', () => {
     // Latin-1 "José" on line 2: readFile(…, 'utf8') would give "Jos\uFFFD", and an edit written back would
     // replace the byte for good.
     await writeFile(file, Buffer.from('Host x\n# Jos\xe9\n', 'latin1'));
-    const files = createFiles({ dryRun: false, home, backupDir });
+    const files = createFiles({ home, backupDir });
     await expect(files.read(file)).rejects.toMatchObject({
       code: 'E_FILE',
       message: `${file}:2:6: not UTF-8 text (byte 0xe9 at offset 12)`,
@@ -75,13 +76,13 @@ describe('text that is not UTF-8', () => {
   it('keeps a UTF-8 byte-order mark and multi-byte characters as they are', async () => {
     const file = path.join(home, 'bom');
     await writeFile(file, '\ufeffcafé ✓\n');
-    const files = createFiles({ dryRun: false, home, backupDir });
+    const files = createFiles({ home, backupDir });
     expect(await files.read(file)).toBe('\ufeffcafé ✓\n');
     expect((await files.write(file, '\ufeffcafé ✓\n')).changed).toBe(false);
   });
 
   it('a binary file can still be replaced whole or removed, its bytes backed up as they were', async () => {
-    const files = createFiles({ dryRun: false, home, backupDir });
+    const files = createFiles({ home, backupDir });
     const binary = Buffer.from([0x62, 0x70, 0x6c, 0x69, 0x73, 0x74, 0x30, 0x30, 0xd1, 0x01, 0x02, 0xff]);
     const plist = path.join(home, 'agent.plist');
     await writeFile(plist, binary);
@@ -104,7 +105,7 @@ describe('a path that cannot be read', () => {
   afterEach(() => rm(home, { recursive: true, force: true }));
 
   it('says why in words, with what to do: a link loop, a folder', async () => {
-    const files = createFiles({ dryRun: false, home, backupDir: path.join(home, 'b') });
+    const files = createFiles({ home, backupDir: path.join(home, 'b') });
     const loop = path.join(home, 'config');
     await symlink('config', loop);
     await expect(files.read(loop)).rejects.toMatchObject({

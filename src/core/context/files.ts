@@ -1,32 +1,40 @@
 import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, readFile, realpath, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { AscError, type AscErrorCode } from '../errors.ts';
 import { withTempFile } from '../files/temp.ts';
 import type { AscFiles, AscWriteOptions, AscWriteResult } from '../types.ts';
+import { fileError, quotePath } from './file-errors.ts';
+import {
+  backupLink,
+  fileInfo,
+  makeDir,
+  readLink,
+  realPath,
+  removeDirWithBackup,
+  renameWithBackup,
+  symlinkAtomic,
+} from './file-ops.ts';
+
+export { describeErrno, quotePath } from './file-errors.ts';
 
 export interface FilesSettings {
-  dryRun: boolean;
   home: string;
   /** `<state>/backups/<run stamp>`: where the old content of every edited file goes. */
   backupDir: string;
 }
 
-/** Real file access; in plan mode `write` refuses (checks compute diffs instead). */
+/** Real file access. Plan mode is this object wrapped by `readOnlyFiles`, which refuses every change. */
 export function createFiles(settings: FilesSettings): AscFiles {
+  const { backupDir } = settings;
   return {
     read: readText,
-    write: (file, content, options) => {
-      if (settings.dryRun) {
-        return Promise.reject(
-          new AscError(`plan mode: refusing to write ${file}`, {
-            code: 'E_PLAN_WRITE',
-            hint: 'a check must only read; write in apply',
-          }),
-        );
-      }
-      return writeAtomic(file, content, options, settings.backupDir);
-    },
+    readBytes,
+    stat: (file) => fileInfo(file, true),
+    lstat: (file) => fileInfo(file, false),
+    readlink: readLink,
+    realpath: realPath,
+    write: (file, content, options) => writeAtomic(file, content, options, backupDir),
     diff: async (file, desired) => {
       const label = displayPath(file, settings.home);
       // Only shown, never written back: bytes that are not UTF-8 may show as U+FFFD here.
@@ -36,38 +44,26 @@ export function createFiles(settings: FilesSettings): AscFiles {
       }
       return unifiedDiff(label, current ?? '', desired);
     },
-    remove: (file) => {
-      if (settings.dryRun) {
-        return Promise.reject(
-          new AscError(`plan mode: refusing to remove ${file}`, {
-            code: 'E_PLAN_WRITE',
-            hint: 'a check must only read; remove in apply',
-          }),
-        );
-      }
-      return removeWithBackup(file, settings.backupDir);
-    },
-    backup: async (file) => {
-      if (settings.dryRun) {
-        throw new AscError(`plan mode: refusing to back up ${file}`, {
-          code: 'E_PLAN_WRITE',
-          hint: 'a check must only read; back up in apply',
-        });
-      }
-      return (await readBytes(file)) === undefined ? undefined : backupFile(file, settings.backupDir);
-    },
+    remove: (file, options) => removeWithBackup(file, options?.backup === false ? undefined : backupDir),
+    backup: async (file) => ((await readBytes(file)) === undefined ? undefined : backupFile(file, backupDir)),
+    symlink: (target, link) => symlinkAtomic(target, link, backupDir),
+    mkdir: (dir, options) => makeDir(dir, options?.mode),
+    rename: (from, to) => renameWithBackup(from, to, (file) => backupFile(file, backupDir)),
+    removeDir: (dir) => removeDirWithBackup(dir, backupDir),
   };
 }
 
-/** Copy the file (or the link's target content) to the backup folder, then unlink it. */
-export async function removeWithBackup(file: string, backupDir: string): Promise<AscWriteResult> {
-  try {
-    await lstat(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { changed: false };
-    throw fileError('remove', file, error);
-  }
-  const backup = (await readBytes(file)) === undefined ? undefined : await backupFile(file, backupDir);
+/**
+ * Remove the file after keeping a copy in the backup folder (unless none is given): a regular file's
+ * content, a symlink as a link (what is removed is the link: its target stays). A socket or a fifo has
+ * no content to keep.
+ */
+export async function removeWithBackup(file: string, backupDir: string | undefined): Promise<AscWriteResult> {
+  const info = await fileInfo(file, false);
+  if (!info) return { changed: false };
+  let backup: string | undefined;
+  if (backupDir !== undefined && info.kind === 'symlink') backup = await backupLink(file, backupDir);
+  else if (backupDir !== undefined && info.kind === 'file') backup = await backupFile(file, backupDir);
   try {
     await unlink(file);
   } catch (error) {
@@ -86,7 +82,7 @@ export async function readText(file: string): Promise<string | undefined> {
   return bytes === undefined ? undefined : decodeUtf8(bytes, file);
 }
 
-async function readBytes(file: string): Promise<Buffer | undefined> {
+export async function readBytes(file: string): Promise<Buffer | undefined> {
   try {
     return await readFile(file);
   } catch (error) {
@@ -173,7 +169,7 @@ async function validateCopy(target: string, content: string, validate: (tempPath
   }
 }
 
-async function backupFile(target: string, backupDir: string): Promise<string> {
+export async function backupFile(target: string, backupDir: string): Promise<string> {
   const backup = path.join(backupDir, target);
   try {
     await mkdir(path.dirname(backup), { recursive: true, mode: 0o700 });
@@ -206,63 +202,12 @@ export async function unifiedDiff(
     .trimEnd();
 }
 
+/** `~/x` → `<home>/x` (and `~` alone → `<home>`): a path from an option, as the user wrote it. */
+export function expandHome(file: string, home: string): string {
+  return file.replace(/^~(?=\/|$)/, home);
+}
+
 /** `~/…` for a path in the home folder, for messages and diff labels; quoted as `quotePath` does. */
 export function displayPath(file: string, home: string): string {
   return quotePath(file === home || file.startsWith(`${home}/`) ? `~${file.slice(home.length)}` : file);
-}
-
-/**
- * A path as a message shows it: as it is, or, with a line break or another control character in it, as a
- * JSON string, so the message stays on one line and the path can be read back from it.
- */
-export function quotePath(file: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is looked for
-  return /[\u0000-\u001f\u007f]/.test(file) ? JSON.stringify(file) : file;
-}
-
-/** What an errno means for the file, in words, with what to do; Node's message repeats the path. */
-const ERRNO: Record<string, { what: string; hint: string }> = {
-  EACCES: {
-    what: 'permission denied (EACCES)',
-    hint: 'asc may not use it: check the mode and owner of the file and its folders (`ls -l`)',
-  },
-  EPERM: {
-    what: 'operation not permitted (EPERM)',
-    hint: 'asc may not use it: check the file and folder permissions and flags (`ls -lO` on macOS)',
-  },
-  EROFS: { what: 'read-only file system (EROFS)', hint: 'asc cannot write there' },
-  ELOOP: {
-    what: 'a symbolic link loop (ELOOP)',
-    hint: 'the link leads back to itself: `ls -l` shows where it points; point it at a real file or remove it',
-  },
-  EISDIR: {
-    what: 'it is a folder (EISDIR)',
-    hint: 'asc expects a file at that path: move the folder away',
-  },
-  ENOTDIR: {
-    what: 'a part of the path is a file, not a folder (ENOTDIR)',
-    hint: 'check each folder of the path',
-  },
-  ENOSPC: {
-    what: 'no space left on the device (ENOSPC)',
-    hint: 'the file was left as it was: free some space, then run asc again',
-  },
-  EDQUOT: {
-    what: 'disk quota exceeded (EDQUOT)',
-    hint: 'the file was left as it was: free some space, then run asc again',
-  },
-};
-
-/** An errno error in words (`a symbolic link loop (ELOOP)`) with what to do, when asc knows it. */
-export function describeErrno(error: unknown): { what: string; hint: string } | undefined {
-  return ERRNO[(error as NodeJS.ErrnoException | undefined)?.code ?? ''];
-}
-
-function fileError(verb: string, file: string, error: unknown): AscError {
-  const known = describeErrno(error);
-  return new AscError(`could not ${verb} ${quotePath(file)}: ${known?.what ?? (error as Error).message}`, {
-    code: 'E_FILE',
-    ...(known ? { hint: known.hint } : {}),
-    cause: error,
-  });
 }

@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { AscError } from '../errors.ts';
 import type { AscExec, AscExecOptions, AscGuest } from '../types.ts';
-import { planRefusal, quote } from './exec.ts';
 
 export interface GuestSettings {
   instance: string;
   exec: AscExec;
-  dryRun: boolean;
   once: <T>(key: string, compute: () => Promise<T>) => Promise<T>;
   forget: (key: string) => void;
   /** Every plugin's `guestFacts`, keyed `<plugin>.<fact>`. */
@@ -16,17 +14,14 @@ export interface GuestSettings {
 /**
  * Commands inside the VM through `limactl shell`. Its flags must come before the instance name
  * (cmd/limactl/shell.go sets SetInterspersed(false)); `--workdir /` keeps it from cd-ing into a host mount.
- * The exit status is the guest command's own.
+ * The exit status is the guest command's own. Plan mode is this object wrapped by `readOnlyGuest`.
  */
 export function createGuest(settings: GuestSettings): AscGuest {
   const shell = (args: readonly string[], options?: AscExecOptions) =>
     settings.exec.query('limactl', guestArgv(settings.instance, args), options);
   return {
     query: shell,
-    run: (args, options) => {
-      if (settings.dryRun) return Promise.reject(planRefusal(`(in the VM) ${quote(args)}`));
-      return settings.exec.run('limactl', guestArgv(settings.instance, args), options);
-    },
+    run: (args, options) => settings.exec.run('limactl', guestArgv(settings.instance, args), options),
     facts: () => settings.once(FACTS_KEY, () => gatherFacts(settings, shell)),
     refresh: () => settings.forget(FACTS_KEY),
   };

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { autostartCommand, startAtLoginCommand } from '../lib/autostart.mjs';
 import { findSubcommand, GLOBAL_FLAGS, parseFlags } from '../lib/cli.mjs';
 import { createCommand, startCommand } from '../lib/create.mjs';
+import { injectFault } from '../lib/faults.mjs';
 import { listCommand } from '../lib/list.mjs';
 import { configureLog, err, fatal, LimaError, out, parseLevel, warn } from '../lib/log.mjs';
 import { helpText, infoCommand, validateCommand } from '../lib/misc.mjs';
@@ -68,6 +69,7 @@ function logCall(argv) {
 
 async function main(argv) {
   logCall(argv);
+  injectFault('limactl', argv);
   const version = sim().version;
   const { index, name } = findSubcommand(argv);
   const rest = index === -1 ? argv : [...argv.slice(0, index), ...argv.slice(index + 1)];
