@@ -65,12 +65,6 @@ describe.skipIf(skip).sequential('the docker plugin on a simulated Mac', { timeo
   const guestSocket = async (file: string) => path.join(await mac.guestHome('default'), file);
   const lima = (...args: string[]) => sandbox.exec('lima', args, { timeoutMs: 120_000 });
   const asc = (args: string[]) => sandbox.asc(args, { cwd, timeoutMs: 240_000 });
-  /** The sandbox's files, but the fake limactl's call log (which read-only limactl calls append to). */
-  const snapshot = async () => {
-    const files = await sandbox.snapshot();
-    for (const key of files.keys()) if (key.endsWith('.fake-limactl-calls.log')) files.delete(key);
-    return files;
-  };
   const startAgent = async () => {
     agent = await startSshAgent(sandbox, path.join(sandbox.home, ONEPASSWORD_AGENT), 'dev@mac');
     return agent;
@@ -272,7 +266,7 @@ describe.skipIf(skip).sequential('the docker plugin on a simulated Mac', { timeo
     await mac.seedInstance('default', '# mine\ncpus: 6\nmemory: 12GiB\ndisk: 50GiB\n', { running: true });
     await mac.startColima({ containers: CONTAINERS });
     await config('  docker: {}\n  onepassword: {}\n');
-    const before = await snapshot();
+    const before = await mac.snapshot();
     await mac.clearCallLog();
     const plan = await asc(['plan', 'all']);
     expect(plan.exitCode).toBe(3);
@@ -287,7 +281,7 @@ describe.skipIf(skip).sequential('the docker plugin on a simulated Mac', { timeo
     );
     expect(plan.stdout).toMatch(/↓ .*\(docker\.works\): skipped: would run after lima\.config/);
     expect(plan.stdout).toMatch(/↓ .*\(onepassword\.agent-works\): skipped: would run after lima\.config/);
-    expect(await snapshot()).toEqual(before);
+    expect(await mac.snapshot()).toEqual(before);
     expect(await mac.mutatingCalls()).toEqual([]);
   });
 });

@@ -15,7 +15,7 @@ const skip =
   skipUnless(sshdAvailable(), SSHD_PATH, 'apt-get install openssh-server') ||
   skipUnless(dockerCli !== undefined, 'the docker CLI', 'apt-get install docker.io');
 
-const LUA = path.join(ROOT, 'test/fixtures/wezterm/sysinit-core.lua');
+const LUA = path.join(ROOT, 'test/fixtures/wezterm/config-builder.lua');
 const FLAKE = `{
   outputs = { nixpkgs, nixos-lima, ... }: {
     nixosConfigurations.ascalon = nixpkgs.lib.nixosSystem {
@@ -35,7 +35,7 @@ const config = (nixos: boolean) =>
     '      - location: ~/sysinit',
     '        writable: true',
     '  wezterm:',
-    '    configFile: ./wezterm/core.lua',
+    '    configFile: ./wezterm/wezterm.lua',
     '    keys: false',
     '  docker: {}',
     '  onepassword: {}',
@@ -61,7 +61,7 @@ describe.skipIf(skip).sequential('read-only commands with every plugin on', { ti
     });
     await sandbox.write('.ssh/config', 'Host github.com\n  User git\n', 0o600);
     await sandbox.write('Library/LaunchAgents/.keep', '');
-    await sandbox.write('sysinit/wezterm/core.lua', await readFile(LUA, 'utf8'));
+    await sandbox.write('sysinit/wezterm/wezterm.lua', await readFile(LUA, 'utf8'));
     await sandbox.write('sysinit/flake.nix', FLAKE);
     await mac.startColima();
     await startSshAgent(sandbox, path.join(sandbox.home, ONEPASSWORD_AGENT), 'dev@mac');
@@ -72,30 +72,16 @@ describe.skipIf(skip).sequential('read-only commands with every plugin on', { ti
   });
 
   const asc = (args: string[]) => sandbox.asc(args, { cwd, timeoutMs: 240_000 });
-  /**
-   * Every file of the sandbox, but the fakes' own call logs (which read-only calls append to: limactl's,
-   * launchctl's, the guest tools', the fake Docker daemon's requests) and a folder made only to hold one.
-   */
-  const snapshot = async () => {
-    const files = await sandbox.snapshot();
-    for (const key of files.keys()) if (/(calls|requests)\.log$/.test(key)) files.delete(key);
-    for (const key of [...files.keys()].reverse()) {
-      if (key.endsWith('/') && ![...files.keys()].some((other) => other !== key && other.startsWith(key)))
-        files.delete(key);
-    }
-    return files;
-  };
-
   /** plan, status, doctor and uninstall --plan: each exits as it should, none writes a byte. */
   async function readOnlyCommands(): Promise<string> {
-    const before = await snapshot();
+    const before = await mac.snapshot();
     await mac.clearCallLog();
     await mac.launchd.clearCalls();
     const plan = await asc(['plan', 'all']);
     const status = await asc(['status', 'all']);
     const doctor = await asc(['doctor']);
     const uninstall = await asc(['uninstall', '--plan']);
-    expect(await snapshot()).toEqual(before);
+    expect(await mac.snapshot()).toEqual(before);
     expect(await mac.mutatingCalls()).toEqual([]);
     expect(await mac.launchd.mutatingCalls()).toEqual([]);
     expect(plan.exitCode).toBe(3);
@@ -122,14 +108,14 @@ describe.skipIf(skip).sequential('read-only commands with every plugin on', { ti
     expect(run.exitCode).toBe(0);
     // Drift that leaves lima.yaml as it is, so the tasks behind it are checked for real.
     await rm(path.join(mac.instanceDir('default'), 'sock', 'asc-docker.sock'));
-    await sandbox.write('sysinit/wezterm/core.lua', await readFile(LUA, 'utf8'));
+    await sandbox.write('sysinit/wezterm/wezterm.lua', await readFile(LUA, 'utf8'));
     await rm(path.join(sandbox.home, 'Library/LaunchAgents/io.lima-vm.autostart.default.plist'));
     const plan = await readOnlyCommands();
     expect(plan).toMatch(
       /~ .*\(docker\.host-socket\): would change: ~\/\.lima\/default\/sock\/asc-docker\.sock is missing/,
     );
     expect(plan).toMatch(/~ wezterm\.[a-z-]+: /);
-    expect(plan).toMatch(/\+\+\+ ~\/sysinit\/wezterm\/core\.lua/);
+    expect(plan).toMatch(/\+\+\+ ~\/sysinit\/wezterm\/wezterm\.lua/);
     expect(plan).toMatch(/~ .*\(launchd\.[a-z-]+\): would change/);
 
     // The nixos plugin turned on over the running Ubuntu VM: its check counts the guest home, read-only.

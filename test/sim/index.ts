@@ -209,6 +209,12 @@ export interface SimulatedMac {
   mutatingCalls(): Promise<string[][]>;
   clearCallLog(): Promise<void>;
   /**
+   * `sandbox.snapshot()` without the fakes' own logs, which read-only calls append to (limactl's,
+   * launchctl's and the guest tools' call logs, the fake Docker daemon's requests), nor a folder made
+   * only to hold one: equal snapshots mean asc changed nothing.
+   */
+  snapshot(): Promise<Map<string, string>>;
+  /**
    * A fault: the next call of the fake `tool` whose argv holds `args` in this order (others allowed
    * between them) dies of SIGKILL, as a crashed or killed tool would; once, then the Mac is healthy.
    * E.g. `failAt('limactl', ['stop', 'default'])`. Only the fake limactl reads faults today.
@@ -255,6 +261,12 @@ export interface SimulatedMac {
   brewUpgradeLima(version: string): Promise<void>;
   /** Run the fake launchctl with the sandbox's environment (logged like any other call). */
   launchctl(args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /**
+   * Put WezTerm's CLI on PATH, as `brew install --cask wezterm` links it: the fake `wezterm`
+   * (test/sim/bin/wezterm.mjs) evaluates the user's config in a real Lua VM. `version` is what
+   * `wezterm --version` reports.
+   */
+  installWezterm(options?: { version?: string }): Promise<void>;
   readonly launchd: SimulatedLaunchd;
 }
 
@@ -412,6 +424,18 @@ export async function createSimulatedMac(
   };
 
   return {
+    async installWezterm({ version } = {}) {
+      await sandbox.addBin(
+        'wezterm',
+        [
+          '#!/bin/sh',
+          '# The fake wezterm CLI of the simulated Mac: test/sim/bin/wezterm.mjs',
+          ...(version ? [`FAKE_WEZTERM_VERSION=${shq(version)}`, 'export FAKE_WEZTERM_VERSION'] : []),
+          `exec ${shq(process.execPath)} ${shq(path.join(BIN_DIR, 'wezterm.mjs'))} "$@"`,
+          '',
+        ].join('\n'),
+      );
+    },
     sandbox,
     limaVersion,
     user,
@@ -425,6 +449,15 @@ export async function createSimulatedMac(
     },
     async clearCallLog() {
       await rm(callLogFile, { force: true });
+    },
+    async snapshot() {
+      const files = await sandbox.snapshot();
+      for (const key of [...files.keys()]) if (/(calls|requests)\.log$/.test(key)) files.delete(key);
+      for (const key of [...files.keys()].reverse()) {
+        if (key.endsWith('/') && ![...files.keys()].some((other) => other !== key && other.startsWith(key)))
+          files.delete(key);
+      }
+      return files;
     },
     async failAt(tool, args) {
       const file = path.join(sandbox.root, 'faults.json');
