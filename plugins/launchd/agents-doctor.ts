@@ -36,11 +36,24 @@ async function examine(t: AscTaskContext, agent: AscAgentSpec): Promise<AscDocto
       fix: FIX,
     };
   }
-  if (!script || (await t.files.read(script).catch(() => undefined)) === undefined) {
+  if (!script || (await t.files.stat(script)) === undefined) {
     return {
       status: 'fail',
       message: `${shown} runs asc from ${script ?? 'nowhere'}, which is gone`,
       fix: FIX,
+    };
+  }
+  const args = programArguments(found.plist);
+  const config = args[args.indexOf('--config') + 1];
+  if (
+    args.includes('--config') &&
+    config &&
+    (await t.files.read(config).catch(() => undefined)) === undefined
+  ) {
+    return {
+      status: 'fail',
+      message: `${shown} reads the config ${config}, which is gone`,
+      fix: `${FIX}, with the config you use now`,
     };
   }
   const job = await printJob(t, probe, label);

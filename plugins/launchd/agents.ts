@@ -35,6 +35,8 @@ interface AgentStep {
   write: boolean;
   foreign: boolean;
   load: boolean;
+  /** Its file is what asc writes, but asc has no record of it. */
+  record: boolean;
   reasons: string[];
 }
 
@@ -64,15 +66,18 @@ async function plan(t: AscTaskContext, agents: readonly AscAgentSpec[], session:
       else if (write)
         reasons.push(`${shown} differs from what asc writes: it would be replaced and reloaded`);
       let load = write;
+      // asc's own plist, found without a record (its state folder was reset): recorded, so uninstall finds it.
+      const unrecorded = !write && record === undefined;
+      if (unrecorded) reasons.push(`asc has no record of ${shown}: it would be recorded`);
       if (!write) {
         if (!job.loaded) reasons.push(`${want.label} is not loaded: it would be`);
         else if (await disabled.isDisabled(t, session, want.label))
           reasons.push(`${want.label} is disabled: it would be enabled and loaded again`);
         else if (!holdsCurrent(record, found, job, want))
           reasons.push(`launchd holds an older ${shown}: it would be reloaded`);
-        load = reasons.length > 0;
+        load = reasons.length > (unrecorded ? 1 : 0);
       }
-      return { want, found, write, foreign, load, reasons };
+      return { want, found, write, foreign, load, record: unrecorded, reasons };
     }),
   );
   const wanted = new Set(steps.map((step) => step.want.label));
@@ -136,6 +141,8 @@ async function register(t: AscTaskContext, session: LaunchdSession, step: AgentS
       validate: validateAgent(t, want.plist),
     });
     if (backup) t.log.info(`replaced ${display(t, want.file)}; its backup is ${backup}`);
+    await setRecord(t, want.label, { file: want.file, sha256: sha256(want.text) });
+  } else if (step.record) {
     await setRecord(t, want.label, { file: want.file, sha256: sha256(want.text) });
   }
   if (!step.load) return;

@@ -219,4 +219,19 @@ tasks:
     expect((await mac.launchd.jobs())[LABEL]).toBeUndefined();
     expect((await asc(['list'])).stdout).not.toContain('launchd.heal');
   });
+
+  it("with asc's records lost, its own plist is recorded again without a reload, and uninstall still finds it", async () => {
+    await config('{ targets: [marks.leaf] }');
+    expect((await asc(['run', 'launchd.agents'])).exitCode).toBe(0);
+    await rm(path.join(sandbox.home, '.local', 'state', 'asc', 'plugins', 'launchd.json'));
+    const plan = await asc(['plan', 'launchd.agents']);
+    expect(plan.stdout).toContain(
+      `asc has no record of ~/Library/LaunchAgents/${LABEL}.plist: it would be recorded`,
+    );
+    await mac.launchd.clearCalls();
+    expect((await asc(['run', 'launchd.agents'])).stdout).toMatch(/\(launchd\.agents\): changed/);
+    expect(await mac.launchd.mutatingCalls()).toEqual([]);
+    expect((await asc(['uninstall', '--yes'])).exitCode).toBe(0);
+    expect(existsSync(plistFile())).toBe(false);
+  });
 });

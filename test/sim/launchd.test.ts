@@ -25,7 +25,12 @@ afterEach(async () => {
   await sandbox.cleanup();
 });
 
-const agent = (label: string, args: string[], extra = '') => `<?xml version="1.0" encoding="UTF-8"?>
+const agent = (
+  label: string,
+  args: string[],
+  extra = '',
+  runAtLoad = true,
+) => `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <plist version="1.0">
 <dict>
@@ -34,9 +39,7 @@ const agent = (label: string, args: string[], extra = '') => `<?xml version="1.0
 	<key>ProgramArguments</key>
 	<array>
 ${args.map((arg) => `\t\t<string>${arg}</string>`).join('\n')}
-	</array>
-	<key>RunAtLoad</key>
-	<true/>${extra}
+	</array>${runAtLoad ? '\n\t<key>RunAtLoad</key>\n\t<true/>' : ''}${extra}
 </dict>
 </plist>
 `;
@@ -326,18 +329,11 @@ describe('the Homebrew prefix', () => {
 });
 
 describe('calendar jobs (StartCalendarInterval)', () => {
-  const calendarJob = (label: string, script: string, log: string) => `<?xml version="1.0" encoding="UTF-8"?>
-<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
-<plist version="1.0">
-<dict>
-	<key>Label</key>
-	<string>${label}</string>
-	<key>ProgramArguments</key>
-	<array>
-		<string>/bin/sh</string>
-		<string>-c</string>
-		<string>${script}</string>
-	</array>
+  const calendarJob = (label: string, script: string, log: string) =>
+    agent(
+      label,
+      ['/bin/sh', '-c', script],
+      `
 	<key>StartCalendarInterval</key>
 	<array>
 		<dict>
@@ -354,10 +350,9 @@ describe('calendar jobs (StartCalendarInterval)', () => {
 	<key>StandardOutPath</key>
 	<string>${log}</string>
 	<key>StandardErrorPath</key>
-	<string>${log}</string>
-</dict>
-</plist>
-`;
+	<string>${log}</string>`,
+      false,
+    );
 
   test('loaded not running; a firing runs the program once with launchd’s environment, its log appended, its exit kept', async () => {
     const log = path.join(sandbox.home, 'job.log');
