@@ -17,7 +17,7 @@ export interface DoctorRow {
 }
 
 /** asc's own `engines.node`. */
-export const MIN_NODE = '20.19.0';
+export const MIN_NODE = '22.12.0';
 
 /**
  * Every row at once (bounded), each with a read-only context from the same run-scoped factory, so they
