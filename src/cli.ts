@@ -66,12 +66,14 @@ const program = new Command('asc')
   .option('--json', 'print one JSON document on stdout; logs go to stderr')
   .option('-v, --verbose', 'show the commands asc runs and every drift')
   .option('--no-color', 'no colours (NO_COLOR is respected too)')
+  .option('--no-cache', 'search, read and validate the config again, not from the config cache')
   .addHelpText('after', EXIT_CODES)
   .showHelpAfterError('(run asc --help for usage)')
   .exitOverride();
 
 let exitCode = 0;
-const globals = () => program.opts<{ config?: string; json?: boolean; verbose?: boolean; color?: boolean }>();
+const globals = () =>
+  program.opts<{ config?: string; json?: boolean; verbose?: boolean; color?: boolean; cache?: boolean }>();
 
 for (const name of ['run', 'plan', 'status'] as const) {
   const summary = {

@@ -1,9 +1,10 @@
 /** The public API for `asc.config.ts` and for plugins. */
 
 export type { AscUserConfig, AscUserTask } from './core/config/schema.ts';
-export { durationOption, parseDuration } from './core/config/schema.ts';
+export { durationOption } from './core/config/schema.ts';
 export { displayPath } from './core/context/files.ts';
 export { defineConfig, definePlugin, drift, ok, skip } from './core/define.ts';
+export { parseDuration } from './core/duration.ts';
 export type { AscErrorCode } from './core/errors.ts';
 export { AscError, ExitCode } from './core/errors.ts';
 export { withTempFile } from './core/files/temp.ts';

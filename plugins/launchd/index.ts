@@ -1,6 +1,7 @@
 import { definePlugin } from '../../src/index.ts';
 import { launchdDoctor } from './doctor.ts';
-import { launchdOptions } from './options.ts';
+import { launchdAbout } from './entry.ts';
+import type { LaunchdOptions } from './options.ts';
 import { launchdTasks } from './tasks.ts';
 import { launchdUninstall } from './uninstall.ts';
 
@@ -10,10 +11,8 @@ import { launchdUninstall } from './uninstall.ts';
  * `limactl start <instance> --foreground` on an older Lima. A common hand-made plist, or the other mode's
  * registration, is unloaded, backed up outside ~/Library/LaunchAgents and removed.
  */
-export const launchdPlugin = definePlugin({
-  name: 'launchd',
-  description: 'The VM starts at login: Lima autostart or a LaunchAgent, exactly one',
-  options: launchdOptions,
+export const launchdPlugin = definePlugin<LaunchdOptions>({
+  ...launchdAbout,
   tools: {
     launchctl: { install: 'it ships with macOS (/bin/launchctl)' },
     plutil: { install: 'it ships with macOS (/usr/bin/plutil)' },

@@ -1,6 +1,7 @@
 import { definePlugin } from '../../src/index.ts';
 import { weztermDoctor } from './doctor.ts';
-import { weztermOptions } from './options.ts';
+import { weztermAbout } from './entry.ts';
+import type { WeztermOptions } from './options.ts';
 import { weztermHandlers, weztermTasks } from './tasks.ts';
 
 /**
@@ -8,10 +9,8 @@ import { weztermHandlers, weztermTasks } from './tasks.ts';
  * alias, and the keys open the launcher and new tabs in it. asc edits the user's own Lua files at the
  * spans a Lua parser names, and runs their deploy command once afterwards.
  */
-export const weztermPlugin = definePlugin({
-  name: 'wezterm',
-  description: 'WezTerm: the SSH domain of the VM and its keys, in your Lua config',
-  options: weztermOptions,
+export const weztermPlugin = definePlugin<WeztermOptions>({
+  ...weztermAbout,
   tasks: (options, ctx) => weztermTasks(options, ctx),
   handlers: (options) => weztermHandlers(options),
   doctor: (options, ctx) => weztermDoctor(options, ctx.config.instance),

@@ -21,7 +21,11 @@ export async function doctor(options: GlobalOptions, ctx: CommandEnv): Promise<n
   let session: AscSession;
   let configError: AscError | undefined;
   try {
-    session = await prepareSession({ ...ctx, ...(options.config ? { configPath: options.config } : {}) });
+    session = await prepareSession({
+      ...ctx,
+      ...(options.config ? { configPath: options.config } : {}),
+      noCache: options.cache === false,
+    });
   } catch (error) {
     if (!(error instanceof AscError) || error.exitCode !== 2) throw error;
     configError = error;

@@ -295,6 +295,22 @@ export interface AscPlugin<Options = Record<string, unknown>> {
   uninstall?(options: Options, ctx: AscPluginContext): AscTask[];
 }
 
+/**
+ * A built-in plugin as every command knows it before loading it: its name, description and flags, and two
+ * lazy imports, so that a command loads only what it uses (docs/decisions.md, "A start-up that loads only
+ * what the command uses"). Each `plugins/<name>/entry.ts` is one.
+ */
+export interface AscBuiltinPlugin {
+  name: string;
+  description: string;
+  defaultEnabled?: boolean;
+  optIn?: boolean;
+  /** The options' schema (its module loads zod): loaded to validate a config that is not in the cache. */
+  options(): Promise<z.ZodType>;
+  /** The plugin itself, with its schema and everything its hooks import: loaded when it is enabled. */
+  load(): Promise<AscPlugin<unknown>>;
+}
+
 /** Status of a task at the end of a command. */
 export type AscTaskStatus = 'ok' | 'changed' | 'would-change' | 'failed' | 'skipped';
 
