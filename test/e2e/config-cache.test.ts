@@ -165,7 +165,10 @@ describe('the config cache', () => {
   it('an asc.config.mjs is never cached (it may import files no signature covers)', async () => {
     await rm(config);
     const mjs = path.join(project, 'asc.config.mjs');
-    await writeFile(mjs, `export default { plugins: {}, tasks: [{ id: 'm.one', check: 'true', apply: 'true' }] };\n`);
+    await writeFile(
+      mjs,
+      `export default { plugins: {}, tasks: [{ id: 'm.one', check: 'true', apply: 'true' }] };\n`,
+    );
     const past = new Date(Date.now() - 3_600_000);
     await utimes(mjs, past, past);
     expect(await ids()).toEqual(['m.one']);
