@@ -147,7 +147,7 @@ function build(options: TestContextOptions, shared: Shared, dryRun: boolean): Te
   return {
     id,
     config,
-    host: { home, env, stateDir: shared.stateDir, facts: async () => facts },
+    host: { home, env, stateDir: shared.stateDir, uid: facts.uid, facts: async () => facts },
     exec: {
       query: host(false),
       run: host(true),

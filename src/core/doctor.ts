@@ -81,7 +81,7 @@ export function coreDoctorChecks(input: CoreDoctorInput): DoctorNode[] {
         : {
             status: 'fail',
             message: `Node.js ${version} is older than ${MIN_NODE}`,
-            fix: 'brew install node (or your version manager: 20.19 or newer)',
+            fix: 'brew install node (or your version manager: 22.12 or newer)',
           };
     }),
     row('macos', 'macOS', async (t) => {

@@ -107,6 +107,11 @@ export interface AscHost {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** asc's state folder (`$XDG_STATE_HOME/asc`, else `~/.local/state/asc`): backups, records, archives. */
   readonly stateDir: string;
+  /**
+   * asc's own user id, known without a command: what a check that needs only it (`launchctl print
+   * gui/<uid>`) starts with, beside the facts' round rather than after it. The same as `facts().uid`.
+   */
+  readonly uid: number;
   /** Facts from the host's own tools, gathered once per run on first use. */
   facts(): Promise<AscHostFacts>;
 }
@@ -118,7 +123,9 @@ export interface AscHostFacts {
   arch: string;
   /** macOS version from `sw_vers -productVersion`; undefined elsewhere. */
   macosVersion: string | undefined;
+  /** The user asc runs as (the process's own, as `id -un` says). */
   user: string;
+  /** Its user id (as `id -u` says). */
   uid: number;
   /** `brew --prefix`; undefined without Homebrew. */
   brewPrefix: string | undefined;

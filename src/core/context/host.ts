@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { AscExec, AscHost, AscHostFacts } from '../types.ts';
 
 /** Host facts from the host's own tools (so a simulated Mac can supply them), gathered once. */
@@ -8,15 +9,26 @@ export function createHost(
   exec: AscExec,
   once: <T>(key: string, compute: () => Promise<T>) => Promise<T>,
 ): AscHost {
+  const uid = process.getuid?.() ?? -1;
   return {
     home,
     env,
     stateDir,
-    facts: () => once('core:host-facts', () => gatherHostFacts(exec)),
+    uid,
+    facts: () => once('core:host-facts', () => gatherHostFacts(exec, uid)),
   };
 }
 
-async function gatherHostFacts(exec: AscExec): Promise<AscHostFacts> {
+/** The user asc runs as, from the user database (what `id -un` prints), without a command. */
+function userName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function gatherHostFacts(exec: AscExec, uid: number): Promise<AscHostFacts> {
   const read = async (file: string, args: string[]) => {
     try {
       return (await exec.query(file, args, { timeoutMs: 10_000 })).stdout.trim() || undefined;
@@ -25,11 +37,10 @@ async function gatherHostFacts(exec: AscExec): Promise<AscHostFacts> {
     }
   };
   // One round: sw_vers is asked whatever the system (it is missing off a Mac), and kept only on a Mac.
-  const [system, arch, user, uid, swVers, brewPrefix] = await Promise.all([
+  // The user and uid are the process's own: no command needed.
+  const [system, arch, swVers, brewPrefix] = await Promise.all([
     read('uname', ['-s']),
     read('uname', ['-m']),
-    read('id', ['-un']),
-    read('id', ['-u']),
     read('sw_vers', ['-productVersion']),
     read('brew', ['--prefix']),
   ]);
@@ -39,8 +50,8 @@ async function gatherHostFacts(exec: AscExec): Promise<AscHostFacts> {
     platform,
     arch: arch ?? process.arch,
     macosVersion,
-    user: user ?? 'unknown',
-    uid: Number(uid ?? -1),
+    user: userName(),
+    uid,
     brewPrefix,
   };
 }
