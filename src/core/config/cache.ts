@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -90,7 +89,18 @@ function entryFile(dir: string, key: ConfigCacheKey): string {
     key.env.XDG_CONFIG_HOME ?? null,
     process.platform,
   ]);
-  return path.join(dir, `${createHash('sha256').update(id).digest('hex').slice(0, 32)}.json`);
+  return path.join(dir, `${fnv1a(id)}.json`);
+}
+
+/**
+ * A 64-bit FNV-1a hash of the key, in hex: a file name, not a secret (the folder is private), and no
+ * node:crypto to load on every start.
+ */
+function fnv1a(text: string): string {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(text, 'utf8'))
+    hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return hash.toString(16).padStart(16, '0');
 }
 
 /** The config of an entry whose every signature still holds, or undefined (a miss). */
@@ -147,7 +157,7 @@ export function writeConfigCache(
   const dir = cacheDir();
   if (dir === undefined) return;
   const target = entryFile(dir, key);
-  const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  const temp = `${target}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}`;
   const entry: Entry = { version: pkg.version, build: build(), signatures: before, ...value };
   try {
     writeFileSync(temp, JSON.stringify(entry), { mode: 0o600 });
