@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import { coreDoctorChecks, type DoctorRow, runDoctor } from '../core/doctor.ts';
 import { AscError } from '../core/errors.ts';
@@ -31,10 +32,13 @@ export async function doctor(options: GlobalOptions, ctx: CommandEnv): Promise<n
     configError = error;
     session = await prepareSession({ ...ctx, defaultsOnly: true });
   }
+  // Each command in flight listens on the signal until it ends: many at once is not a leak.
+  const signal = new AbortController().signal;
+  setMaxListeners(0, signal);
   const contextFor = createContextFactory({
     dryRun: true,
     yes: false,
-    signal: new AbortController().signal,
+    signal,
     env: ctx.env,
     home: ctx.home,
     backupDir: path.join(state, 'backups', fileStamp()),

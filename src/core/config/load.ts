@@ -1,5 +1,6 @@
-import { lstat, open, readFile, readlink, stat } from 'node:fs/promises';
+import { lstat, open, readFile, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { defaultLoaders, type Loader } from 'cosmiconfig';
 import { Explorer } from 'cosmiconfig/dist/Explorer.js';
 import type { ParseError } from 'jsonc-parser';
@@ -56,6 +57,9 @@ export async function findConfig(options: {
       noExt: loadYaml,
       '.json': loadJson,
       '.ts': loadTs,
+      '.mjs': loadJs,
+      '.cjs': loadJs,
+      '.js': loadJs,
     },
   });
   if (options.explicit !== undefined) {
@@ -298,6 +302,14 @@ function linePos(text: string, offset: number): string {
   const lines = text.slice(0, offset).split('\n');
   return `${lines.length}:${(lines.at(-1)?.length ?? 0) + 1}`;
 }
+
+/**
+ * A JavaScript config, imported once. cosmiconfig's own loader, when the import throws, runs the module a
+ * second time through require(), which on Node 22.12+ loads an ES module too, with an ExperimentalWarning
+ * on stderr: a config that throws would run twice, and its error would come with the warning.
+ */
+const loadJs: Loader = async (filepath) =>
+  ((await import(pathToFileURL(await realpath(filepath)).href)) as { default?: unknown }).default;
 
 /** cosmiconfig transpiles .ts with the `typescript` package, which is an optional peer of asc. */
 const loadTs: Loader = async (filepath, content) => {
