@@ -3,7 +3,7 @@ import type { AscBuiltinPlugin } from '../../src/core/types.ts';
 /** What every command knows of the wezterm plugin without loading it (its index.ts spreads this in). */
 export const weztermAbout = {
   name: 'wezterm',
-  description: 'WezTerm: the SSH domain of the VM and its keys, in your Lua config',
+  description: 'WezTerm: the SSH domain of the VM and its keys, from a Lua module your config calls',
 } as const;
 
 /**

@@ -89,20 +89,3 @@ export function describeCombo(key: string, mods: string): string {
   const shown = /^[a-z]$/.test(key) ? key.toUpperCase() : key;
   return [...names, shown].join('+');
 }
-
-/**
- * Can an entry whose key or mods asc cannot read be `combo`? With the key known and the mods not, only
- * if the letter matches (SHIFT may change its case); with the mods known and the key not, only if the
- * mods match once SHIFT (which a letter absorbs) is set aside.
- */
-export function couldBe(combo: KeyCombo, key: string | undefined, mods: string | undefined): boolean {
-  if (key !== undefined) {
-    // The same key, or the same letter in the other case (SHIFT, if set, changes it).
-    return normalizeBinding(key, '').key.toUpperCase() === combo.key.toUpperCase();
-  }
-  if (mods !== undefined) {
-    const parsed = parseMods(mods).mods.filter((mod) => mod !== 'SHIFT');
-    return parsed.join('|') === combo.mods.filter((mod) => mod !== 'SHIFT').join('|');
-  }
-  return true;
-}

@@ -1,116 +1,114 @@
-import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { AscError, type AscTaskContext, displayPath } from '../../src/index.ts';
+import { MODULE_NAME } from './module.ts';
 
-/** What a file needs: its new text, and why (empty `changes` when it is right already). */
-export interface LuaPlan {
-  text: string;
-  /** One line per change; empty when the file is already right. */
-  changes: string[];
-  /** What is right already, for `--verbose` and doctor. */
-  found: string[];
-}
-
-/** One of the Lua files the options name. */
+/** A Lua file asc reads or writes. */
 export interface LuaFile {
-  /** The option that names it, for messages: `plugins.wezterm.configFile`. */
-  option: string;
-  /** The path as the user wrote it. */
-  written: string;
   /** Absolute, `~` expanded. */
   path: string;
   /** `~/…` for messages. */
   shown: string;
+  /** The main file was named by configFile (else asc found it where WezTerm looks). */
+  named?: boolean;
 }
 
-/** `~` is the user's home (`t.host.home`); a relative path is from the config file's folder. */
-export function luaFile(t: AscTaskContext, option: string, written: string): LuaFile {
-  return resolveLuaFile(t.host.home, t.config.dir, option, written);
+export const CONFIG_OPTION = 'plugins.wezterm.configFile';
+
+const file = (absolute: string, home: string): LuaFile => ({
+  path: absolute,
+  shown: displayPath(absolute, home),
+});
+
+/** WezTerm's first config folder: `$XDG_CONFIG_HOME/wezterm`, else `~/.config/wezterm` (config/src/lib.rs `config_dirs`). */
+export function weztermConfigDir(home: string, env: Readonly<Record<string, string | undefined>>): string {
+  const xdg = env.XDG_CONFIG_HOME;
+  return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(home, '.config'), 'wezterm');
 }
 
-export function resolveLuaFile(home: string, dir: string, option: string, written: string): LuaFile {
-  const expanded = written.replace(/^~(?=\/|$)/, home);
-  const absolute = path.resolve(dir, expanded);
-  return { option: `plugins.wezterm.${option}`, written, path: absolute, shown: displayPath(absolute, home) };
+/**
+ * `ascalon.lua` in WezTerm's config folder, which WezTerm puts first on `package.path` whichever file it
+ * loads (config/src/lua.rs `make_lua_context`), so `require("ascalon")` finds it from any config.
+ */
+export function moduleFile(t: AscTaskContext): LuaFile {
+  return file(path.join(weztermConfigDir(t.host.home, t.host.env), `${MODULE_NAME}.lua`), t.host.home);
 }
 
-/** The file's text; a missing file, a folder, or a Nix store file is an error that names the option. */
-export async function readLuaFile(t: AscTaskContext, file: LuaFile): Promise<string> {
+/**
+ * The main config file: `configFile` (`~` is the home, a relative path is from the asc config's folder),
+ * else the one WezTerm loads (config/src/config.rs `load_config`): $WEZTERM_CONFIG_FILE, then
+ * ~/.wezterm.lua, then wezterm.lua in its config folder.
+ */
+export async function mainFile(t: AscTaskContext, configFile: string | undefined): Promise<LuaFile> {
+  const home = t.host.home;
+  if (configFile) {
+    return { ...file(path.resolve(t.config.dir, configFile.replace(/^~(?=\/|$)/, home)), home), named: true };
+  }
+  const env = t.host.env.WEZTERM_CONFIG_FILE;
+  if (env) return file(path.resolve(env), home);
+  const dotfile = path.join(home, '.wezterm.lua');
+  if ((await t.files.read(dotfile).catch(() => undefined)) !== undefined) return file(dotfile, home);
+  return file(path.join(weztermConfigDir(home, t.host.env), 'wezterm.lua'), home);
+}
+
+/** The main file's text; a missing file or a folder is an error that names the option. */
+export async function readMain(t: AscTaskContext, main: LuaFile): Promise<string> {
   let text: string | undefined;
   try {
-    text = await t.files.read(file.path);
+    text = await t.files.read(main.path);
   } catch (error) {
     const code = ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'EISDIR') {
-      throw new AscError(`${file.option} is a folder, not a Lua file: ${file.shown}`, {
+      throw new AscError(`${CONFIG_OPTION} is a folder, not a Lua file: ${main.shown}`, {
         code: 'E_FILE',
-        hint: `name the .lua file in it that WezTerm reads, e.g. ${file.written.replace(/\/$/, '')}/wezterm.lua`,
+        hint: `name the file WezTerm loads in it: ${path.join(main.shown, 'wezterm.lua')}`,
       });
     }
     throw error;
   }
   if (text === undefined) {
-    throw new AscError(`${file.option} names ${file.shown}, which does not exist`, {
-      code: 'E_FILE',
-      hint: `set ${file.option} in your asc config to the Lua file of your WezTerm config (the source in your repo, not a copy Nix deployed)`,
-    });
+    const hint = `set ${CONFIG_OPTION} in your asc config to the file WezTerm loads (or its source in your repo, when Nix deploys it)`;
+    if (main.named) {
+      throw new AscError(`${CONFIG_OPTION} names ${main.shown}, which does not exist`, {
+        code: 'E_FILE',
+        hint,
+      });
+    }
+    throw new AscError(
+      `no WezTerm config: none of $WEZTERM_CONFIG_FILE, ~/.wezterm.lua, ${main.shown} exists`,
+      { code: 'E_FILE', hint: `write ${main.shown} (WezTerm's own place for it), or ${hint}` },
+    );
   }
   return text;
 }
 
+/** Where a path really is, and whether this user may replace it. */
+export interface Access {
+  /** The path with every link resolved (its nearest existing folder, for a file not there yet). */
+  real: string;
+  writable: boolean;
+}
+
 /**
- * asc edits the source of the user's config, never a deployed copy: a link into the Nix store
- * ($NIX_STORE_DIR, default /nix/store) is home-manager's output, read-only, and replaced at the next switch.
+ * Ask the host where each path really is and whether it may be written: a file Nix or home-manager
+ * manages is a link into the read-only store, and asc must not write through it.
  */
-export async function refuseNixStore(t: AscTaskContext, file: LuaFile): Promise<void> {
+export async function access(t: AscTaskContext, paths: readonly string[]): Promise<Access[]> {
+  const script = [
+    'for p in "$@"; do',
+    '  d=$p; while [ ! -e "$d" ] && [ "$d" != / ]; do d=$(dirname "$d"); done',
+    '  if [ -w "$d" ]; then w=w; else w=r; fi',
+    '  printf "%s\\t%s\\n" "$w" "$(realpath "$d" 2>/dev/null || printf %s "$d")"',
+    'done',
+  ].join('\n');
+  const result = await t.exec.query('sh', ['-c', script, 'sh', ...paths]);
+  return result.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((row) => ({ writable: row.startsWith('w\t'), real: row.slice(2) }));
+}
+
+/** The Nix store ($NIX_STORE_DIR, default /nix/store). */
+export function inNixStore(t: AscTaskContext, real: string): boolean {
   const store = path.resolve(t.host.env.NIX_STORE_DIR || '/nix/store');
-  const target = await realpath(file.path).catch(() => file.path);
-  if (target === store || target.startsWith(`${store}/`)) {
-    throw new AscError(`${file.option} names ${file.shown}, a link into the Nix store (${target})`, {
-      code: 'E_REFUSED',
-      hint: `point ${file.option} at the source file in your repo (the one home-manager copies), so asc edits what you commit`,
-    });
-  }
-}
-
-/** What a task found in its file: the file, and the plan to make it right. */
-export interface FilePlan {
-  file: LuaFile;
-  current: string;
-  plan: LuaPlan;
-}
-
-export async function planFile(
-  t: AscTaskContext,
-  file: LuaFile,
-  planText: (text: string, shown: string) => Promise<LuaPlan>,
-): Promise<FilePlan> {
-  const current = await readLuaFile(t, file);
-  const plan = await planText(current, file.shown);
-  return { file, current, plan };
-}
-
-/**
- * Write a planned file. The validator parses the new text again and plans once more: the file must
- * parse and need nothing further, or nothing is written.
- */
-export async function writePlan(
-  t: AscTaskContext,
-  { file, plan }: FilePlan,
-  planText: (text: string, shown: string) => Promise<LuaPlan>,
-): Promise<void> {
-  await refuseNixStore(t, file);
-  const { backup } = await t.files.write(file.path, plan.text, {
-    validate: async (temp) => {
-      const written = (await t.files.read(temp)) ?? '';
-      const again = await planText(written, file.shown);
-      if (again.changes.length > 0) {
-        throw new AscError(`the edited ${file.shown} still needs: ${again.changes.join('; ')}`, {
-          code: 'E_VALIDATE',
-          hint: 'this is a bug in asc: the file was left as it was; please report it with the file',
-        });
-      }
-    },
-  });
-  if (backup) t.log.debug(`the old ${file.shown} is in ${backup}`);
+  return real === store || real.startsWith(`${store}/`);
 }

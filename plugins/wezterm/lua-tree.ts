@@ -119,11 +119,6 @@ function firstLine(text: string): string {
   return line.length > 30 ? `${line.slice(0, 30)}…` : line;
 }
 
-/** The 1-based line a node starts on. */
-export function lineOf(node: Node): number {
-  return node.startPosition.row + 1;
-}
-
 /** The value of a literal string node (`"a"`, `'a'`, `[[a]]`), or undefined for anything else. */
 export function stringValue(node: Node | null | undefined): string | undefined {
   if (node?.type !== 'string') return undefined;
@@ -161,49 +156,10 @@ function unescapeLua(raw: string): string {
   });
 }
 
-/** Field nodes of a table constructor, comments left out. */
-export function tableFields(table: Node): Node[] {
-  return table.namedChildren.filter((child): child is Node => child?.type === 'field');
-}
-
-/** `name = v` → "name"; `["name"] = v` → "name"; a positional item → undefined. */
-export function fieldName(field: Node): string | undefined {
-  const name = field.childForFieldName('name');
-  if (!name) return undefined;
-  if (name.type === 'identifier') return name.text;
-  return stringValue(name);
-}
-
-export function fieldValue(field: Node): Node | undefined {
-  return field.childForFieldName('value') ?? undefined;
-}
-
-/** The fields of a table constructor named `name` (Lua keeps the last one; there is usually one). */
-export function fieldsNamed(table: Node, name: string): Node[] {
-  return tableFields(table).filter((field) => fieldName(field) === name);
-}
-
-/** The value of the field `name` of a table constructor (the last one, as Lua keeps). */
-export function lastFieldValue(table: Node, name: string): Node | undefined {
-  const field = fieldsNamed(table, name).at(-1);
-  return field ? fieldValue(field) : undefined;
-}
-
 /** Every node under `root` (itself included), depth first, in source order. */
 export function* walk(root: Node): Generator<Node> {
   yield root;
   for (const child of root.namedChildren) if (child) yield* walk(child);
-}
-
-/** `x.name` or `x["name"]` → the node of `x`, when the index is `name`. */
-export function indexedTable(node: Node, name: string): Node | undefined {
-  if (node.type === 'dot_index_expression' && node.childForFieldName('field')?.text === name) {
-    return node.childForFieldName('table') ?? undefined;
-  }
-  if (node.type === 'bracket_index_expression' && stringValue(node.childForFieldName('field')) === name) {
-    return node.childForFieldName('table') ?? undefined;
-  }
-  return undefined;
 }
 
 /** The arguments of a call: `f(a, b)`, `f { … }` and `f "…"` alike. */
@@ -211,25 +167,4 @@ export function callArguments(call: Node): Node[] {
   const args = call.childForFieldName('arguments');
   if (!args) return [];
   return args.namedChildren.filter((child): child is Node => child !== null && child.type !== 'comment');
-}
-
-/** The pairs `target = value` of an assignment or a `local` declaration. */
-export function assignments(statement: Node): { target: Node; value: Node | undefined }[] {
-  const assignment =
-    statement.type === 'assignment_statement'
-      ? statement
-      : statement.type === 'variable_declaration'
-        ? statement.namedChildren.find((child) => child?.type === 'assignment_statement')
-        : undefined;
-  if (!assignment) return [];
-  const targets = assignment.namedChildren.find((child) => child?.type === 'variable_list');
-  const values = assignment.namedChildren.find((child) => child?.type === 'expression_list');
-  const names = targets?.childrenForFieldName('name') ?? [];
-  const exprs = (values?.namedChildren ?? []).filter((child): child is Node => child?.type !== 'comment');
-  return names.map((target, index) => ({ target, value: exprs[index] }));
-}
-
-/** True for `local x = …` (not `x = …`). */
-export function isLocalDeclaration(statement: Node): boolean {
-  return statement.type === 'variable_declaration';
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { durationOption } from '../../src/index.ts';
-import { comboId, describeCombo, type KeyCombo, MODIFIERS, normalizeBinding, parseMods } from './keys.ts';
+import { comboId, describeCombo, MODIFIERS, normalizeBinding, parseMods } from './keys.ts';
 
 /** `ShowLauncherArgs` flags (docs: config/lua/keyassignment/ShowLauncherArgs.md). */
 export const LAUNCHER_FLAGS = [
@@ -96,12 +96,28 @@ export const weztermOptions = z
       .refine((name) => name !== 'local', '"local" is the name of WezTerm\'s own local domain')
       .default('ascalon')
       .describe('The SSH domain WezTerm lists and opens tabs in.'),
+    sshOption: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe(
+        'ssh_option of the domain asc writes (`userknownhostsfile: /Users/you/.ssh/known_hosts_lima`): WezTerm passes each to its ssh as an ssh_config option.',
+      ),
     configFile: z
       .string()
       .min(1)
-      .default('~/.config/wezterm/wezterm.lua')
-      .describe('The Lua file that sets ssh_domains; `~` is your home, a relative path is from the config.'),
-    keysFile: z.string().min(1).optional().describe('The Lua file that sets keys. Default: configFile.'),
+      .optional()
+      .describe(
+        'The WezTerm config file whose final `return` asc wraps: the file WezTerm loads, or its source in your repo when Nix deploys it. `~` is your home, a relative path is from the asc config. Default: the file WezTerm loads ($WEZTERM_CONFIG_FILE, ~/.wezterm.lua, ~/.config/wezterm/wezterm.lua).',
+      ),
+    // Retired (decision 30): asc no longer edits the file that sets keys.
+    keysFile: z
+      .unknown()
+      .optional()
+      .refine(
+        (value) => value === undefined,
+        'keysFile is retired: asc no longer edits the Lua that sets your keys; ascalon.lua binds them on the final config. Remove keysFile, and set configFile to the file WezTerm loads (wezterm.lua), not a module it requires',
+      )
+      .describe('Retired: remove it (the bindings come from ascalon.lua).'),
     keys: keysSchema
       .default([])
       .describe(
@@ -112,49 +128,10 @@ export const weztermOptions = z
       .min(1)
       .optional()
       .describe(
-        "A shell line run once after a Lua file changed, in the config file's folder (`task nix:refresh:work`).",
+        "A shell line run once after asc changed a Lua file, in configFile's folder (`task nix:refresh:work`).",
       ),
     deployTimeout: durationOption().default('10m').describe('How long the deploy command may take.'),
   })
   .strict();
 
 export type WeztermOptions = z.output<typeof weztermOptions>;
-
-/** What one wanted binding does. */
-export type WantedAction = { name: 'ShowLauncherArgs'; flags: string } | { name: 'SpawnTab'; domain: string };
-
-export interface WantedBinding {
-  key: string;
-  mods: string;
-  combo: KeyCombo;
-  /** `CMD+SHIFT+T`. */
-  label: string;
-  action: WantedAction;
-}
-
-/**
- * The bindings asc keeps: the defaults, changed by the `keys` option. An entry for the same keys (after
- * WezTerm's normalisation) replaces the default; `action: false` drops it; other entries are added.
- */
-export function wantedBindings(options: WeztermOptions): WantedBinding[] {
-  if (options.keys === false) return [];
-  const merged = new Map<string, KeyOption>();
-  for (const binding of [...DEFAULT_KEYS, ...options.keys]) {
-    merged.set(comboId(normalizeBinding(binding.key, binding.mods)), binding);
-  }
-  const wanted: WantedBinding[] = [];
-  for (const binding of merged.values()) {
-    if (binding.action === false) continue;
-    wanted.push({
-      key: binding.key,
-      mods: binding.mods,
-      combo: normalizeBinding(binding.key, binding.mods),
-      label: describeCombo(binding.key, binding.mods),
-      action:
-        binding.action === 'SpawnTab'
-          ? { name: 'SpawnTab', domain: options.domain }
-          : { name: 'ShowLauncherArgs', flags: binding.flags ?? 'FUZZY|DOMAINS' },
-    });
-  }
-  return wanted;
-}

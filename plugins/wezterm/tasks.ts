@@ -4,102 +4,92 @@ import {
   type AscHandler,
   type AscPluginContext,
   type AscTask,
-  type AscTaskContext,
   drift,
   ok,
   parseDuration,
 } from '../../src/index.ts';
 import { hostAlias } from '../lima/limactl.ts';
-import { planKeys } from './key-bindings.ts';
-import { type LuaFile, luaFile, planFile, refuseNixStore, resolveLuaFile, writePlan } from './lua-files.ts';
-import { type WeztermOptions, wantedBindings } from './options.ts';
-import { planSshDomain } from './ssh-domain.ts';
+import { mainFile } from './lua-files.ts';
+import type { WeztermOptions } from './options.ts';
+import {
+  type ConfigPlan,
+  planConfig,
+  planRemoval,
+  type RemovalPlan,
+  writeConfig,
+  writeRemoval,
+} from './plan.ts';
+import { wantedBindings } from './spec.ts';
 
 const ANY_EXIT = Array.from({ length: 256 }, (_, code) => code);
 export const DEPLOY_HANDLER = 'wezterm.deploy';
 
-/** The two Lua files, resolved for this run. */
-export function weztermFiles(t: AscTaskContext, options: WeztermOptions): { config: LuaFile; keys: LuaFile } {
-  return {
-    config: luaFile(t, 'configFile', options.configFile),
-    keys: options.keysFile
-      ? luaFile(t, 'keysFile', options.keysFile)
-      : luaFile(t, 'configFile', options.configFile),
-  };
+/** `WezTerm loads ascalon.lua: domain ascalon → lima-default, keys CMD+S, …`. */
+export function configTitle(options: WeztermOptions, instance: string): string {
+  const keys = wantedBindings(options).map((want) => want.label);
+  return `WezTerm loads ascalon.lua: domain ${options.domain} → ${hostAlias(instance)}${keys.length > 0 ? `, keys ${keys.join(', ')}` : ''}`;
 }
 
-/** Plans the text of each file against the options: shared by the tasks and the doctor rows. */
-export function planners(options: WeztermOptions, instance: string) {
-  const want = { name: options.domain, remoteAddress: hostAlias(instance) };
-  const keys = wantedBindings(options);
-  return {
-    domain: (text: string, shown: string) => planSshDomain(text, shown, want),
-    keys: (text: string, shown: string) => planKeys(text, shown, keys),
-    want,
-    wantedKeys: keys,
-  };
-}
-
-export function weztermTasks(options: WeztermOptions, ctx: AscPluginContext): AscTask[] {
-  const plan = planners(options, ctx.config.instance);
-  const path = (option: string, written: string) =>
-    resolveLuaFile(ctx.home, ctx.config.dir, option, written).path;
-  // Both tasks edit the one file when keysFile is left out (or names it): one after the other then.
-  const sameFile =
-    options.keysFile === undefined ||
-    path('keysFile', options.keysFile) === path('configFile', options.configFile);
-  const notify = options.deploy ? [DEPLOY_HANDLER] : [];
-  /** A task that keeps one Lua file as `planner` wants it: the shape both of the plugin's tasks share. */
-  const luaTask = (
-    id: string,
-    title: string,
-    needs: string[],
-    file: 'config' | 'keys',
-    planner: typeof plan.domain,
-  ): AscTask => ({
-    id,
-    title,
-    phase: 'phase1',
-    needs,
-    notify,
-    async check(t) {
-      const found = await planFile(t, weztermFiles(t, options)[file], planner);
-      if (found.plan.changes.length === 0) return ok(found.plan.found.join('; '));
-      await refuseNixStore(t, found.file);
-      return drift(found.plan.changes.join('; '), await t.files.diff(found.file.path, found.plan.text));
-    },
-    async apply(t) {
-      const found = await planFile(t, weztermFiles(t, options)[file], planner);
-      if (found.plan.changes.length > 0) await writePlan(t, found, planner);
-    },
-  });
-  // The alias resolves only through the Include in ~/.ssh/config that lima.ssh-include adds.
-  const tasks = [
-    luaTask(
-      'ssh-domain',
-      `WezTerm domain ${options.domain} → ${plan.want.remoteAddress}`,
-      ['lima.ssh-include'],
-      'config',
-      plan.domain,
-    ),
-  ];
-  if (plan.wantedKeys.length > 0) {
-    tasks.push(
-      luaTask(
-        'keys',
-        `WezTerm keys ${plan.wantedKeys.map((want) => want.label).join(', ')}`,
-        sameFile ? ['wezterm.ssh-domain'] : ['lima.ssh-include'],
-        'keys',
-        plan.keys,
-      ),
-    );
-  }
-  return tasks;
+async function diffs(
+  t: Parameters<AscTask['check']>[0],
+  plan: ConfigPlan | RemovalPlan,
+): Promise<string | undefined> {
+  const module = 'moduleAfter' in plan ? plan.moduleAfter : plan.removeModule ? null : undefined;
+  const parts = [
+    module === undefined ? undefined : await t.files.diff(plan.module.path, module ?? undefined),
+    plan.mainAfter === undefined ? undefined : await t.files.diff(plan.main.path, plan.mainAfter),
+  ].filter((part): part is string => part !== undefined);
+  return parts.length > 0 ? parts.join('\n') : undefined;
 }
 
 /**
- * `deploy`: the user's own shell line (like a user task), run once after a Lua file changed, in the
- * config file's folder, its output shown under the handler. It fails the run when it fails.
+ * One task, one decision: `ascalon.lua` written whole and the main config's final return made a call of
+ * it, both or neither. The alias the domain names resolves only through the Include lima.ssh-include adds.
+ */
+export function weztermTasks(options: WeztermOptions, ctx: AscPluginContext): AscTask[] {
+  return [
+    {
+      id: 'config',
+      title: configTitle(options, ctx.config.instance),
+      phase: 'phase1',
+      needs: ['lima.ssh-include'],
+      notify: options.deploy ? [DEPLOY_HANDLER] : [],
+      async check(t) {
+        const plan = await planConfig(t, options);
+        if (plan.changes.length === 0) return ok(plan.found.join('; '));
+        return drift(plan.changes.join('; '), await diffs(t, plan));
+      },
+      async apply(t) {
+        const plan = await planConfig(t, options);
+        if (plan.changes.length > 0) await writeConfig(t, plan);
+      },
+    },
+  ];
+}
+
+/** `asc uninstall`: the main file's return as it was before asc, byte for byte, and ascalon.lua gone. */
+export function weztermUninstall(options: WeztermOptions): AscTask[] {
+  return [
+    {
+      id: 'config',
+      title: 'WezTerm config without ascalon.lua',
+      async check(t) {
+        const plan = await planRemoval(t, options);
+        if (plan.changes.length === 0) return ok();
+        return drift(plan.changes.join('; '), await diffs(t, plan));
+      },
+      async apply(t) {
+        const plan = await planRemoval(t, options);
+        await writeRemoval(t, plan);
+        return plan.changes.join('; ') || undefined;
+      },
+    },
+  ];
+}
+
+/**
+ * `deploy`: the user's own shell line (like a user task), run once after asc changed a Lua file, in the
+ * main config file's folder, its output shown under the handler. It fails the run when it fails.
  */
 export function weztermHandlers(options: WeztermOptions): AscHandler[] {
   const deploy = options.deploy;
@@ -110,7 +100,7 @@ export function weztermHandlers(options: WeztermOptions): AscHandler[] {
       id: 'deploy',
       title: `Deploy the WezTerm config: ${deploy}`,
       async run(t) {
-        const cwd = nodePath.dirname(luaFile(t, 'configFile', options.configFile).path);
+        const cwd = nodePath.dirname((await mainFile(t, options.configFile)).path);
         const result = await t.exec.run('sh', ['-c', deploy], { cwd, timeoutMs, okCodes: ANY_EXIT });
         for (const line of `${result.stdout}\n${result.stderr}`.split('\n')) {
           if (line.trim() !== '') t.log.info(line);

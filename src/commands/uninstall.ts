@@ -99,7 +99,7 @@ function printLeftovers(io: CommandIo, ctx: CommandEnv): void {
   for (const line of [
     'kept, on purpose:',
     '  the VM, its disk and the guest home: `limactl stop default && limactl delete default` removes them',
-    '  your own files (WezTerm Lua, your flake, .ascrc.yaml): asc never deletes them',
+    '  your own files (WezTerm Lua but ascalon.lua, your flake, .ascrc.yaml): asc never deletes them',
     `  asc's state folder ${state} (backups of every file asc changed, the NixOS home archive): \`rm -rf ${state}\``,
     '  asc itself: `npm uninstall -g ascalon`',
   ])

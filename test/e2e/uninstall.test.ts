@@ -16,7 +16,7 @@ const skip =
   skipUnless(dockerCli !== undefined, 'the docker CLI', 'apt-get install docker.io');
 
 const SSH_CONFIG = '# my own ssh config\nServerAliveInterval 30\n\nHost github.com\n  User git\n';
-const LUA = path.join(ROOT, 'test/fixtures/wezterm/sysinit-core.lua');
+const LUA = path.join(ROOT, 'test/fixtures/wezterm/config-builder.lua');
 
 describe.skipIf(skip).sequential('asc uninstall', { timeout: 300_000 }, () => {
   let sandbox: Sandbox;
@@ -47,14 +47,15 @@ describe.skipIf(skip).sequential('asc uninstall', { timeout: 300_000 }, () => {
     await sandbox.write('Library/LaunchAgents/.keep', '');
     await mac.startColima();
     await startSshAgent(sandbox, path.join(sandbox.home, ONEPASSWORD_AGENT), 'dev@mac');
-    await sandbox.write('sysinit/wezterm/core.lua', await readFile(LUA, 'utf8'));
+    const lua = await readFile(LUA, 'utf8');
+    await sandbox.write('sysinit/wezterm/wezterm.lua', lua);
     await sandbox.write(
       'sysinit/.ascrc.yaml',
       [
         'plugins:',
         '  lima: {}',
         '  wezterm:',
-        '    configFile: ./wezterm/core.lua',
+        '    configFile: ./wezterm/wezterm.lua',
         '    keys: false',
         '  docker: {}',
         '  onepassword: {}',
@@ -89,6 +90,9 @@ describe.skipIf(skip).sequential('asc uninstall', { timeout: 300_000 }, () => {
       /~ lima\.config: would remove port forward \{\{\.Home\}\}\/\.asc-docker\.sock/,
     );
     expect(plan.stdout).toMatch(/~ launchd\.lima-autostart: asc registered Lima's autostart/);
+    expect(plan.stdout).toMatch(
+      /~ wezterm\.config: ~\/sysinit\/wezterm\/wezterm\.lua:\d+: the return no longer calls ascalon\.lua; ~\/\.config\/wezterm\/ascalon\.lua is removed/,
+    );
     expect((await macFiles()).get('home/.ssh/config')).not.toEqual(before.get('home/.ssh/config'));
 
     await mac.clearCallLog();
@@ -112,8 +116,9 @@ describe.skipIf(skip).sequential('asc uninstall', { timeout: 300_000 }, () => {
     expect((await sandbox.exec('limactl', ['shell', '--tty=false', 'default', '--', 'true'])).exitCode).toBe(
       0,
     );
-    // The user's Lua file keeps its domain: repo files are the user's.
-    expect(await sandbox.read('sysinit/wezterm/core.lua')).toContain('lima-default');
+    // The user's WezTerm config is as it was, byte for byte, and asc's module is gone.
+    expect(await sandbox.read('sysinit/wezterm/wezterm.lua')).toBe(lua);
+    expect(existsSync(path.join(sandbox.home, '.config/wezterm/ascalon.lua'))).toBe(false);
 
     await mac.clearCallLog();
     const again = await asc(['uninstall', '--yes']);

@@ -1,13 +1,9 @@
 /**
- * Evaluates a WezTerm config in a real Lua 5.4 VM (wasmoon: the reference Lua interpreter compiled to
- * WebAssembly), with a stub `wezterm` module, so tests assert on the table WezTerm would get, not on text.
- *
- * The stub follows WezTerm's Lua API where configs touch it: `wezterm.action` is a table whose fields
- * are actions (`act.ShowLauncher`) and can be called with an argument (`act.SpawnTab { … }`), and which
- * can itself be called with `{ Name = argument }` (the older form); `config_builder()` returns a table.
- * Every action becomes `{ action = 'Name', arg = … }` in the result.
+ * Evaluates a WezTerm config in a real Lua 5.4 VM with the stub `wezterm` module of
+ * test/sim/lib/wezterm-lua.mjs, so tests assert on the table WezTerm would get, not on text. Every action
+ * becomes `{ action = 'Name', arg = … }` in the result.
  */
-import { LuaFactory } from 'wasmoon';
+import { SNAPSHOT, stubSource, withLua } from '../sim/lib/wezterm-lua.mjs';
 
 /** An action as the evaluated config holds it. */
 export interface EvaluatedAction {
@@ -28,75 +24,20 @@ export interface EvaluatedConfig {
   [name: string]: unknown;
 }
 
-const STUB = String.raw`
-local function action(name, arg)
-  return { __action = name, arg = arg }
-end
-local actions = setmetatable({}, {
-  __index = function(_, name)
-    return setmetatable({ __action = name }, {
-      __call = function(_, arg) return action(name, arg) end,
-    })
-  end,
-  __call = function(_, spec)
-    local name, arg = next(spec)
-    return action(name, arg)
-  end,
-})
-local wezterm = {
-  action = actions,
-  config_builder = function() return {} end,
-  action_callback = function(fn) return action('EmitEvent', 'callback') end,
-  default_ssh_domains = function()
-    return { { name = 'SSH:github.com', remote_address = 'github.com', multiplexing = 'None' } }
-  end,
-  home_dir = '/Users/rbha18',
-  config_dir = '/Users/rbha18/.config/wezterm',
-  target_triple = 'aarch64-apple-darwin',
-  version = '20240203-110809-5046fc22',
-  on = function() end,
-  log_info = function() end,
-  log_warn = function() end,
-  log_error = function() end,
-  font = function(...) return { font = { ... } } end,
-  font_with_fallback = function(...) return { font = { ... } } end,
-}
-package.preload.wezterm = function() return wezterm end
-
--- Plain data for JavaScript: actions named, functions as a marker, no metatables.
-local function snapshot(value, seen)
-  if type(value) == 'function' then return '<function>' end
-  if type(value) ~= 'table' then return value end
-  if rawget(value, '__action') then
-    return { action = rawget(value, '__action'), arg = snapshot(rawget(value, 'arg'), seen) }
-  end
-  seen = seen or {}
-  if seen[value] then return '<cycle>' end
-  seen[value] = true
-  local out = {}
-  for k, v in pairs(value) do out[k] = snapshot(v, seen) end
-  seen[value] = nil
-  return out
-end
-
-local main = assert(load(__main, '@main.lua'))
-return snapshot(main())
-`;
-
-let factory: LuaFactory | undefined;
+/** The hosts of the user's ~/.ssh/config that `wezterm.default_ssh_domains()` is built from, in tests. */
+export const SSH_HOSTS = ['github.com'];
 
 /**
  * Run `main` (a chunk that returns the config) with `modules` (name → Lua source) available to
- * `require`. Lua errors reject with Lua's own message (file and line).
+ * `require`. Lua errors reject with Lua's own message (file and line). `anyModule`: a module not in
+ * `modules` loads as the stub's `anything` instead of failing.
  */
 export async function evaluateWezTermConfig(
   main: string,
   modules: Record<string, string> = {},
+  options: { anyModule?: boolean } = {},
 ): Promise<EvaluatedConfig> {
-  factory ??= new LuaFactory();
-  const lua = await factory.createEngine();
-  try {
-    if (lua.global.get('_VERSION') !== 'Lua 5.4') throw new Error('wasmoon is not Lua 5.4');
+  return withLua(async (lua) => {
     // Strings cross into Lua as strings; a JavaScript object would arrive as a proxy that `pairs` refuses.
     for (const [name, source] of Object.entries(modules)) {
       lua.global.set('__name', name);
@@ -106,10 +47,20 @@ export async function evaluateWezTermConfig(
       );
     }
     lua.global.set('__main', main);
-    return (await lua.doString(STUB)) as EvaluatedConfig;
-  } finally {
-    lua.global.close();
-  }
+    const stub = stubSource({
+      home: '/Users/rbha18',
+      configDir: '/Users/rbha18/.config/wezterm',
+      configFile: '/Users/rbha18/.config/wezterm/wezterm.lua',
+      sshHosts: SSH_HOSTS,
+    });
+    // With anyModule, a module the test does not have (a theme, a status bar) loads as `anything`.
+    const anyModule = options.anyModule
+      ? 'table.insert(package.searchers, function() return function() return __anything end end)\n'
+      : '';
+    return (await lua.doString(
+      `${stub}\n${SNAPSHOT}\n${anyModule}local main = assert(load(__main, '@main.lua'))\nreturn snapshot(main())`,
+    )) as EvaluatedConfig;
+  });
 }
 
 /**
@@ -133,7 +84,8 @@ export function bindingsByKeys(
     LEADER: 'LEADER',
   };
   const out = new Map<string, (EvaluatedAction | string)[]>();
-  for (const binding of keys ?? []) {
+  // An empty Lua table comes out of the VM as {}, not [].
+  for (const binding of Array.isArray(keys) ? keys : Object.values(keys ?? {})) {
     const mods = new Set<string>();
     for (const raw of (binding.mods ?? '').split('|')) {
       const name = raw.trim();

@@ -229,6 +229,12 @@ export interface SimulatedMac {
   brewUpgradeLima(version: string): Promise<void>;
   /** Run the fake launchctl with the sandbox's environment (logged like any other call). */
   launchctl(args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /**
+   * Put WezTerm's CLI on PATH, as `brew install --cask wezterm` links it: the fake `wezterm`
+   * (test/sim/bin/wezterm.mjs) evaluates the user's config in a real Lua VM. `version` is what
+   * `wezterm --version` reports.
+   */
+  installWezterm(options?: { version?: string }): Promise<void>;
   readonly launchd: SimulatedLaunchd;
 }
 
@@ -371,6 +377,18 @@ export async function createSimulatedMac(
   };
 
   return {
+    async installWezterm({ version } = {}) {
+      await sandbox.addBin(
+        'wezterm',
+        [
+          '#!/bin/sh',
+          '# The fake wezterm CLI of the simulated Mac: test/sim/bin/wezterm.mjs',
+          ...(version ? [`FAKE_WEZTERM_VERSION=${shq(version)}`, 'export FAKE_WEZTERM_VERSION'] : []),
+          `exec ${shq(process.execPath)} ${shq(path.join(BIN_DIR, 'wezterm.mjs'))} "$@"`,
+          '',
+        ].join('\n'),
+      );
+    },
     sandbox,
     limaVersion,
     user,
