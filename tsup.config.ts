@@ -72,6 +72,25 @@ const zodEnglishOnly: Plugin = {
   },
 };
 
+/**
+ * commander requires `node:child_process` when it loads, for subcommands that are separate executables,
+ * which asc has none of; child_process brings Node's net, dgram and stream modules with it. For
+ * commander only, it becomes an object that requires the module on first use: a command that spawns
+ * nothing never loads it.
+ */
+const lazyChildProcessInCommander: Plugin = {
+  name: 'lazy-child-process-in-commander',
+  setup(build) {
+    build.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      /[\\/]commander[\\/]/.test(args.importer) ? { path: args.path, namespace: 'lazy-builtin' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: `let loaded;\nmodule.exports = new Proxy({}, { get: (_, key) => (loaded ??= require(${JSON.stringify(args.path)}))[key] });\n`,
+      loader: 'js',
+    }));
+  },
+};
+
 /** Node's rule: `.cjs`, or `.js` whose nearest package.json does not say `"type": "module"`. */
 async function isCommonJs(file: string): Promise<boolean> {
   if (file.endsWith('.cjs')) return true;
@@ -99,7 +118,7 @@ export default defineConfig({
   removeNodeProtocol: false,
   noExternal: [BUNDLED],
   external: EXTERNAL,
-  esbuildPlugins: [commonJsNamedExports, zodEnglishOnly],
+  esbuildPlugins: [commonJsNamedExports, zodEnglishOnly, lazyChildProcessInCommander],
   // CommonJS packages inside an ESM bundle call `require` for Node's built-ins; __filename and
   // __dirname (write-file-atomic, import-fresh) come from tsup's ESM shims.
   shims: true,

@@ -1,19 +1,22 @@
-import type { AscPlugin } from '../src/index.ts';
-import { backupPlugin } from './backup/index.ts';
-import { dockerPlugin } from './docker/index.ts';
-import { launchdPlugin } from './launchd/index.ts';
-import { limaPlugin } from './lima/index.ts';
-import { nixosPlugin } from './nixos/index.ts';
-import { onePasswordPlugin } from './onepassword/index.ts';
-import { weztermPlugin } from './wezterm/index.ts';
+import type { AscBuiltinPlugin } from '../src/index.ts';
+import { backupEntry } from './backup/entry.ts';
+import { dockerEntry } from './docker/entry.ts';
+import { launchdEntry } from './launchd/entry.ts';
+import { limaEntry } from './lima/entry.ts';
+import { nixosEntry } from './nixos/entry.ts';
+import { onePasswordEntry } from './onepassword/entry.ts';
+import { weztermEntry } from './wezterm/entry.ts';
 
-/** The plugins that ship with asc, in the order their tasks are listed: by phase. */
-export const builtinPlugins: readonly AscPlugin<unknown>[] = [
-  limaPlugin,
-  weztermPlugin,
-  dockerPlugin,
-  onePasswordPlugin,
-  launchdPlugin,
-  backupPlugin,
-  nixosPlugin,
+/**
+ * The plugins that ship with asc, in the order their tasks are listed: by phase. Each is its entry
+ * (`plugins/<name>/entry.ts`): a command loads a plugin's schema and code only when it uses them.
+ */
+export const builtinPlugins: readonly AscBuiltinPlugin[] = [
+  limaEntry,
+  weztermEntry,
+  dockerEntry,
+  onePasswordEntry,
+  launchdEntry,
+  backupEntry,
+  nixosEntry,
 ];

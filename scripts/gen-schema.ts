@@ -4,11 +4,12 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinPlugins } from '../plugins/index.ts';
+import { loadSchemas } from '../src/core/builtins.ts';
 import { buildJsonSchema } from '../src/core/config/schema.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 writeFileSync(
   path.join(root, 'schema.json'),
-  `${JSON.stringify(buildJsonSchema(builtinPlugins), null, 2)}\n`,
+  `${JSON.stringify(buildJsonSchema(await loadSchemas(builtinPlugins)), null, 2)}\n`,
 );
 console.log('wrote schema.json');

@@ -11,10 +11,10 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   process.exit(0);
 }
 
-// Node 22.1+ keeps V8's compiled code of the modules loaded from here on (commander, the command, the
-// plugins) in asc's own cache folder, so the next start skips compiling them. It lives in the temporary
-// folder, as Node's own default does: a cache that may vanish, and no file in HOME that nobody asked for.
-// Node 20 has no such API, and nothing changes there.
+// Node keeps V8's compiled code of the modules loaded from here on (commander, the command, the plugins)
+// in asc's own cache folder, filled by the first run, so that later starts skip compiling them. It lives
+// in the temporary folder, as Node's own default does: a cache that may vanish, and no file in HOME that
+// nobody asked for. (Every Node asc supports has it, decision 41; a Node without it just compiles.)
 const { enableCompileCache } = nodeModule as { enableCompileCache?: (dir: string) => unknown };
 enableCompileCache?.(path.join(tmpdir(), `asc-compile-cache-${process.getuid?.() ?? 'user'}`));
 const { Command, InvalidArgumentError, Option } = await import('commander');
@@ -66,12 +66,14 @@ const program = new Command('asc')
   .option('--json', 'print one JSON document on stdout; logs go to stderr')
   .option('-v, --verbose', 'show the commands asc runs and every drift')
   .option('--no-color', 'no colours (NO_COLOR is respected too)')
+  .option('--no-cache', 'search, read and validate the config again, not from the config cache')
   .addHelpText('after', EXIT_CODES)
   .showHelpAfterError('(run asc --help for usage)')
   .exitOverride();
 
 let exitCode = 0;
-const globals = () => program.opts<{ config?: string; json?: boolean; verbose?: boolean; color?: boolean }>();
+const globals = () =>
+  program.opts<{ config?: string; json?: boolean; verbose?: boolean; color?: boolean; cache?: boolean }>();
 
 for (const name of ['run', 'plan', 'status'] as const) {
   const summary = {

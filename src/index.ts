@@ -21,9 +21,10 @@ export {
   restoreIntoGuest,
 } from './core/archive/guest-archive.ts';
 export type { AscUserConfig, AscUserTask } from './core/config/schema.ts';
-export { durationOption, parseDuration } from './core/config/schema.ts';
+export { durationOption } from './core/config/schema.ts';
 export { displayPath, expandHome } from './core/context/files.ts';
 export { cannotFix, defineConfig, definePlugin, drift, ok, skip } from './core/define.ts';
+export { parseDuration } from './core/duration.ts';
 export type { AscErrorCode } from './core/errors.ts';
 export { AscError, ExitCode } from './core/errors.ts';
 export { withTempFile } from './core/files/temp.ts';
@@ -36,6 +37,7 @@ export type {
   AscAgentSpec,
   AscBackupArchive,
   AscBackups,
+  AscBuiltinPlugin,
   AscCalendarInterval,
   AscCannotFix,
   AscCheckResult,

@@ -117,6 +117,7 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
     log: { info: log('info'), warn: log('warn'), debug: log('debug') },
     host: {
       ...real.host,
+      uid: facts.uid,
       facts: async () => facts,
       ascProgram: async () =>
         options.ascProgram ?? { node: '/opt/homebrew/bin/node', script: '/opt/homebrew/bin/asc' },

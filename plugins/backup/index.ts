@@ -1,5 +1,6 @@
 import { definePlugin } from '../../src/index.ts';
-import { backupOptions, SCHEDULE_TIMES } from './options.ts';
+import { backupAbout } from './entry.ts';
+import { type BackupOptions, SCHEDULE_TIMES } from './options.ts';
 import { backupProvider } from './provider.ts';
 import { backupDoctor, folderTask } from './tasks.ts';
 
@@ -7,10 +8,8 @@ import { backupDoctor, folderTask } from './tasks.ts';
  * Backups of the guest home on the Mac: `asc backup` streams a verified .tar.gz of it, `asc restore`
  * puts one back (after archiving what it replaces), `asc backup --list` and `asc doctor` show them.
  */
-export const backupPlugin = definePlugin({
-  name: 'backup',
-  description: 'Backups of the guest home on the Mac: asc backup, asc restore',
-  options: backupOptions,
+export const backupPlugin = definePlugin<BackupOptions>({
+  ...backupAbout,
   // The home of the user `limactl shell` logs in as: /home/<user>.linux or .guest, by Lima version.
   guestFacts: { home: 'printf %s "$HOME"' },
   // The schedule is a LaunchAgent that runs `asc backup --unattended`; the launchd plugin registers it.

@@ -1,7 +1,8 @@
 import { type AscDoctorCheck, definePlugin, displayPath } from '../../src/index.ts';
 import { currentLink, forwardRule, guestSocketTemplate, limaState, removeLinkTask } from '../lima/api.ts';
 import { DOCKER, hostDaemon } from './daemon.ts';
-import { type DockerOptions, dockerOptions } from './options.ts';
+import { dockerAbout } from './entry.ts';
+import type { DockerOptions } from './options.ts';
 import { CLI_SCRIPT, dockerTasks, FACT_PROBE, OS_SCRIPT, PROBE_SCRIPT } from './tasks.ts';
 
 /**
@@ -9,10 +10,8 @@ import { CLI_SCRIPT, dockerTasks, FACT_PROBE, OS_SCRIPT, PROBE_SCRIPT } from './
  * guest, DOCKER_HOST pointing at it in every guest shell, the docker CLI in the guest, and a check that
  * re-creates the forward when the Mac's sleep killed it.
  */
-export const dockerPlugin = definePlugin({
-  name: 'docker',
-  description: "The Mac's Docker daemon (Colima) inside the VM, through a socket forward",
-  options: dockerOptions,
+export const dockerPlugin = definePlugin<DockerOptions>({
+  ...dockerAbout,
   tools: {
     colima: { install: 'brew install colima' },
     ssh: { macOS: '/usr/bin/ssh' },

@@ -2,8 +2,9 @@ import { definePlugin } from '../../src/index.ts';
 import { agentsTask, agentsUninstall } from './agents.ts';
 import { agentsDoctor } from './agents-doctor.ts';
 import { launchdDoctor } from './doctor.ts';
+import { launchdAbout } from './entry.ts';
 import { launchdAgents } from './heal.ts';
-import { launchdOptions } from './options.ts';
+import type { LaunchdOptions } from './options.ts';
 import { launchdTasks } from './tasks.ts';
 import { launchdUninstall } from './uninstall.ts';
 
@@ -14,10 +15,8 @@ import { launchdUninstall } from './uninstall.ts';
  * registration, is unloaded, backed up outside ~/Library/LaunchAgents and removed. Beside it, every plugin's
  * agents (scheduled runs of asc, the heal agent among them) become LaunchAgents `io.ascalon.<instance>.*`.
  */
-export const launchdPlugin = definePlugin({
-  name: 'launchd',
-  description: 'The VM starts at login: Lima autostart or a LaunchAgent, exactly one',
-  options: launchdOptions,
+export const launchdPlugin = definePlugin<LaunchdOptions>({
+  ...launchdAbout,
   tools: {
     launchctl: { macOS: '/bin/launchctl' },
     plutil: { macOS: '/usr/bin/plutil' },

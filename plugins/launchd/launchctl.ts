@@ -23,10 +23,18 @@ export type SessionProbe =
  * Is this a Mac with a GUI login? macOS is told by the host's tools (`uname -s`), and the gui/<uid> domain
  * by `launchctl print gui/<uid>`, which exists only while the user is logged in at the screen: over plain
  * ssh it answers 112 "Could not find domain" (125 "Domain does not support specified action" on newer
- * macOS, lidge-jun/opencodex#1770). Probed once per run.
+ * macOS, lidge-jun/opencodex#1770). Probed once per run, in the host facts' round: the domain is asc's
+ * own uid's, known without a command, so launchctl is asked while `uname` is, not after it (off a Mac,
+ * where it is missing, what it said is not read).
  */
 export function probeSession(t: AscTaskContext): Promise<SessionProbe> {
   return t.once('launchd:session', async (): Promise<SessionProbe> => {
+    const domain = guiDomain(t);
+    const print = t.exec.query(LAUNCHCTL, ['print', domain], {
+      timeoutMs: TIMEOUT_MS,
+      okCodes: [0, 112, 113, 125],
+    });
+    print.catch(() => undefined);
     const facts = await t.host.facts();
     if (facts.platform !== 'darwin') {
       return {
@@ -35,11 +43,7 @@ export function probeSession(t: AscTaskContext): Promise<SessionProbe> {
         hint: 'turn the plugin off on this machine (`launchd: false` under plugins)',
       };
     }
-    const domain = `gui/${facts.uid}`;
-    const result = await t.exec.query(LAUNCHCTL, ['print', domain], {
-      timeoutMs: TIMEOUT_MS,
-      okCodes: [0, 112, 113, 125],
-    });
+    const result = await print;
     if (result.exitCode !== 0) {
       return {
         kind: 'no-gui',
@@ -47,8 +51,13 @@ export function probeSession(t: AscTaskContext): Promise<SessionProbe> {
         hint: 'run asc from a terminal on the Mac itself (or over Screen Sharing), not over plain ssh',
       };
     }
-    return { kind: 'ok', uid: facts.uid, domain };
+    return { kind: 'ok', uid: t.host.uid, domain };
   });
+}
+
+/** `gui/<uid>`: the GUI domain of the user asc runs as. */
+export function guiDomain(t: AscTaskContext): string {
+  return `gui/${t.host.uid}`;
 }
 
 /** Thrown by `requireSession` off a Mac or without a GUI login: the task does not apply here. */

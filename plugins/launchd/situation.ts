@@ -2,7 +2,7 @@ import semver from 'semver';
 import { AscError, type AscTaskContext } from '../../src/index.ts';
 import { limaState, limaVersion } from '../lima/api.ts';
 import { type AgentPaths, agentPaths, type StableLimactl, stableLimactl } from './agent.ts';
-import { disabledLabels, type LaunchdSession, printJob, requireSession } from './launchctl.ts';
+import { disabledLabels, guiDomain, type LaunchdSession, printJob, requireSession } from './launchctl.ts';
 import type { LaunchdOptions } from './options.ts';
 
 /** `limactl start-at-login` came with Lima 0.21.0; 2.2.0 replaced it with `limactl autostart`. */
@@ -30,19 +30,24 @@ export async function situation(
   options: LaunchdOptions,
   instance: string,
 ): Promise<Situation> {
-  // First whether launchd applies here at all (off a Mac nothing else runs); then, in one round, all a
-  // check reads, launchctl's list of disabled labels included, so that the plans find it read.
-  const session = await requireSession(t);
-  const [version, found, limactl] = await Promise.all([
+  // In one round, with the host facts and whether launchd applies here at all: all a check reads,
+  // launchctl's list of disabled labels and both registrations' jobs included, so that the plans find
+  // them read. Off a Mac or without a GUI login the session says so and nothing read is used.
+  const domain = { uid: t.host.uid, domain: guiDomain(t) };
+  const applies = requireSession(t);
+  const read = Promise.all([
     limaVersion(t),
     limaState(t).then((state) => state.instance(t, instance)),
     stableLimactl(t),
-    disabledLabels(t).then((labels) => labels.isDisabled(t, session, '').catch(() => false)),
-    // Both registrations' jobs, read here so that the plans find them read.
+    disabledLabels(t).then((labels) => labels.isDisabled(t, domain, '').catch(() => false)),
     ...Object.values(agentPaths(t.host.home, instance)).map(({ label }) =>
-      printJob(t, session, label).catch(() => undefined),
+      printJob(t, domain, label).catch(() => undefined),
     ),
   ]);
+  read.catch(() => undefined);
+  // Whether launchd applies comes first: off a Mac, limactl's own failure is not the reason.
+  const session = await applies;
+  const [version, found, limactl] = await read;
   if (!found) {
     throw new AscError(`no instance named ${instance}`, {
       code: 'E_COMMAND_FAILED',

@@ -1,7 +1,8 @@
 import { definePlugin } from '../../src/index.ts';
 import { limaDoctor } from './doctor.ts';
+import { limaAbout } from './entry.ts';
 import { INSTALL_HINT, LIMACTL } from './limactl.ts';
-import { limaOptions } from './options.ts';
+import type { LimaOptions } from './options.ts';
 import { largerSize } from './sizes.ts';
 import { limaTasks } from './tasks.ts';
 import { limaUninstall } from './uninstall.ts';
@@ -10,11 +11,8 @@ import { limaUninstall } from './uninstall.ts';
  * The VM itself: the Lima instance exists with the configured resources and mounts, runs, and answers
  * to `lima`, `limactl shell` and `ssh lima-<instance>`. It alone turns the merged VM spec into lima.yaml.
  */
-export const limaPlugin = definePlugin({
-  name: 'lima',
-  description: 'The Lima VM: instance, lima.yaml, running, ssh access',
-  options: limaOptions,
-  defaultEnabled: true,
+export const limaPlugin = definePlugin<LimaOptions>({
+  ...limaAbout,
   tools: { [LIMACTL]: { install: INSTALL_HINT }, ssh: { macOS: '/usr/bin/ssh' } },
   guestFacts: {
     // The guest home is /home/<user>.linux or .guest depending on the Lima version: ask, never assume.

@@ -1,9 +1,10 @@
 import { definePlugin } from '../../src/index.ts';
 import { parseSize } from '../lima/api.ts';
 import { nixosDoctor } from './doctor.ts';
+import { nixosAbout } from './entry.ts';
 import { DEFAULT_IMAGES } from './images.ts';
 import { migratedTask } from './migration.ts';
-import { nixosOptions } from './options.ts';
+import type { NixosOptions } from './options.ts';
 import { systemTasks } from './system-tasks.ts';
 
 /** nixos-lima#48: nix runs out of memory in Lima's default 4GiB. */
@@ -13,11 +14,8 @@ const MIN_MEMORY = '8GiB';
  * NixOS in the VM (opt-in): the instance is moved from Ubuntu by delete and re-create, its home folder
  * archived on the Mac first and restored after; then hostname, the flake's rebuild and nixos-lima's services.
  */
-export const nixosPlugin = definePlugin({
-  name: 'nixos',
-  description: 'NixOS in the VM, moved there with its home folder kept',
-  optIn: true,
-  options: nixosOptions,
+export const nixosPlugin = definePlugin<NixosOptions>({
+  ...nixosAbout,
   guestFacts: {
     'os-release': 'cat /etc/os-release',
     hostname: 'hostnamectl hostname',

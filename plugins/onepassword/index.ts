@@ -1,8 +1,9 @@
 import { type AscDoctorCheck, definePlugin, displayPath } from '../../src/index.ts';
 import { forwardRule, guestSocketTemplate, limaState, parseProbe, removeLinkTask } from '../lima/api.ts';
 import { AGENT, hostAgent } from './agent.ts';
+import { onePasswordAbout } from './entry.ts';
 import { FACT_TOKEN, OP_SCRIPT, opTasks, TOKEN_SCRIPT } from './op.ts';
-import { type OnePasswordOptions, onePasswordOptions } from './options.ts';
+import type { OnePasswordOptions } from './options.ts';
 import { AGENT_SCRIPT, agentTasks, FACT_AGENT, OS_SCRIPT } from './tasks.ts';
 
 /**
@@ -10,10 +11,8 @@ import { AGENT_SCRIPT, agentTasks, FACT_AGENT, OS_SCRIPT } from './tasks.ts';
  * reverse socket forward with SSH_AUTH_SOCK pointing at it in every guest shell, and, with a service
  * account, `op` in the VM with its token exported for login shells.
  */
-export const onePasswordPlugin = definePlugin({
-  name: 'onepassword',
-  description: "1Password's SSH agent in the VM, and op with a service account",
-  options: onePasswordOptions,
+export const onePasswordPlugin = definePlugin<OnePasswordOptions>({
+  ...onePasswordAbout,
   tools: {
     'ssh-add': { macOS: '/usr/bin/ssh-add' },
     ssh: { macOS: '/usr/bin/ssh' },

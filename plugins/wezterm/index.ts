@@ -1,10 +1,11 @@
 import { definePlugin } from '../../src/index.ts';
 import { weztermDoctor } from './doctor.ts';
+import { weztermAbout } from './entry.ts';
 import { muxTasks } from './mux.ts';
 import { muxDoctor } from './mux-doctor.ts';
 import { MUX_SCRIPT } from './mux-guest.ts';
 import { muxUninstall } from './mux-uninstall.ts';
-import { weztermOptions } from './options.ts';
+import type { WeztermOptions } from './options.ts';
 import { weztermHandlers, weztermTasks, weztermUninstall } from './tasks.ts';
 
 /**
@@ -13,10 +14,8 @@ import { weztermHandlers, weztermTasks, weztermUninstall } from './tasks.ts';
  * edit in the user's config: its final `return` calls the module. Then it runs their deploy command once.
  * With `mux: true`, WezTerm's multiplexer runs in the VM and `domain` is a unix domain that reaches it.
  */
-export const weztermPlugin = definePlugin({
-  name: 'wezterm',
-  description: 'WezTerm: the SSH domain of the VM and its keys, from a Lua module your config calls',
-  options: weztermOptions,
+export const weztermPlugin = definePlugin<WeztermOptions>({
+  ...weztermAbout,
   guestFacts: { mux: MUX_SCRIPT },
   tasks: (options, ctx) => [...weztermTasks(options, ctx), ...(options.mux ? muxTasks() : [])],
   handlers: (options) => weztermHandlers(options),

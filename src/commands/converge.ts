@@ -1,7 +1,9 @@
+import type { z } from 'zod';
 import { ExitCode } from '../core/errors.ts';
 import { matchTargets, selectTasks } from '../core/graph.ts';
 import { details, exitCodeOf, jsonReport, recapLine, summarize } from '../core/report.ts';
 import type { AscSession } from '../core/session.ts';
+import type { AscPlugin } from '../core/types.ts';
 import { type Execution, executeTasks } from './execute.ts';
 import type { CommandIo, GlobalOptions } from './io.ts';
 import { type CommandEnv, openSession } from './session.ts';
@@ -33,11 +35,17 @@ export async function converge(
     );
   }
   const chosen = targets.length ? targets : ['all'];
+  // Only a phase that holds no task needs the plugins that are off: to say which would fill it.
+  const tasks = [...session.graph.tasks.values()];
+  const empty = chosen.some(
+    (t) => session.graph.phases.includes(t) && !tasks.some((task) => task.phase === t),
+  );
+  const off = empty ? await disabledBuiltins(session, ctx) : [];
   const selected = selectTasks(
     session.graph,
     chosen,
     ctx.builtins.map((p) => p.name),
-    (phase) => phaseProviders(session, ctx, phase),
+    (phase) => phaseProviders(off, session, ctx, phase),
   );
   const mode = command === 'run' ? 'run' : 'plan';
   const unattended = mode === 'run' && options.unattended === true;
@@ -83,10 +91,34 @@ export async function converge(
   return exitCode;
 }
 
+interface OffPlugin {
+  plugin: AscPlugin<unknown>;
+  schema: z.ZodType;
+  optIn: boolean;
+}
+
+/** The built-in plugins not enabled now, loaded with their schemas. */
+function disabledBuiltins(
+  session: AscSession,
+  { builtins }: Pick<CommandEnv, 'builtins'>,
+): Promise<OffPlugin[]> {
+  const enabled = new Set(session.plugins.map((p) => p.plugin.name));
+  return Promise.all(
+    builtins
+      .filter((entry) => !enabled.has(entry.name))
+      .map(async (entry) => ({
+        plugin: await entry.load(),
+        schema: await entry.options(),
+        optIn: entry.optIn === true,
+      })),
+  );
+}
+
 /** The built-in plugins, not enabled now, with a task in `phase` (their tasks made from their defaults). */
 function phaseProviders(
+  off: readonly OffPlugin[],
   session: AscSession,
-  { builtins, home }: Pick<CommandEnv, 'builtins' | 'home'>,
+  { home }: Pick<CommandEnv, 'home'>,
   phase: string,
 ): { name: string; enable: string }[] {
   const enabled = new Set(session.plugins.map((p) => p.plugin.name));
@@ -97,19 +129,18 @@ function phaseProviders(
     plugins: [...enabled],
     agents: session.collected.agents,
   };
-  return builtins
-    .filter((plugin) => !enabled.has(plugin.name))
-    .filter((plugin) => {
+  return off
+    .filter(({ plugin, schema }) => {
       try {
-        const defaults = plugin.options?.safeParse({});
-        return plugin.tasks(defaults?.success ? defaults.data : {}, ctx).some((task) => task.phase === phase);
+        const defaults = schema.safeParse({});
+        return plugin.tasks(defaults.success ? defaults.data : {}, ctx).some((task) => task.phase === phase);
       } catch {
         return false;
       }
     })
-    .map((plugin) => ({
+    .map(({ plugin, optIn }) => ({
       name: plugin.name,
-      enable: plugin.optIn ? `${plugin.name}: { enabled: true }` : `${plugin.name}: {}`,
+      enable: optIn ? `${plugin.name}: { enabled: true }` : `${plugin.name}: {}`,
     }));
 }
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import { coreDoctorChecks, type DoctorRow, runDoctor } from '../core/doctor.ts';
 import { AscError } from '../core/errors.ts';
@@ -21,16 +22,23 @@ export async function doctor(options: GlobalOptions, ctx: CommandEnv): Promise<n
   let session: AscSession;
   let configError: AscError | undefined;
   try {
-    session = await prepareSession({ ...ctx, ...(options.config ? { configPath: options.config } : {}) });
+    session = await prepareSession({
+      ...ctx,
+      ...(options.config ? { configPath: options.config } : {}),
+      noCache: options.cache === false,
+    });
   } catch (error) {
     if (!(error instanceof AscError) || error.exitCode !== 2) throw error;
     configError = error;
     session = await prepareSession({ ...ctx, defaultsOnly: true });
   }
+  // Each command in flight listens on the signal until it ends: many at once is not a leak.
+  const signal = new AbortController().signal;
+  setMaxListeners(0, signal);
   const contextFor = createContextFactory({
     readOnly: true,
     yes: false,
-    signal: new AbortController().signal,
+    signal,
     env: ctx.env,
     home: ctx.home,
     backupDir: path.join(state, 'backups', fileStamp()),

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import type { Collected } from '../core/collect.ts';
 import type { TaskGraph } from '../core/graph.ts';
@@ -45,6 +46,8 @@ export async function executeTasks(io: CommandIo, ctx: CommandEnv, run: Executio
     });
   }
   const abort = new AbortController();
+  // Each command in flight listens for Ctrl-C on this signal until it ends: many at once is not a leak.
+  setMaxListeners(0, abort.signal);
   const onSignal = () => {
     if (abort.signal.aborted) return;
     io.err('\nasc: interrupted: no new task starts; running commands are cancelled');

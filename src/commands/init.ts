@@ -2,11 +2,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Document, isMap, type Pair, type YAMLMap } from 'yaml';
 import { z } from 'zod';
+import { loadSchemas, type PluginSchema } from '../core/builtins.ts';
 import { quote } from '../core/context/exec.ts';
 import { readText, writeAtomic } from '../core/context/files.ts';
 import { AscError } from '../core/errors.ts';
 import { fileStamp, stateDir } from '../core/state.ts';
-import type { AscPlugin } from '../core/types.ts';
 import { createIo, type GlobalOptions } from './io.ts';
 import type { CommandEnv } from './session.ts';
 
@@ -20,7 +20,7 @@ export async function init(options: GlobalOptions & { force?: boolean }, ctx: Co
       hint: 'edit it, or run `asc init --force` to replace it (the old one is backed up)',
     });
   }
-  const content = starterConfig(ctx.builtins, schemaReference(path.dirname(file)));
+  const content = starterConfig(await loadSchemas(ctx.builtins), schemaReference(path.dirname(file)));
   const backupDir = path.join(stateDir(ctx.home, ctx.env), 'backups', fileStamp());
   const { changed, backup } = await writeAtomic(file, content, { mode: 0o644 }, backupDir);
   io.out(
@@ -36,7 +36,7 @@ export async function init(options: GlobalOptions & { force?: boolean }, ctx: Co
 }
 
 /** The starter text: every built-in plugin's defaults, each key with its description as a comment. */
-export function starterConfig(builtins: readonly AscPlugin<unknown>[], schema: string): string {
+export function starterConfig(builtins: readonly PluginSchema[], schema: string): string {
   const doc = new Document({ instance: 'default', plugins: {}, tasks: [] });
   doc.commentBefore = [
     ` yaml-language-server: $schema=${schema}`,

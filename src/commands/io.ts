@@ -6,6 +6,8 @@ export interface GlobalOptions {
   json?: boolean;
   verbose?: boolean;
   color?: boolean;
+  /** false with `--no-cache`: the config is searched, parsed and validated, the cache neither read nor written. */
+  cache?: boolean;
 }
 
 /** Where a command's words go: with --json, stdout carries only the JSON document and the rest goes to stderr. */

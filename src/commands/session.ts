@@ -1,5 +1,5 @@
 import { type AscSession, prepareSession } from '../core/session.ts';
-import type { AscPlugin } from '../core/types.ts';
+import type { AscBuiltinPlugin } from '../core/types.ts';
 import { type CommandIo, createIo, type GlobalOptions } from './io.ts';
 
 /** What every command gets from the CLI: where it runs, and the built-in plugins (loaded lazily). */
@@ -7,7 +7,7 @@ export interface CommandEnv {
   cwd: string;
   home: string;
   env: NodeJS.ProcessEnv;
-  builtins: readonly AscPlugin<unknown>[];
+  builtins: readonly AscBuiltinPlugin[];
 }
 
 /** The output channels and the prepared session (config → plugins → VM spec → tasks → graph) of a command. */
@@ -16,6 +16,10 @@ export async function openSession(
   ctx: CommandEnv,
 ): Promise<{ io: CommandIo; session: AscSession }> {
   const io = createIo(options, ctx.env);
-  const session = await prepareSession({ ...ctx, ...(options.config ? { configPath: options.config } : {}) });
+  const session = await prepareSession({
+    ...ctx,
+    ...(options.config ? { configPath: options.config } : {}),
+    noCache: options.cache === false,
+  });
   return { io, session };
 }

@@ -4,7 +4,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { builtinPlugins } from '../../plugins/index.ts';
 import { defineConfig, definePlugin, drift, ok, skip } from './define.ts';
-import type { AscCheckResult, AscPlugin, AscTaskContext } from './types.ts';
+import type { AscBuiltinPlugin, AscCheckResult, AscPlugin, AscTaskContext } from './types.ts';
 
 describe('definePlugin and defineConfig', () => {
   it('definePlugin infers the options every hook receives from the schema', () => {
@@ -56,8 +56,19 @@ describe('definePlugin and defineConfig', () => {
     defineConfig({ tasks: [{ id: 'a.b', check: 'true' }] });
   });
 
-  it('the built-in plugins are plugins without a cast', () => {
-    expectTypeOf(builtinPlugins).toEqualTypeOf<readonly AscPlugin<unknown>[]>();
+  it('the built-in plugins are entries without a cast, each loading its schema and its plugin', async () => {
+    expectTypeOf(builtinPlugins).toEqualTypeOf<readonly AscBuiltinPlugin[]>();
     expect(builtinPlugins.map((plugin) => plugin.name)).toContain('lima');
+    for (const entry of builtinPlugins) {
+      const plugin: AscPlugin<unknown> = await entry.load();
+      // The entry is what every command knows of the plugin; the plugin itself says the same.
+      expect(plugin.name).toBe(entry.name);
+      expect(plugin.description).toBe(entry.description);
+      expect(plugin.defaultEnabled).toBe(entry.defaultEnabled);
+      expect(plugin.optIn).toBe(entry.optIn);
+      // The schema lives in the entry alone: the plugin's code does not load zod for it.
+      expect(plugin.options).toBeUndefined();
+      expect((await entry.options()).safeParse({}).success || entry.optIn).toBeTruthy();
+    }
   });
 });

@@ -17,7 +17,7 @@ export interface DoctorRow {
 }
 
 /** asc's own `engines.node`. */
-export const MIN_NODE = '20.19.0';
+export const MIN_NODE = '22.12.0';
 
 /**
  * Every row at once (bounded), each with a read-only context from the same run-scoped factory, so they
@@ -81,7 +81,7 @@ export function coreDoctorChecks(input: CoreDoctorInput): DoctorNode[] {
         : {
             status: 'fail',
             message: `Node.js ${version} is older than ${MIN_NODE}`,
-            fix: 'brew install node (or your version manager: 20.19 or newer)',
+            fix: 'brew install node (or your version manager: 22.12 or newer)',
           };
     }),
     row('macos', 'macOS', async (t) => {

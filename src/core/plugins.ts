@@ -2,9 +2,9 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { LoadedConfig } from './config/load.ts';
-import { type AscParsedConfig, configError, formatPath, validatePluginOptions } from './config/validate.ts';
+import type { AscParsedConfig } from './config/validate.ts';
 import { AscError } from './errors.ts';
-import type { AscPlugin } from './types.ts';
+import type { AscBuiltinPlugin, AscPlugin } from './types.ts';
 
 /** An enabled plugin with its validated options. */
 export interface EnabledPlugin {
@@ -15,28 +15,39 @@ export interface EnabledPlugin {
   builtin: boolean;
 }
 
+/** The config's own words about a config problem (the module loads the YAML parser: errors only). */
+const issues = () => import('./config/validate.ts');
+
 /**
- * The enabled plugins, in config order. Without a config file, the built-ins that declare
- * `defaultEnabled`. A key that is not a built-in is loaded as a module path or package name.
+ * The enabled plugins, in config order, each loaded (a built-in plugin's code loads only when it is
+ * enabled). Without a config file, the built-ins that declare `defaultEnabled`. A key that is not a
+ * built-in is loaded as a module path or package name.
  */
 export async function resolvePlugins(
   parsed: AscParsedConfig,
   loaded: LoadedConfig,
-  builtins: readonly AscPlugin<unknown>[],
+  builtins: readonly AscBuiltinPlugin[],
   home: string,
 ): Promise<EnabledPlugin[]> {
   const byName = new Map(builtins.map((plugin) => [plugin.name, plugin]));
   if (loaded.file === undefined) {
-    return builtins
-      .filter((plugin) => plugin.defaultEnabled)
-      .map((plugin) => ({ plugin, options: defaults(plugin), key: plugin.name, builtin: true }));
+    const on = builtins.filter((entry) => entry.defaultEnabled);
+    return Promise.all(
+      on.map(async (entry) => ({
+        plugin: await entry.load(),
+        options: (await entry.options()).parse({}),
+        key: entry.name,
+        builtin: true,
+      })),
+    );
   }
   const enabled: EnabledPlugin[] = [];
   for (const [key, value] of Object.entries(parsed.plugins as Record<string, unknown>)) {
     if (value === false || value === undefined) continue;
-    const builtin = byName.get(key);
-    if (builtin) {
-      if (builtin.optIn && (value === true || (value as { enabled?: unknown }).enabled !== true)) {
+    const entry = byName.get(key);
+    if (entry) {
+      if (entry.optIn && (value === true || (value as { enabled?: unknown }).enabled !== true)) {
+        const { configError } = await issues();
         throw configError(loaded, [
           {
             path: ['plugins', key, 'enabled'],
@@ -46,19 +57,24 @@ export async function resolvePlugins(
       }
       // `true` takes the defaults, checked like any value: a required option is a config error, not a crash.
       const options =
-        value === true && builtin.options ? validatePluginOptions(loaded, key, builtin.options, {}) : value;
-      enabled.push({ plugin: builtin, options, key, builtin: true });
+        value === true
+          ? (await issues()).validatePluginOptions(loaded, key, await entry.options(), {})
+          : value;
+      enabled.push({ plugin: await entry.load(), options, key, builtin: true });
       continue;
     }
     const plugin = await importPlugin(key, loaded, builtins, home);
     const raw = value === true ? {} : value;
-    const options = plugin.options ? validatePluginOptions(loaded, key, plugin.options, raw) : raw;
+    const options = plugin.options
+      ? (await issues()).validatePluginOptions(loaded, key, plugin.options, raw)
+      : raw;
     enabled.push({ plugin, options, key, builtin: false });
   }
   const seen = new Map<string, string>();
   for (const { plugin, key } of enabled) {
     const other = seen.get(plugin.name);
     if (other !== undefined) {
+      const { formatPath } = await issues();
       throw new AscError(
         `${loaded.file}: ${formatPath(['plugins', key])} and ${formatPath(['plugins', other])} are both named "${plugin.name}"`,
         {
@@ -72,17 +88,13 @@ export async function resolvePlugins(
   return enabled;
 }
 
-function defaults(plugin: AscPlugin<unknown>): unknown {
-  return plugin.options ? plugin.options.parse({}) : {};
-}
-
 async function importPlugin(
   key: string,
   loaded: LoadedConfig,
-  builtins: readonly AscPlugin<unknown>[],
+  builtins: readonly AscBuiltinPlugin[],
   home: string,
 ): Promise<AscPlugin<unknown>> {
-  const where = `${loaded.file}: ${formatPath(['plugins', key])}`;
+  const where = `${loaded.file}: ${(await issues()).formatPath(['plugins', key])}`;
   const isPath = /^(\.{1,2}\/|\/|~\/)/.test(key);
   let url: string;
   try {

@@ -17,6 +17,9 @@ import type {
   AscTaskStatus,
 } from './types.ts';
 
+/** Milliseconds, monotonic: `performance.now()` would load Node's perf_hooks on every start. */
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+
 export interface RunnerOptions {
   /** `run` applies; `plan` only checks (exec/files refuse writes). */
   mode: 'run' | 'plan';
@@ -76,7 +79,7 @@ export async function runTasks(
   collected: Pick<Collected, 'vm' | 'tools' | 'guestFacts'>,
   options: RunnerOptions,
 ): Promise<RunReport> {
-  const started = performance.now();
+  const started = now();
   const dryRun = options.mode === 'plan';
   const contextFor = createContextFactory({ ...options, readOnly: dryRun, collected });
   const cache = createCheckCache();
@@ -110,9 +113,9 @@ export async function runTasks(
   const checkWithNeedsSettled = (node: TaskNode, log: AscLog) =>
     limit(async (): Promise<Outcome> => {
       if (options.signal.aborted) return interrupted;
-      const t0 = performance.now();
+      const t0 = now();
       const outcome = await checkAndApply(node, cache.settled(contextFor(node, log)), how);
-      return settle(node, { ...outcome, durationMs: performance.now() - t0 });
+      return settle(node, { ...outcome, durationMs: now() - t0 });
     });
 
   const execute = async (node: TaskNode, log: AscLog): Promise<Outcome> => {
@@ -126,12 +129,12 @@ export async function runTasks(
       if (options.signal.aborted) return undefined;
       if (needs.some((need) => done.has(need) && !clean.has(need))) return undefined;
       const reads = cache.early(contextFor(node, log));
-      const t0 = performance.now();
+      const t0 = now();
       const check = await node.check(reads.context).then(
         (result) => ({ result }),
         (error: unknown) => ({ error }),
       );
-      return { reads, check, durationMs: performance.now() - t0 };
+      return { reads, check, durationMs: now() - t0 };
     });
     const needOutcomes = await Promise.all(
       needs.map(async (need) => [need, await outcomes.get(need)] as const),
@@ -182,10 +185,10 @@ export async function runTasks(
     if (judged) return { ...judged, durationMs: early.durationMs };
     return limit(async (): Promise<Outcome> => {
       if (options.signal.aborted) return interrupted;
-      const t0 = performance.now();
+      const t0 = now();
       const t = cache.settled(contextFor(node, log));
       const outcome = await applyDrift(node, t, check.result as AscDrift, how);
-      return settle(node, { ...outcome, durationMs: early.durationMs + performance.now() - t0 });
+      return settle(node, { ...outcome, durationMs: early.durationMs + now() - t0 });
     });
   };
 
@@ -240,7 +243,7 @@ export async function runTasks(
     },
   });
   const ordered = [...order, ...handlers.keys()].flatMap((node) => results.get(node.id) ?? []);
-  return { results: ordered, durationMs: performance.now() - started, interrupted: options.signal.aborted };
+  return { results: ordered, durationMs: now() - started, interrupted: options.signal.aborted };
 }
 
 interface How {
@@ -361,15 +364,15 @@ async function runHandler(
       reason: `not run because ${failedNotifiers.join(', ')} failed; it stays pending for the next run`,
     };
   }
-  const t0 = performance.now();
+  const t0 = now();
   try {
     await handler.run(t);
-    return { status: 'changed', reason, durationMs: performance.now() - t0 };
+    return { status: 'changed', reason, durationMs: now() - t0 };
   } catch (error) {
     return {
       status: 'failed',
       reason: `${describeFailure(error, handler, how.verbose)}\n(it stays pending: the next run runs it again)`,
-      durationMs: performance.now() - t0,
+      durationMs: now() - t0,
     };
   }
 }

@@ -129,6 +129,11 @@ export interface AscHost {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** asc's state folder (`$XDG_STATE_HOME/asc`, else `~/.local/state/asc`): backups, records, archives. */
   readonly stateDir: string;
+  /**
+   * asc's own user id, known without a command: what a check that needs only it (`launchctl print
+   * gui/<uid>`) starts with, beside the facts' round rather than after it. The same as `facts().uid`.
+   */
+  readonly uid: number;
   /** Facts from the host's own tools, gathered once per run on first use. */
   facts(): Promise<AscHostFacts>;
   /** How a LaunchAgent starts this asc again: Node and asc's script, absolute, by paths that outlive upgrades. */
@@ -150,7 +155,9 @@ export interface AscHostFacts {
   arch: string;
   /** macOS version from `sw_vers -productVersion`; undefined elsewhere. */
   macosVersion: string | undefined;
+  /** The user asc runs as (the process's own, as `id -un` says). */
   user: string;
+  /** Its user id (as `id -u` says). */
   uid: number;
   /** `brew --prefix`; undefined without Homebrew. */
   brewPrefix: string | undefined;
@@ -485,6 +492,22 @@ export interface AscPlugin<Options = Record<string, unknown>> {
    * `limactl delete default` removes them"). Printed after the uninstall's recap, under "kept, on purpose".
    */
   kept?(options: Options, ctx: AscPluginContext): string[];
+}
+
+/**
+ * A built-in plugin as every command knows it before loading it: its name, description and flags, and two
+ * lazy imports, so that a command loads only what it uses (docs/decisions.md, "A start-up that loads only
+ * what the command uses"). Each `plugins/<name>/entry.ts` is one.
+ */
+export interface AscBuiltinPlugin {
+  name: string;
+  description: string;
+  defaultEnabled?: boolean;
+  optIn?: boolean;
+  /** The options' schema (its module loads zod): loaded to validate a config that is not in the cache. */
+  options(): Promise<z.ZodType>;
+  /** The plugin itself, with its schema and everything its hooks import: loaded when it is enabled. */
+  load(): Promise<AscPlugin<unknown>>;
 }
 
 /** Status of a task at the end of a command. */

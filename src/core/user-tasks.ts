@@ -1,6 +1,6 @@
-import { parseDuration } from './config/schema.ts';
 import type { AscParsedConfig } from './config/validate.ts';
 import { drift, ok } from './define.ts';
+import { parseDuration } from './duration.ts';
 import type { TaskNode } from './task-node.ts';
 import { ALL_EXIT_CODES, tail } from './text.ts';
 import type { AscResolvedConfig } from './types.ts';

@@ -1,5 +1,6 @@
-import { lstat, open, readFile, readlink, stat } from 'node:fs/promises';
+import { lstat, open, readFile, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { defaultLoaders, type Loader } from 'cosmiconfig';
 import { Explorer } from 'cosmiconfig/dist/Explorer.js';
 import type { ParseError } from 'jsonc-parser';
@@ -7,6 +8,7 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'y
 import { decodeUtf8, describeErrno, quotePath } from '../context/files.ts';
 import { AscError } from '../errors.ts';
 import { firstLine } from '../text.ts';
+import { globalConfigFiles, SEARCH_PLACES, searchedDirs } from './places.ts';
 
 /** A config file as found on disk, before validation. */
 export interface LoadedConfig {
@@ -21,23 +23,6 @@ export interface LoadedConfig {
   /** Where the config sits inside the source (`['asc']` in package.json). */
   sourcePath: readonly string[];
 }
-
-const SEARCH_PLACES = [
-  'package.json',
-  '.ascrc',
-  '.ascrc.yaml',
-  '.ascrc.yml',
-  '.ascrc.json',
-  '.ascrc.mjs',
-  '.ascrc.js',
-  '.ascrc.ts',
-  '.config/ascrc.yaml',
-  '.config/ascrc.yml',
-  '.config/ascrc.json',
-  'asc.config.mjs',
-  'asc.config.js',
-  'asc.config.ts',
-];
 
 /**
  * Find the config: `--config PATH`, else cosmiconfig's search from `cwd` up to the home folder, else the
@@ -72,6 +57,9 @@ export async function findConfig(options: {
       noExt: loadYaml,
       '.json': loadJson,
       '.ts': loadTs,
+      '.mjs': loadJs,
+      '.cjs': loadJs,
+      '.js': loadJs,
     },
   });
   if (options.explicit !== undefined) {
@@ -89,9 +77,7 @@ export async function findConfig(options: {
   // config that asc cannot read must be an error, not a silent fallback to another config or the defaults.
   for (const file of searchedBefore(options.cwd, options.home, found?.filepath)) await readableConfig(file);
   if (found) return toLoaded(found.filepath, found.config);
-  const configHome = options.env.XDG_CONFIG_HOME || path.join(options.home, '.config');
-  for (const name of ['config.yaml', 'config.yml', 'config.json']) {
-    const file = path.join(configHome, 'asc', name);
+  for (const file of globalConfigFiles(options.home, options.env)) {
     if (await readableConfig(file)) {
       return toLoaded(file, (await guarded(file, () => explorer.load(file)))?.config);
     }
@@ -101,13 +87,12 @@ export async function findConfig(options: {
 
 /** The search places cosmiconfig tried before it found `found`: from `cwd` up to `home` (or `/`). */
 function* searchedBefore(cwd: string, home: string, found: string | undefined): Generator<string> {
-  for (let dir = cwd; ; dir = path.dirname(dir)) {
+  for (const dir of searchedDirs(cwd, home)) {
     for (const place of SEARCH_PLACES) {
       const file = path.join(dir, place);
       if (file === found) return;
       yield file;
     }
-    if (dir === home || dir === path.dirname(dir)) return;
   }
 }
 
@@ -317,6 +302,14 @@ function linePos(text: string, offset: number): string {
   const lines = text.slice(0, offset).split('\n');
   return `${lines.length}:${(lines.at(-1)?.length ?? 0) + 1}`;
 }
+
+/**
+ * A JavaScript config, imported once. cosmiconfig's own loader, when the import throws, runs the module a
+ * second time through require(), which on Node 22.12+ loads an ES module too, with an ExperimentalWarning
+ * on stderr: a config that throws would run twice, and its error would come with the warning.
+ */
+const loadJs: Loader = async (filepath) =>
+  ((await import(pathToFileURL(await realpath(filepath)).href)) as { default?: unknown }).default;
 
 /** cosmiconfig transpiles .ts with the `typescript` package, which is an optional peer of asc. */
 const loadTs: Loader = async (filepath, content) => {

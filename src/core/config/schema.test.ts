@@ -3,18 +3,21 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { builtinPlugins } from '../../../plugins/index.ts';
+import { loadSchemas } from '../builtins.ts';
 import { buildConfigSchema, buildJsonSchema, parseDuration } from './schema.ts';
+
+const schemas = await loadSchemas(builtinPlugins);
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 describe('the config schema', () => {
   it('schema.json is generated from the zod schema (run `npm run schema` after changing it)', () => {
     const committed = JSON.parse(readFileSync(path.join(root, 'schema.json'), 'utf8'));
-    expect(committed).toEqual(JSON.parse(JSON.stringify(buildJsonSchema(builtinPlugins))));
+    expect(committed).toEqual(JSON.parse(JSON.stringify(buildJsonSchema(schemas))));
   });
 
   it('fills defaults and keeps what the user wrote', () => {
-    const parsed = buildConfigSchema(builtinPlugins).parse({
+    const parsed = buildConfigSchema(schemas).parse({
       tasks: [{ id: 'a.b', check: 'true', apply: 'true' }],
     });
     expect(parsed.instance).toBe('default');
@@ -22,7 +25,7 @@ describe('the config schema', () => {
   });
 
   it('rejects instance names Lima would reject, including shell syntax', () => {
-    const schema = buildConfigSchema(builtinPlugins);
+    const schema = buildConfigSchema(schemas);
     for (const bad of ['de fault', 'x;y', '$(id)', "a'b", '-lead', 'trail-', '']) {
       expect(schema.safeParse({ instance: bad }).success, bad).toBe(false);
     }

@@ -1,12 +1,14 @@
 import { z } from 'zod';
-import type { AscPlugin } from '../types.ts';
+import type { PluginSchema } from '../builtins.ts';
+import { DURATION, parseDuration } from '../duration.ts';
+
+export { parseDuration };
 
 /** Lima's own rule for instance names (identifiers.Validate): no spaces, quotes or shell syntax. */
 export const INSTANCE_NAME = /^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$/;
 /** `group.name`, lower-case words joined by dots; the part before the first dot is the group. */
 export const TASK_ID = /^[a-z0-9][a-z0-9_-]*(?:\.[a-z0-9][a-z0-9_-]*)*$/;
 export const PHASE = /^[a-z][a-z0-9-]*$/;
-const DURATION = /^(\d+)(ms|s|m|h)$/;
 /** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer one fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -21,14 +23,6 @@ export const durationOption = () =>
         message: 'a duration from 1ms to 596h',
       },
     );
-
-/** `30s`, `10m`, `500ms`, `1h` → milliseconds. */
-export function parseDuration(text: string): number {
-  const match = DURATION.exec(text);
-  if (!match) throw new Error(`not a duration: ${text}`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
-  return Number(match[1]) * unit;
-}
 
 export const userTaskSchema = z
   .object({
@@ -63,7 +57,7 @@ export type AscUserTask = z.input<typeof userTaskSchema>;
  * The whole config schema for a set of built-in plugins: it validates, and `z.toJSONSchema` of it is the
  * `schema.json` that editors use. External plugins' options are checked by their own schemas later.
  */
-export function buildConfigSchema(builtins: readonly AscPlugin<unknown>[]) {
+export function buildConfigSchema(builtins: readonly PluginSchema[]) {
   const entries: Record<string, z.ZodType> = {};
   for (const plugin of builtins) {
     const options = (plugin.options ?? z.object({}).strict()) as z.ZodType;
@@ -108,7 +102,7 @@ export interface AscUserConfig {
 }
 
 /** The JSON Schema shipped as `schema.json`. */
-export function buildJsonSchema(builtins: readonly AscPlugin<unknown>[]): Record<string, unknown> {
+export function buildJsonSchema(builtins: readonly PluginSchema[]): Record<string, unknown> {
   const schema = z.toJSONSchema(buildConfigSchema(builtins), { io: 'input', unrepresentable: 'any' });
   return { ...schema, title: 'asc configuration (.ascrc.yaml)' };
 }

@@ -1,16 +1,13 @@
 import type { z } from 'zod';
+import type { PluginSchema } from '../builtins.ts';
 import { AscError } from '../errors.ts';
-import type { AscPlugin } from '../types.ts';
 import { type LoadedConfig, locate } from './load.ts';
 import { buildConfigSchema } from './schema.ts';
 
 export type AscParsedConfig = z.output<ReturnType<typeof buildConfigSchema>>;
 
 /** Validate a loaded config against the schema of the built-in plugins; throws one error listing every problem. */
-export function validateConfig(
-  loaded: LoadedConfig,
-  builtins: readonly AscPlugin<unknown>[],
-): AscParsedConfig {
+export function validateConfig(loaded: LoadedConfig, builtins: readonly PluginSchema[]): AscParsedConfig {
   const result = buildConfigSchema(builtins).safeParse(loaded.raw ?? {});
   if (result.success) return result.data;
   throw configError(loaded, flattenIssues(result.error.issues, loaded.raw));

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { AscError } from '../errors.ts';
 import { firstLine, indent, lastLine } from '../text.ts';
 import type { AscExec, AscExecOptions, AscExecResult, AscGuest } from '../types.ts';
@@ -70,6 +69,8 @@ async function gatherFacts(
 ): Promise<Record<string, string>> {
   const names = Object.keys(settings.factScripts);
   if (names.length === 0) return {};
+  // node:crypto loads here, on the first round trip, not with every command.
+  const { randomBytes } = await import('node:crypto');
   const marker = `asc-fact-${randomBytes(6).toString('hex')}`;
   const script = names
     .map(

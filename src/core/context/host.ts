@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { AscExec, AscHost, AscHostFacts, AscProgram } from '../types.ts';
 import { stableProgram } from './program.ts';
 
@@ -10,18 +11,29 @@ export function createHost(
   once: <T>(key: string, compute: () => Promise<T>) => Promise<T>,
   program: AscProgram = { node: process.execPath, script: process.argv[1] ?? process.execPath },
 ): AscHost {
-  const facts = () => once('core:host-facts', () => gatherHostFacts(exec));
+  const uid = process.getuid?.() ?? -1;
+  const facts = () => once('core:host-facts', () => gatherHostFacts(exec, uid));
   return {
     home,
     env,
     stateDir,
+    uid,
     facts,
     ascProgram: () =>
       once('core:asc-program', async () => stableProgram(program, (await facts()).brewPrefix, home)),
   };
 }
 
-async function gatherHostFacts(exec: AscExec): Promise<AscHostFacts> {
+/** The user asc runs as, from the user database (what `id -un` prints), without a command. */
+function userName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function gatherHostFacts(exec: AscExec, uid: number): Promise<AscHostFacts> {
   const read = async (file: string, args: string[]) => {
     try {
       return (await exec.query(file, args, { timeoutMs: 10_000 })).stdout.trim() || undefined;
@@ -30,11 +42,10 @@ async function gatherHostFacts(exec: AscExec): Promise<AscHostFacts> {
     }
   };
   // One round: sw_vers is asked whatever the system (it is missing off a Mac), and kept only on a Mac.
-  const [system, arch, user, uid, swVers, brewPrefix] = await Promise.all([
+  // The user and uid are the process's own: no command needed.
+  const [system, arch, swVers, brewPrefix] = await Promise.all([
     read('uname', ['-s']),
     read('uname', ['-m']),
-    read('id', ['-un']),
-    read('id', ['-u']),
     read('sw_vers', ['-productVersion']),
     read('brew', ['--prefix']),
   ]);
@@ -44,8 +55,8 @@ async function gatherHostFacts(exec: AscExec): Promise<AscHostFacts> {
     platform,
     arch: arch ?? process.arch,
     macosVersion,
-    user: user ?? 'unknown',
-    uid: Number(uid ?? -1),
+    user: userName(),
+    uid,
     brewPrefix,
   };
 }

@@ -1,0 +1,83 @@
+// A command loads only what it uses (docs/decisions.md, decision 42): which of dist's files a run
+// loads, and what their source maps say is inside them. Not a time: the modules themselves.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CLI, createSandbox, type Sandbox } from '../harness/sandbox.ts';
+
+let sandbox: Sandbox;
+beforeEach(async () => {
+  sandbox = await createSandbox();
+});
+afterEach(async () => {
+  await sandbox.cleanup();
+});
+
+/** Every source (a package as `npm:<name>`, or asc's own file) inside the dist files one run loads. */
+async function loadedSources(config: string, args = ['list', '--json']): Promise<Set<string>> {
+  const file = await sandbox.write('project/.ascrc.yaml', config);
+  const past = new Date(Date.now() - 3_600_000);
+  const { utimes } = await import('node:fs/promises');
+  await utimes(file, past, past);
+  const log = path.join(sandbox.tmp, 'loaded.txt');
+  const hook = path.join(sandbox.tmp, 'hook.mjs');
+  const loader = `import { appendFileSync } from 'node:fs';
+export async function load(url, context, next) {
+  if (url.startsWith('file:')) appendFileSync(${JSON.stringify(log)}, url + '\\n');
+  return next(url, context);
+}`;
+  writeFileSync(
+    hook,
+    `import { register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(loader)}`)});\n`,
+  );
+  const cwd = path.dirname(file);
+  // The first run fills the config cache; the second is the one a user meets every day.
+  for (const round of [1, 2]) {
+    writeFileSync(log, '');
+    const run = await sandbox.exec(process.execPath, ['--import', hook, CLI, ...args], { cwd });
+    expect(run.exitCode, `${round}: ${run.stderr}`).toBe(0);
+  }
+  const sources = new Set<string>();
+  for (const url of readFileSync(log, 'utf8').split('\n').filter(Boolean)) {
+    const loaded = new URL(url).pathname;
+    if (!loaded.startsWith(path.dirname(CLI))) continue;
+    const map = JSON.parse(readFileSync(`${loaded}.map`, 'utf8')) as { sources: string[] };
+    for (const source of map.sources) {
+      const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(source);
+      sources.add(pkg ? `npm:${pkg[1]}` : source.replace(/^(\.\.\/)+/, ''));
+    }
+  }
+  return sources;
+}
+
+describe('a command loads only what it uses', () => {
+  it('with the config in the cache, no config search, YAML parser, zod or plugin code', async () => {
+    const sources = await loadedSources('plugins: {}\ntasks: []\n');
+    expect(sources.has('src/core/config/cache.ts')).toBe(true);
+    for (const heavy of ['npm:cosmiconfig', 'npm:yaml', 'npm:js-yaml', 'npm:zod', 'npm:execa']) {
+      expect(sources.has(heavy), heavy).toBe(false);
+    }
+    expect(
+      [...sources].filter((source) => source.startsWith('plugins/') && source !== 'plugins/index.ts'),
+    ).toEqual([...sources].filter((source) => /^plugins\/[a-z]+\/entry\.ts$/.test(source)));
+  });
+
+  it('a plugin that is off leaves its code unloaded: lima alone loads no Lua parser, plist or forward', async () => {
+    const sources = await loadedSources('plugins:\n  lima: {}\n');
+    expect(sources.has('plugins/lima/index.ts')).toBe(true);
+    const others = [...sources].filter(
+      (source) =>
+        /^plugins\/(wezterm|launchd|docker|onepassword|nixos)\//.test(source) &&
+        !source.endsWith('/entry.ts'),
+    );
+    expect(others).toEqual([]);
+    for (const unused of [
+      'npm:web-tree-sitter',
+      'npm:plist',
+      'npm:@xmldom/xmldom',
+      'plugins/lima/forward.ts',
+    ]) {
+      expect(sources.has(unused), unused).toBe(false);
+    }
+  });
+});
