@@ -232,7 +232,7 @@ export interface SimulatedMac {
   clearCallLog(): Promise<void>;
   /**
    * `sandbox.snapshot()` without the fakes' own logs, which read-only calls append to (limactl's,
-   * launchctl's and the guest tools' call logs, the fake Docker daemon's requests), nor a folder made
+   * launchctl's and the guest tools' call logs, the guest's loginctl and systemctl logs, the fake Docker daemon's requests), nor a folder made
    * only to hold one: equal snapshots mean asc changed nothing.
    */
   snapshot(): Promise<Map<string, string>>;
@@ -474,7 +474,10 @@ export async function createSimulatedMac(
     },
     async snapshot() {
       const files = await sandbox.snapshot();
-      for (const key of [...files.keys()]) if (/(calls|requests)\.log$/.test(key)) files.delete(key);
+      // The guest's loginctl and systemctl log every call, reads too; what they change is in the tree
+      // (linger files, unit links) and sudo.log.
+      for (const key of [...files.keys()])
+        if (/(calls|requests)\.log$|^guest\/(loginctl|systemctl)\.log$/.test(key)) files.delete(key);
       for (const key of [...files.keys()].reverse()) {
         if (key.endsWith('/') && ![...files.keys()].some((other) => other !== key && other.startsWith(key)))
           files.delete(key);
