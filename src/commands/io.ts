@@ -1,4 +1,3 @@
-
 /** Global flags every command takes. */
 export interface GlobalOptions {
   config?: string;
