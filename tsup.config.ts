@@ -91,6 +91,33 @@ const lazyChildProcessInCommander: Plugin = {
   },
 };
 
+const REQUIRE_BANNER =
+  "import { createRequire as __ascCreateRequire } from 'node:module';\nconst require = __ascCreateRequire(import.meta.url);";
+
+/**
+ * After the build, two things each start of asc would otherwise pay for every module it loads:
+ * - `dist/package.json` says `"type": "module"`: Node looks for the nearest package.json of every
+ *   module to learn its type, and without one in dist it looks again, module after module, then reads
+ *   the package's own;
+ * - the `require` banner stays only in the chunks that use `require` (CommonJS code bundled in, and
+ *   esbuild's `__require`); in the others, `createRequire` would build a module object for nothing. Its
+ *   two lines become two empty lines, so that the source maps still match.
+ */
+async function afterBuild(): Promise<void> {
+  const { readdir, readFile, writeFile } = await import('node:fs/promises');
+  await writeFile('dist/package.json', '{ "type": "module" }\n');
+  for (const name of await readdir('dist')) {
+    if (!name.endsWith('.js')) continue;
+    const file = path.join('dist', name);
+    const text = await readFile(file, 'utf8');
+    const shebang = /^#!.*\n/.exec(text)?.[0] ?? '';
+    if (!text.startsWith(REQUIRE_BANNER, shebang.length)) continue;
+    const body = text.slice(shebang.length + REQUIRE_BANNER.length);
+    if (/\brequire\b/.test(body)) continue;
+    await writeFile(file, `${shebang}\n${body}`);
+  }
+}
+
 /** Node's rule: `.cjs`, or `.js` whose nearest package.json does not say `"type": "module"`. */
 async function isCommonJs(file: string): Promise<boolean> {
   if (file.endsWith('.cjs')) return true;
@@ -122,7 +149,6 @@ export default defineConfig({
   // CommonJS packages inside an ESM bundle call `require` for Node's built-ins; __filename and
   // __dirname (write-file-atomic, import-fresh) come from tsup's ESM shims.
   shims: true,
-  banner: {
-    js: "import { createRequire as __ascCreateRequire } from 'node:module';\nconst require = __ascCreateRequire(import.meta.url);",
-  },
+  banner: { js: REQUIRE_BANNER },
+  onSuccess: afterBuild,
 });

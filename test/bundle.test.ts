@@ -93,6 +93,23 @@ describe('the bundle', () => {
     );
   });
 
+  it('says its type beside its modules, and makes a require only in the chunks that call one', () => {
+    expect(JSON.parse(readFileSync(path.join(DIST, 'package.json'), 'utf8'))).toEqual({ type: 'module' });
+    const makers = files.filter((name) =>
+      readFileSync(path.join(DIST, name), 'utf8').includes('__ascCreateRequire'),
+    );
+    // Some chunks bundle CommonJS code and keep it; most do not.
+    expect(makers.length).toBeGreaterThan(0);
+    expect(makers.length).toBeLessThan(files.length / 4);
+    for (const name of files) {
+      const text = readFileSync(path.join(DIST, name), 'utf8');
+      const body = text
+        .replace(/^#!.*\n/, '')
+        .replace(/^import \{ createRequire as __ascCreateRequire \}.*\n.*\n/, '');
+      if (/\brequire\b/.test(body)) expect(makers, name).toContain(name);
+    }
+  });
+
   it('each package kept outside is one that an install brings: a dependency, or the optional peer typescript', () => {
     for (const name of EXTERNAL) {
       const declared = pkg.dependencies?.[name] ?? pkg.peerDependencies?.[name];

@@ -59,7 +59,7 @@ export interface DaemonTarget {
 export async function daemonTarget(
   t: AscTaskContext,
   options: DockerOptions,
-  current: string | undefined,
+  current: string | undefined | Promise<string | undefined>,
 ): Promise<DaemonTarget> {
   if (options.hostSocket) {
     return {
@@ -72,7 +72,8 @@ export async function daemonTarget(
   if (colima.state === 'running' && colima.socket) {
     return { socket: colima.socket, source: '`colima status`', colima };
   }
-  if (current) return { socket: current, source: 'kept while Colima does not run', colima };
+  const kept = await current;
+  if (kept) return { socket: kept, source: 'kept while Colima does not run', colima };
   return { socket: expandHome(FALLBACK_SOCKET, t.host.home), source: "Colima's default", colima };
 }
 
@@ -113,7 +114,7 @@ export type HostDaemon =
 export async function hostDaemon(
   t: AscTaskContext,
   options: DockerOptions,
-  current: string | undefined,
+  current: string | undefined | Promise<string | undefined>,
 ): Promise<HostDaemon> {
   const target = await daemonTarget(t, options, current);
   const ping = await pingDocker(target.socket);

@@ -66,6 +66,8 @@ interface World {
   probes?: string[];
   cli?: string;
   os?: string;
+  /** `limactl list` answers only once `colima status` has been asked (a check that waits never ends). */
+  listAfterColima?: boolean;
 }
 
 /** A context on a Mac with an instance `default` in ~/.lima/default and the given Colima and guest. */
@@ -74,6 +76,10 @@ async function context(world: World, options: Partial<TestContextOptions> = {}) 
   await mkdir(dir, { recursive: true });
   const probes = [...(world.probes ?? [])];
   const guestCalls: string[][] = [];
+  let colimaAsked = () => {};
+  const colima = new Promise<void>((resolve) => {
+    colimaAsked = resolve;
+  });
   const t = await createTestContext({
     home,
     id: 'docker.works',
@@ -82,12 +88,14 @@ async function context(world: World, options: Partial<TestContextOptions> = {}) 
       'docker.cli': world.cli ?? '/usr/bin/docker',
       'docker.probe': probes.shift() ?? probe({ exit: '0', out: '27.4.0', env: `unix://${GUEST_SOCKET}` }),
     },
-    exec: (argv): FakeAnswer | undefined => {
+    exec: async (argv): Promise<FakeAnswer | undefined> => {
       const [file, ...args] = argv;
       if (file === 'limactl' && args[0] === 'list') {
+        if (world.listAfterColima) await colima;
         return { stdout: JSON.stringify({ name: 'default', status: 'Running', dir }) };
       }
       if (file === 'colima') {
+        colimaAsked();
         if (world.colima === 'missing') return undefined;
         if (world.colima === 'stopped')
           return { exitCode: 1, stderr: 'level=fatal msg="colima is not running"' };
@@ -138,6 +146,16 @@ describe('the docker plugin', () => {
       '~/.lima/default/sock/asc-docker.sock is missing, want → ~/.config/colima/default/docker.sock (`colima status`)',
     );
     expect(await readlink(path.join(dir, 'sock/asc-docker.sock'))).toBe(socket);
+  });
+
+  it('host-socket and works ask Colima while limactl says where the instance is, not after', async () => {
+    // limactl list answers only after colima status was asked: a check that asks in turn never ends.
+    const socket = path.join(home, '.colima/default/docker.sock');
+    await daemon(socket);
+    const { t } = await context({ colima: 'running', colimaSocket: socket, listAfterColima: true });
+    await expectIdempotent(task('host-socket'), t);
+    const again = await context({ colima: 'running', colimaSocket: socket, listAfterColima: true });
+    expect(await task('works').check(again.t)).toMatchObject({ converged: true });
   });
 
   it('host-socket follows plugins.docker.hostSocket without asking Colima, and keeps its link while Colima is stopped', async () => {

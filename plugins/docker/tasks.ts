@@ -11,7 +11,7 @@ import {
   socketProbeLines,
   waitAfterBoot,
 } from '../lima/api.ts';
-import { DOCKER, daemonTarget, type HostDaemon, hostDaemon } from './daemon.ts';
+import { DOCKER, daemonTarget, hostDaemon } from './daemon.ts';
 import type { DockerOptions } from './options.ts';
 
 /** Fact names as every plugin's facts are keyed: `<plugin>.<fact>`. */
@@ -141,16 +141,23 @@ type Assessment =
   | { kind: 'broken'; reason: string; hint: string };
 
 async function assess(t: AscTaskContext, options: DockerOptions): Promise<Assessment> {
-  const probe = parseProbe(await guestProbe(t, FACT_PROBE, PROBE_SCRIPT));
+  // The guest's side, the link and the Mac's daemon are read at once, none waiting for another's call.
+  const linked = linkPath(t, DOCKER).then(async (link) => ({ link, now: await readLink(t, link) }));
+  const current = linked.then(({ now }) => (now.kind === 'link' ? now.target : undefined));
+  current.catch(() => undefined);
+  const daemonRead = hostDaemon(t, options, current);
+  const [text, { link }, daemon] = await Promise.all([
+    guestProbe(t, FACT_PROBE, PROBE_SCRIPT),
+    linked,
+    daemonRead,
+  ]);
+  const probe = parseProbe(text);
   const home = probe.home ?? '';
   const guestSocket = `${home}/${DOCKER.guestFile}`;
   if (probe.exit === '127') {
     return { kind: 'broken', reason: 'no docker CLI in the VM', hint: 'run `asc run docker.guest-cli`' };
   }
-  const link = await linkPath(t, DOCKER);
-  const now = await readLink(t, link);
   // The Mac side first: a daemon that is down is never mistaken for a dead forward.
-  const daemon: HostDaemon = await hostDaemon(t, options, now.kind === 'link' ? now.target : undefined);
   if (!daemon.answers) return { kind: 'broken', reason: daemon.reason, hint: daemon.hint };
   const out = probe.out ?? '';
   if (probe.exit === '0') {

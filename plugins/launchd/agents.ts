@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { type AscAgentSpec, type AscTask, type AscTaskContext, drift, ok } from '../../src/index.ts';
 import { type AgentFile, programArguments, readAgent, sha256, validateAgent } from './agent.ts';
-import { type DesiredAgent, desiredAgent } from './agents-plist.ts';
+import { agentPlace, type DesiredAgent, desiredAgent } from './agents-plist.ts';
 import {
   bootout,
   disabledLabels,
+  guiDomain,
   type JobStatus,
   type LaunchdSession,
   loadAgent,
@@ -113,6 +114,12 @@ export function agentsTask(agents: readonly AscAgentSpec[]): AscTask {
     title: `asc's scheduled agents are registered (${agents.map((a) => `${a.plugin}.${a.id}`).join(', ') || 'none'})`,
     phase: 'phase3',
     async check(t) {
+      // Each agent's job is asked of launchd with the session probe, in the first round (printJob keeps
+      // the answer for the run): on a converged Mac no print waits for another call.
+      const domain = { uid: t.host.uid, domain: guiDomain(t) };
+      for (const agent of agents) {
+        printJob(t, domain, agentPlace(t.host.home, t.config.instance, agent).label).catch(() => undefined);
+      }
       const session = await applicable(t, () => requireSession(t));
       if ('notApplicable' in session) return session;
       const found = await plan(t, agents, session);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTestContext } from '../../src/testing.ts';
+import { agentsTask } from './agents.ts';
 import { launchdPlugin } from './index.ts';
 import { launchdOptions } from './options.ts';
 import { limaAutostartArgs, resolveMode } from './situation.ts';
@@ -67,6 +68,42 @@ describe('the launchd tasks', () => {
     });
     expect(t.commands.map((c) => c.argv.join(' '))).toContain('launchctl print gui/501');
     expect(t.commands.filter((c) => c.mutating)).toEqual([]);
+  });
+
+  it('agents: each agent is asked of launchd with the session probe, not after it', async () => {
+    // launchctl answers the session probe only once the agent's label was asked: a check that asks in
+    // turn never ends.
+    const label = 'io.ascalon.default.backup.schedule';
+    let labelAsked = () => {};
+    const asked = new Promise<void>((resolve) => {
+      labelAsked = resolve;
+    });
+    const t = await createTestContext({
+      exec: async (argv) => {
+        const line = argv.join(' ');
+        if (line === 'launchctl print gui/501') {
+          await asked;
+          return { stdout: 'gui/501 = {\n}\n' };
+        }
+        if (line === `launchctl print gui/501/${label}`) {
+          labelAsked();
+          return { exitCode: 113, stderr: `Could not find service "${label}" in domain for user gui: 501` };
+        }
+        if (line === 'launchctl print-disabled gui/501') return { stdout: 'disabled services = {\n}\n' };
+        return undefined;
+      },
+    });
+    const agent = {
+      plugin: 'backup',
+      id: 'schedule',
+      title: 'back up',
+      args: ['backup'],
+      schedule: [{ hour: 3 }],
+    };
+    expect(await agentsTask([agent]).check(t)).toMatchObject({
+      converged: false,
+      reason: expect.stringContaining('would be written and loaded'),
+    });
   });
 
   it('declares launchctl and plutil as tools, and a doctor and an uninstall', () => {

@@ -122,13 +122,18 @@ export function linkTask(
   id: string,
   title: string,
   service: HostService,
-  targetOf: (t: AscTaskContext, current: string | undefined) => Promise<LinkTarget>,
+  targetOf: (t: AscTaskContext, current: Promise<string | undefined>) => Promise<LinkTarget>,
   readThrough: readonly string[],
 ): AscTask {
+  // The link (behind the instance's folder, from `limactl list`) and the target (`colima status`,
+  // `ssh -G`) are read at once: on a converged Mac neither call waits for the other. The target is
+  // handed what the link points at now, which it awaits only when it needs it.
   const ends = async (t: AscTaskContext) => {
-    const link = await linkPath(t, service);
-    const now = await readLink(t, link);
-    return { link, now, target: await targetOf(t, now.kind === 'link' ? now.target : undefined) };
+    const found = linkPath(t, service).then(async (link) => ({ link, now: await readLink(t, link) }));
+    const current = found.then(({ now }) => (now.kind === 'link' ? now.target : undefined));
+    current.catch(() => undefined);
+    const [{ link, now }, target] = await Promise.all([found, targetOf(t, current)]);
+    return { link, now, target };
   };
   return {
     id,

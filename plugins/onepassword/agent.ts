@@ -62,14 +62,14 @@ export type HostAgent =
   | { answers: false; target: AgentTarget; reason: string; hint: string };
 
 export async function hostAgent(t: AscTaskContext, options: OnePasswordOptions): Promise<HostAgent> {
+  // 1Password's socket is where the agent almost always is: it is listed while `ssh -G` says where the
+  // agent is, so that on a converged Mac the listing does not wait for it. Another answer lists again.
+  const documented = expandHome(ONEPASSWORD_AGENT, t.host.home);
+  const early = options.agentSocket ? undefined : listAgent(t, documented);
+  early?.catch(() => undefined);
   const target = await agentTarget(t, options);
   const at = displayPath(target.socket, t.host.home);
-  // 0: keys listed; 1: "The agent has no identities."; 2: no agent there (ssh-add(1)).
-  const result = await t.exec.query('ssh-add', ['-l'], {
-    env: { SSH_AUTH_SOCK: target.socket },
-    okCodes: [0, 1, 2],
-    timeoutMs: 30_000,
-  });
+  const result = await (early && target.socket === documented ? early : listAgent(t, target.socket));
   if (result.exitCode === 0) return { answers: true, fingerprints: fingerprints(result.stdout), target };
   const onePassword = target.source === "1Password's agent";
   if (result.exitCode === 1) {
@@ -91,6 +91,15 @@ export async function hostAgent(t: AscTaskContext, options: OnePasswordOptions):
       ? ENABLE_AGENT
       : 'start that agent, or set plugins.onepassword.agentSocket to the one you use',
   };
+}
+
+/** `ssh-add -l` against the agent at `socket`: 0, keys listed; 1, "The agent has no identities."; 2, no agent there (ssh-add(1)). */
+function listAgent(t: AscTaskContext, socket: string) {
+  return t.exec.query('ssh-add', ['-l'], {
+    env: { SSH_AUTH_SOCK: socket },
+    okCodes: [0, 1, 2],
+    timeoutMs: 30_000,
+  });
 }
 
 /** `256 SHA256:abc… comment (ED25519)` → `SHA256:abc…`. */

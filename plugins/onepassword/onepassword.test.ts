@@ -41,6 +41,10 @@ interface World {
   sshG?: string;
   agentProbes?: string[];
   sshConfig?: boolean;
+  /** `ssh -G` answers only once `ssh-add -l` has been asked on the Mac (a check that waits never ends). */
+  sshGAfterSshAdd?: boolean;
+  /** Filled with the SSH_AUTH_SOCK of each `ssh-add -l` on the Mac. */
+  listed?: (string | undefined)[];
 }
 
 async function context(world: World, options: Partial<TestContextOptions> = {}) {
@@ -51,6 +55,10 @@ async function context(world: World, options: Partial<TestContextOptions> = {}) 
     execFileSync('sh', ['-c', `printf 'Host *\\n' > ${JSON.stringify(path.join(home, '.ssh/config'))}`]);
   }
   const probes = [...(world.agentProbes ?? [])];
+  let sshAddAsked = () => {};
+  const sshAdd = new Promise<void>((resolve) => {
+    sshAddAsked = resolve;
+  });
   const t = await createTestContext({
     home,
     env: { HOME: home, SSH_AUTH_SOCK: '/private/tmp/launchd-1/Listeners' },
@@ -60,12 +68,17 @@ async function context(world: World, options: Partial<TestContextOptions> = {}) 
       'onepassword.op': '/usr/bin/op',
       'onepassword.token': 'file=none\nenv=unset',
     },
-    exec: (argv, opts): FakeAnswer | undefined => {
+    exec: async (argv, opts): Promise<FakeAnswer | undefined> => {
       const [file, ...args] = argv;
       if (file === 'limactl') return { stdout: JSON.stringify({ name: 'default', status: 'Running', dir }) };
-      if (file === 'ssh' && args[0] === '-G') return { stdout: `hostname 127.0.0.1\n${world.sshG ?? ''}` };
+      if (file === 'ssh' && args[0] === '-G') {
+        if (world.sshGAfterSshAdd) await sshAdd;
+        return { stdout: `hostname 127.0.0.1\n${world.sshG ?? ''}` };
+      }
       if (file === 'ssh') return {};
       if (file === 'ssh-add') {
+        sshAddAsked();
+        world.listed?.push(opts.env?.SSH_AUTH_SOCK);
         expect(opts.env?.SSH_AUTH_SOCK).toBeDefined();
         const code = world.macAgent ?? 0;
         if (code === 0) return { stdout: KEY };
@@ -199,6 +212,24 @@ describe('the onepassword plugin: the SSH agent', () => {
     );
     expect(await task('agent-works').check(t)).toMatchObject({ converged: true });
     expect(t.guestCommands.filter((c) => c.argv[2] === AGENT_SCRIPT)).toHaveLength(1);
+  });
+
+  it('agent-works: 1Password’s socket is listed while ssh -G runs, and listed again where ssh -G points elsewhere', async () => {
+    // ssh -G answers only after ssh-add -l was asked: a check that lists after ssh -G would never end.
+    const world: World = { sshConfig: true, sshGAfterSshAdd: true, listed: [] };
+    const { t } = await context(world);
+    expect(await task('agent-works').check(t)).toMatchObject({ converged: true });
+    const onePassword = path.join(home, 'Library/Group Containers/2BUA8C4S2C.com.1password/t/agent.sock');
+    expect(world.listed).toEqual([onePassword]);
+
+    const elsewhere: World = {
+      sshConfig: true,
+      sshG: 'identityagent /Users/dev/.other/agent.sock',
+      listed: [],
+    };
+    const other = await context(elsewhere);
+    expect(await task('agent-works').check(other.t)).toMatchObject({ converged: true });
+    expect(elsewhere.listed).toEqual([onePassword, '/Users/dev/.other/agent.sock']);
   });
 
   it('agent-works: an agent forwarded by the ssh client shadows SSH_AUTH_SOCK', async () => {

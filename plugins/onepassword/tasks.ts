@@ -80,7 +80,13 @@ type Assessment =
   | { kind: 'broken'; reason: string; hint: string };
 
 async function assess(t: AscTaskContext, options: OnePasswordOptions): Promise<Assessment> {
-  const probe = parseProbe(await guestProbe(t, FACT_AGENT, AGENT_SCRIPT));
+  // The guest's side, the Mac's agent and the link are read at once, none waiting for another's call.
+  const [text, agent, link] = await Promise.all([
+    guestProbe(t, FACT_AGENT, AGENT_SCRIPT),
+    hostAgent(t, options),
+    linkPath(t, AGENT),
+  ]);
+  const probe = parseProbe(text);
   const guestSocket = `${probe.home ?? ''}/${AGENT.guestFile}`;
   if (probe.exit === '127') {
     return {
@@ -90,9 +96,7 @@ async function assess(t: AscTaskContext, options: OnePasswordOptions): Promise<A
     };
   }
   // The Mac side first: an agent that is off is never mistaken for a dead forward.
-  const agent = await hostAgent(t, options);
   if (!agent.answers) return { kind: 'broken', reason: agent.reason, hint: agent.hint };
-  const link = await linkPath(t, AGENT);
   const out = probe.out ?? '';
   if (probe.exit === '0' || probe.exit === '1') {
     const inVm = probe.exit === '0' ? fingerprints(out) : [];

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { ExitCode } from '../core/errors.ts';
-import { matchTargets, selectTasks } from '../core/graph.ts';
+import { loadGlobs, matchTargets, selectTasks } from '../core/graph.ts';
 import { details, exitCodeOf, jsonReport, recapLine, summarize } from '../core/report.ts';
 import type { AscSession } from '../core/session.ts';
 import type { AscPlugin } from '../core/types.ts';
@@ -41,6 +41,7 @@ export async function converge(
     (t) => session.graph.phases.includes(t) && !tasks.some((task) => task.phase === t),
   );
   const off = empty ? await disabledBuiltins(session, ctx) : [];
+  await loadGlobs(chosen);
   const selected = selectTasks(
     session.graph,
     chosen,

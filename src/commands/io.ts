@@ -1,5 +1,3 @@
-import { styleText } from 'node:util';
-
 /** Global flags every command takes. */
 export interface GlobalOptions {
   config?: string;
@@ -36,7 +34,9 @@ export function createIo(options: GlobalOptions, env: NodeJS.ProcessEnv = proces
     out: (line) => (json ? process.stderr : process.stdout).write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
     document: (text) => process.stdout.write(`${text}\n`),
-    color: (style, text) => (colorOn ? styleText(style, text) : text),
+    // node:util's CommonJS object, not `import from 'node:util'`: an ES import of a built-in makes every
+    // lazy export of it load (parseArgs and more), on every start.
+    color: (style, text) => (colorOn ? process.getBuiltinModule('node:util').styleText(style, text) : text),
     stdoutIsTTY: process.stdout.isTTY === true,
     treeFits: process.stdout.isTTY === true && (process.stdout.columns ?? 80) >= TREE_MIN_COLUMNS,
   };

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { AscError, ExitCode } from '../core/errors.ts';
 import { plainLine } from '../core/render.ts';
@@ -34,6 +33,7 @@ export async function runUnattended(
   const records = new JsonRecords(path.join(stateDir(where.home, where.env), 'unattended.json'));
   const last = await records.get<string>(command).catch(() => undefined);
   const failedOnly = rows.every((r) => r.status === 'failed');
+  const { createHash } = await import('node:crypto');
   const fingerprint = createHash('sha256').update(lines.join('\n')).digest('hex');
   if (rows.length === 0 || (failedOnly && fingerprint === last)) {
     if (rows.length === 0 && last !== undefined) await forget(records, command);

@@ -1,6 +1,6 @@
 import { displayPath } from '../core/context/files.ts';
 import { ExitCode } from '../core/errors.ts';
-import { buildGraph } from '../core/graph.ts';
+import { buildGraph, loadGlobs } from '../core/graph.ts';
 import { details, exitCodeOf, jsonReport, recapLine, summarize } from '../core/report.ts';
 import type { RunReport } from '../core/runner.ts';
 import { stateDir } from '../core/state.ts';
@@ -23,10 +23,9 @@ export interface UninstallOptions extends GlobalOptions {
 export async function uninstall(options: UninstallOptions, ctx: CommandEnv): Promise<number> {
   const { io, session } = await openSession(options, ctx);
   const state = stateDir(ctx.home, ctx.env);
-  const graph = buildGraph({
-    tasks: [...session.collected.uninstall, ...coreUninstallTasks(state)],
-    handlers: [],
-  });
+  const tasks = [...session.collected.uninstall, ...coreUninstallTasks(state)];
+  await loadGlobs(tasks.flatMap((task) => task.needs));
+  const graph = buildGraph({ tasks, handlers: [] });
   const pass = {
     graph,
     selected: [...graph.tasks.keys()],

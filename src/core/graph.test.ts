@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ok } from './define.ts';
-import { buildGraph, selectTasks } from './graph.ts';
+import { buildGraph, loadGlobs, selectTasks } from './graph.ts';
 import type { TaskNode } from './task-node.ts';
 
 function task(id: string, needs: string[] = [], phase?: string): TaskNode {
@@ -18,6 +18,8 @@ function task(id: string, needs: string[] = [], phase?: string): TaskNode {
 }
 
 const graphOf = (...tasks: TaskNode[]) => buildGraph({ tasks, handlers: [] });
+
+beforeAll(() => loadGlobs(['*']));
 
 describe('buildGraph', () => {
   it('resolves globs in needs to ids, never to the task itself', () => {

@@ -1,5 +1,4 @@
 import { distance } from 'fastest-levenshtein';
-import picomatch from 'picomatch';
 import type { Collected } from './collect.ts';
 import { AscError } from './errors.ts';
 import type { HandlerNode, TaskNode } from './task-node.ts';
@@ -20,9 +19,25 @@ export interface TaskGraph {
 
 const isGlob = (text: string) => /[*?[\]{}!]/.test(text);
 
+type Compile = (glob: string) => (id: string) => boolean;
+
+/** picomatch, once `loadGlobs` has seen a glob: a run whose needs and targets are plain ids never parses it. */
+let compile: Compile | undefined;
+
+/** Load the glob matcher when one of `patterns` (needs, targets) is a glob; before `buildGraph`/`selectTasks`. */
+export async function loadGlobs(patterns: Iterable<string>): Promise<void> {
+  if (compile) return;
+  for (const pattern of patterns) {
+    if (!isGlob(pattern)) continue;
+    compile = (await import('picomatch')).default;
+    return;
+  }
+}
+
 /** picomatch's matcher takes extra arguments, so never hand it to Array#filter directly. */
 function matching(ids: readonly string[], glob: string): string[] {
-  const match = picomatch(glob);
+  if (!compile) throw new Error(`internal error: the glob "${glob}" was matched before loadGlobs()`);
+  const match = compile(glob);
   return ids.filter((id) => match(id));
 }
 

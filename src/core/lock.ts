@@ -1,7 +1,6 @@
-import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AscError } from './errors.ts';
 
 interface LockHolder {
@@ -46,7 +45,7 @@ export async function acquireRunLock(
     const holder = await readHolder(file);
     if (!holder || (await isStale(holder, file))) {
       // Remove the stale or unreadable lock; O_EXCL on the next try decides who wins a race.
-      await rm(file, { force: true });
+      await removeLock(file);
       continue;
     }
     if (Date.now() >= deadline) {
@@ -62,7 +61,7 @@ export async function acquireRunLock(
       options.onWait?.(`waiting for another asc run to finish (pid ${holder.pid}, since ${holder.since})`);
       told = true;
     }
-    await sleep(100);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -99,5 +98,12 @@ async function isStale(holder: LockHolder, file: string): Promise<boolean> {
 
 async function releaseIfMine(file: string): Promise<void> {
   const holder = await readHolder(file).catch(() => undefined);
-  if (holder?.pid === process.pid) await rm(file, { force: true });
+  if (holder?.pid === process.pid) await removeLock(file);
+}
+
+/** The lock file gone, if it was there (unlink: fs.rm would load its recursive remover on every run). */
+async function removeLock(file: string): Promise<void> {
+  await unlink(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
 }

@@ -3,7 +3,7 @@ import { type Collected, collectTasks } from './collect.ts';
 import { type CachedConfig, readConfigCache, signaturesBefore, writeConfigCache } from './config/cache.ts';
 import type { LoadedConfig } from './config/load.ts';
 import type { AscParsedConfig } from './config/validate.ts';
-import { buildGraph, type TaskGraph } from './graph.ts';
+import { buildGraph, loadGlobs, type TaskGraph } from './graph.ts';
 import { type EnabledPlugin, resolvePlugins } from './plugins.ts';
 import type { AscBuiltinPlugin, AscResolvedConfig } from './types.ts';
 
@@ -39,6 +39,7 @@ export async function prepareSession(options: SessionOptions): Promise<AscSessio
   });
   const plugins = await resolvePlugins(parsed, loaded, options.builtins, options.home);
   const collected = collectTasks(plugins, parsed, config, options.home);
+  await loadGlobs(collected.tasks.flatMap((task) => task.needs));
   const graph = buildGraph(collected);
   return { loaded, parsed, config, plugins, collected, graph, builtins: options.builtins };
 }

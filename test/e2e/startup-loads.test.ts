@@ -62,6 +62,40 @@ describe('a command loads only what it uses', () => {
     ).toEqual([...sources].filter((source) => /^plugins\/[a-z]+\/entry\.ts$/.test(source)));
   });
 
+  it('a zero-task run parses no glob matcher and loads none of the built-ins it does not use', async () => {
+    const sources = await loadedSources('plugins: {}\ntasks: []\n', ['run', 'all']);
+    expect(sources.has('npm:picomatch')).toBe(false);
+    // Node's own modules, as Node lists them when the run exits (a CommonJS preload that reads only that).
+    const list = path.join(sandbox.tmp, 'builtins.txt');
+    const preload = path.join(sandbox.tmp, 'builtins.cjs');
+    writeFileSync(
+      preload,
+      `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`,
+    );
+    const cwd = path.join(sandbox.home, 'project');
+    const run = await sandbox.exec(process.execPath, ['--require', preload, CLI, 'run', 'all'], { cwd });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const builtins = readFileSync(list, 'utf8').split('\n');
+    for (const unused of [
+      'NativeModule crypto',
+      'NativeModule timers/promises',
+      'NativeModule internal/fs/rimraf',
+      // What an ES import of node:util makes Node load: every lazy export of it.
+      'NativeModule internal/util/parse_args/parse_args',
+    ]) {
+      expect(builtins, unused).not.toContain(unused);
+    }
+    // A glob, as a target or a need, loads the matcher, and matches.
+    await sandbox.write(
+      'project/.ascrc.yaml',
+      'tasks:\n  - id: g.one\n    check: "true"\n    apply: "true"\n  - id: g.two\n    needs: ["g.o*"]\n    check: "true"\n    apply: "true"\n',
+    );
+    const glob = await sandbox.exec(process.execPath, [CLI, 'plan', 'g.t*', '--json'], { cwd });
+    expect(glob.exitCode, glob.stderr).toBe(0);
+    const ids = (JSON.parse(glob.stdout) as { tasks: { id: string }[] }).tasks.map((task) => task.id);
+    expect(ids).toEqual(['g.one', 'g.two']);
+  });
+
   it('a plugin that is off leaves its code unloaded: lima alone loads no Lua parser, plist or forward', async () => {
     const sources = await loadedSources('plugins:\n  lima: {}\n');
     expect(sources.has('plugins/lima/index.ts')).toBe(true);

@@ -2,7 +2,6 @@ import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, write
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isDeepStrictEqual } from 'node:util';
 import pkg from '../../../package.json' with { type: 'json' };
 import type { LoadedConfig } from './load.ts';
 import { candidateFiles } from './places.ts';
@@ -142,6 +141,8 @@ export function writeConfigCache(
 ): void {
   const file = config.loaded.file;
   if (file === undefined || !/(\.(ya?ml|json)|\/\.ascrc)$/.test(file)) return;
+  // node:util's CommonJS object: an ES import of it would load all its lazy parts on every start.
+  const { isDeepStrictEqual } = process.getBuiltinModule('node:util');
   const value = { loaded: config.loaded, parsed: config.parsed };
   const text = JSON.stringify(value);
   if (!isDeepStrictEqual(JSON.parse(text), value)) return;

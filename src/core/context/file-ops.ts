@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { cp, lstat, mkdir, readlink, realpath, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -49,9 +48,17 @@ export async function realPath(file: string): Promise<string | undefined> {
   }
 }
 
-/** A name beside `file` for a new entry renamed over it, unique to this call. */
+let besideCount = 0;
+
+/**
+ * A name beside `file` for a new entry renamed over it, unique to this call: the process, a counter and
+ * a random part, as write-file-atomic names its temporary files (no node:crypto to load at start).
+ */
 const besideName = (file: string) =>
-  path.join(path.dirname(file), `.${path.basename(file)}.asc-${randomBytes(4).toString('hex')}`);
+  path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.asc-${process.pid}-${++besideCount}-${Math.random().toString(36).slice(2, 8)}`,
+  );
 
 /**
  * `file` → `target`, as a new link renamed over the old one: a reader sees the old link or the new one,
