@@ -14,7 +14,7 @@ export interface ExecSettings {
   /** The environment commands inherit (process.env in the CLI). */
   env: NodeJS.ProcessEnv;
   debug?: (message: string) => void;
-  /** What starts the process: execa, unless a test answers the commands itself (`ascalon/testing`). */
+  /** What starts the process (Node's spawn, or execa for files), unless a test answers the commands itself (`ascalon/testing`). */
   spawn?: Spawn;
 }
 
@@ -39,7 +39,7 @@ export type Spawn = (
   settings: Pick<ExecSettings, 'signal' | 'env'>,
 ) => Promise<Spawned>;
 
-/** Host commands through execa. Plan mode is this object wrapped by `readOnlyExec`. */
+/** Host commands. Plan mode is this object wrapped by `readOnlyExec`. */
 export function createExec(settings: ExecSettings): AscExec {
   // Each running command listens to the run's signal until it ends: with 11 at once (the default
   // concurrency is 16) Node would warn of a leak (MaxListenersExceededWarning) that is not one.
