@@ -338,10 +338,15 @@ function measureMac(mac, counts) {
   const times = interleave({
     zero: () => time(NODE, [CLI, 'run', 'all'], { cwd: zero, env }),
     run: () => time(NODE, [CLI, 'run', 'all'], { cwd: mac.cwd, env }),
+    // The same run with the fakes' delay off: what the run costs beside its calls' latency.
+    undelayed: () => time(NODE, [CLI, 'run', 'all'], { cwd: mac.cwd, env: mac.env }),
     call: () => time('limactl', ['list', '--json'], { cwd: mac.cwd, env }),
   });
   const oneCall = median(times.call);
   const beyond = median(times.run.map((ms, i) => (ms - times.zero[i]) / oneCall));
+  // Each call on the longest chain adds DELAY to the run: the delayed run less the undelayed one, in
+  // DELAYs, counts that chain, without asc's own work (loading the plugins, the real ssh to sshd).
+  const chain = median(times.run.map((ms, i) => (ms - times.undelayed[i]) / DELAY));
   const tools = Object.entries(counts.byTool)
     .sort((a, b) => b[1] - a[1])
     .map(([tool, n]) => `${tool} ${n}`)
@@ -358,10 +363,14 @@ function measureMac(mac, counts) {
     mac.name === 'lima only' ? undefined : counts.list <= 1 && counts.shell <= 2,
   );
   row(
-    '  wall time beyond a zero-task run: the longest chain of calls that wait on each other',
+    '  wall time beyond a zero-task run, in fake calls (asc\u2019s own work included)',
     `${beyond.toFixed(2)} calls`,
+  );
+  row(
+    `  the longest chain of calls that wait on each other: (run at +${DELAY} ms − run at +0) / ${DELAY} ms`,
+    `${chain.toFixed(2)} calls (undelayed run ${fmt(median(times.undelayed))})`,
     '≤ 2 calls (1 is the limit)',
-    beyond <= 2,
+    chain <= 2,
   );
 }
 

@@ -25,7 +25,7 @@ export interface ContextSettings {
   collected: Pick<Collected, 'vm' | 'tools' | 'guestFacts'>;
   /** `--verbose`: failures say more (a failed guest facts read shows its script). */
   verbose?: boolean;
-  /** What starts processes: execa, unless a test answers commands itself (`ascalon/testing`). */
+  /** What starts processes (Node's spawn, or execa for files), unless a test answers commands itself (`ascalon/testing`). */
   spawn?: Spawn;
 }
 

@@ -190,7 +190,7 @@ export interface AscExecResult {
 }
 
 /**
- * Host commands through execa: argv arrays, never a shell string built from config. A missing program
+ * Host commands (Node's spawn; execa for a file streamed in or out): argv arrays, never a shell string built from config. A missing program
  * gives "<tool> not found: install it with …"; a non-zero exit outside `okCodes` throws with the
  * command, exit code and stderr; every call has a timeout.
  */

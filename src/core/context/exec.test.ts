@@ -26,6 +26,41 @@ describe('host commands', () => {
     expect(Buffer.compare(await readFile(path.join(dir, 'out')), bytes)).toBe(0);
   });
 
+  it('a timeout or a cancel ends the whole process group, what the command started included', async () => {
+    // `sh` starts a sleep that holds the output pipe: killing only `sh` would leave the call waiting.
+    const pidFile = path.join(dir, 'pid');
+    const script = `sleep 60 & echo $! > ${JSON.stringify(pidFile)}; wait`;
+    await expect(execCommand('sh', ['-c', script], { timeoutMs: 500 }, settings)).rejects.toMatchObject({
+      code: 'E_TIMEOUT',
+    });
+    // Gone, or a zombie its new parent has not reaped yet: not running.
+    const state = await execCommand(
+      'ps',
+      ['-o', 'stat=', '-p', (await readFile(pidFile, 'utf8')).trim()],
+      {
+        okCodes: [0, 1],
+      },
+      settings,
+    );
+    expect(state.stdout.trim()).toMatch(/^(Z.*)?$/);
+
+    const stop = new AbortController();
+    const running = execCommand('sh', ['-c', `${script}`], {}, { ...settings, signal: stop.signal });
+    // Cancelled once the command has started its child.
+    while (!(await readFile(pidFile, 'utf8').catch(() => '')).trim()) await new Promise(setImmediate);
+    stop.abort();
+    await expect(running).rejects.toMatchObject({ code: 'E_CANCELLED' });
+  });
+
+  it('output is UTF-8 text without one final newline; a signal is named; input reaches stdin', async () => {
+    const out = await execCommand('sh', ['-c', 'printf "é\\n\\n"; printf "warn\\r\\n" >&2'], {}, settings);
+    expect(out).toMatchObject({ exitCode: 0, stdout: 'é\n', stderr: 'warn' });
+    await expect(execCommand('sh', ['-c', 'kill -KILL $$'], {}, settings)).rejects.toThrow(
+      "Command was killed with SIGKILL: sh -c 'kill -KILL $$'",
+    );
+    expect((await execCommand('cat', [], { input: 'in\n' }, settings)).stdout).toBe('in');
+  });
+
   it('a failure quotes the command and the tail of stdout when stderr is empty', async () => {
     await expect(
       execCommand('sh', ['-c', 'echo step 1; echo step 2 broke; exit 4'], {}, settings),

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { AscError } from '../errors.ts';
 import { indent, tail } from '../text.ts';
 import type { AscExec, AscExecOptions, AscExecResult, AscToolHint } from '../types.ts';
+import { killGroup, spawnInMemory } from './spawn.ts';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -13,7 +14,7 @@ export interface ExecSettings {
   /** The environment commands inherit (process.env in the CLI). */
   env: NodeJS.ProcessEnv;
   debug?: (message: string) => void;
-  /** What starts the process: execa, unless a test answers the commands itself (`ascalon/testing`). */
+  /** What starts the process (Node's spawn, or execa for files), unless a test answers the commands itself (`ascalon/testing`). */
   spawn?: Spawn;
 }
 
@@ -38,7 +39,7 @@ export type Spawn = (
   settings: Pick<ExecSettings, 'signal' | 'env'>,
 ) => Promise<Spawned>;
 
-/** Host commands through execa. Plan mode is this object wrapped by `readOnlyExec`. */
+/** Host commands. Plan mode is this object wrapped by `readOnlyExec`. */
 export function createExec(settings: ExecSettings): AscExec {
   // Each running command listens to the run's signal until it ends: with 11 at once (the default
   // concurrency is 16) Node would warn of a leak (MaxListenersExceededWarning) that is not one.
@@ -83,9 +84,12 @@ export async function execCommand(
   return { command, exitCode, stdout, stderr };
 }
 
-/** The real process, through execa. */
+/** The real process: Node's spawn for output kept in memory, execa for a file streamed in or out. */
 const spawnProcess: Spawn = async (file, args, options, settings) => {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!options.stdinFile && !options.stdoutFile) {
+    return spawnInMemory(file, args, options, settings, timeoutMs);
+  }
   const { execa } = await loadExeca();
   // Each command gets its own process group, and a timeout or Ctrl-C ends the whole group: killing
   // only `sh -c` would leave what it started running, holding the output pipes open. One timer per call;
@@ -175,22 +179,8 @@ function streamTo(file: string, progress: ((bytes: number) => void) | undefined)
   return [{ transform: count, binary: true }, { file }] as const;
 }
 
-/** SIGTERM to the command's process group, SIGKILL two seconds later if anything is left. */
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  const signal = (name: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, name);
-    } catch {
-      // the group is gone already
-    }
-  };
-  signal('SIGTERM');
-  setTimeout(() => signal('SIGKILL'), 2000).unref();
-}
-
 let execaModule: Promise<typeof import('execa')> | undefined;
-/** execa and its dependencies are some 240 KB of code: only a run that spawns something pays to load them. */
+/** execa and its dependencies are some 240 KB of code: only a run that streams a file pays to load them. */
 function loadExeca(): Promise<typeof import('execa')> {
   execaModule ??= import('execa');
   return execaModule;
