@@ -265,6 +265,24 @@ describe('the docker plugin', () => {
     ]);
   });
 
+  it('works after host-socket moved the link asks the VM again: the facts were read through the old one', async () => {
+    // Colima moved: the guest facts, read before host-socket ran, saw the old target refuse.
+    const socket = path.join(home, '.config/colima/default/docker.sock');
+    await daemon(socket);
+    const { t } = await context({
+      colima: 'running',
+      colimaSocket: socket,
+      probes: [
+        probe({ exit: '1', out: `Cannot connect to the Docker daemon at unix://${GUEST_SOCKET}.` }),
+        probe({ exit: '0', out: '27.4.0', env: `unix://${GUEST_SOCKET}` }),
+      ],
+    });
+    expect((await t.guest.facts())['docker.probe']).toContain('Cannot connect');
+    await task('host-socket').apply(t);
+    expect(await task('works').check(t)).toMatchObject({ converged: true });
+    expect(t.commands.filter((c) => c.argv[0] === 'ssh')).toEqual([]);
+  });
+
   it('works: right after a boot, waits for Lima to set the forward up instead of re-creating it', async () => {
     const socket = path.join(home, '.colima/default/docker.sock');
     await daemon(socket);

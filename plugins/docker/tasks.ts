@@ -45,6 +45,7 @@ export function dockerTasks(options: DockerOptions): AscTask[] {
       "the VM's Docker forward leads to the daemon's socket on the Mac",
       DOCKER,
       (t, now) => daemonTarget(t, options, now),
+      [FACT_PROBE],
     ),
     {
       id: 'guest-cli',

@@ -115,12 +115,15 @@ export interface LinkTarget {
 /**
  * The task that keeps `<instance dir>/sock/<link>` pointing at the service's socket on the Mac: the Mac
  * end of the forward, changed without a VM restart (docker's daemon, 1Password's agent).
+ * `readThrough` names the guest facts that talk through the forward (`docker version`, `ssh-add -l`): a
+ * run may have read them before this task moved the link, so they are stale once it has.
  */
 export function linkTask(
   id: string,
   title: string,
   service: HostService,
   targetOf: (t: AscTaskContext, current: Promise<string | undefined>) => Promise<LinkTarget>,
+  readThrough: readonly string[],
 ): AscTask {
   // The link (behind the instance's folder, from `limactl list`) and the target (`colima status`,
   // `ssh -G`) are read at once: on a converged Mac neither call waits for the other. The target is
@@ -152,6 +155,7 @@ export function linkTask(
       const { link, target } = await ends(t);
       // A new link renamed over the old one; anything but a link there is refused.
       await t.files.symlink(target.socket, link);
+      for (const fact of readThrough) await markStale(t, fact);
     },
   };
 }

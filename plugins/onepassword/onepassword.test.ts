@@ -198,6 +198,22 @@ describe('the onepassword plugin: the SSH agent', () => {
     ]);
   });
 
+  it('agent-works after agent-socket moved the link asks the VM again: the facts were read through the old one', async () => {
+    // A run reads every guest fact in one round trip, possibly before agent-socket runs: they still list
+    // the key of the agent the link led to then.
+    const before = '256 SHA256:Old0123456789 old@mac (ED25519)';
+    const { t, dir } = await context({
+      agentProbes: [probe({ exit: '0', out: before }), probe({ exit: '0', out: KEY })],
+    });
+    expect((await t.guest.facts())['onepassword.agent']).toContain('old@mac');
+    await task('agent-socket').apply(t);
+    expect(await readlink(path.join(dir, 'sock/asc-ssh-agent.sock'))).toBe(
+      path.join(home, 'Library/Group Containers/2BUA8C4S2C.com.1password/t/agent.sock'),
+    );
+    expect(await task('agent-works').check(t)).toMatchObject({ converged: true });
+    expect(t.guestCommands.filter((c) => c.argv[2] === AGENT_SCRIPT)).toHaveLength(1);
+  });
+
   it('agent-works: 1Password’s socket is listed while ssh -G runs, and listed again where ssh -G points elsewhere', async () => {
     // ssh -G answers only after ssh-add -l was asked: a check that lists after ssh -G would never end.
     const world: World = { sshConfig: true, sshGAfterSshAdd: true, listed: [] };

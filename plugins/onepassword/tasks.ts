@@ -38,8 +38,12 @@ export const AGENT_SCRIPT = [
 
 export function agentTasks(options: OnePasswordOptions): AscTask[] {
   return [
-    linkTask('agent-socket', "the VM's agent forward leads to the SSH agent on the Mac", AGENT, (t) =>
-      agentTarget(t, options),
+    linkTask(
+      'agent-socket',
+      "the VM's agent forward leads to the SSH agent on the Mac",
+      AGENT,
+      (t) => agentTarget(t, options),
+      [FACT_AGENT],
     ),
     {
       id: 'agent-works',

@@ -251,8 +251,8 @@ describe.skipIf(skip).sequential('the docker plugin on a simulated Mac', { timeo
     );
     expect(status.stdout).toMatch(/onepassword\.agent-works: the forward in the VM does not answer/);
 
-    const run = await asc(['run', 'phase2']);
-    expect(run.exitCode).toBe(0);
+    const run = await asc(['run', 'phase2', '-v']);
+    expect(run.exitCode, run.stdout).toBe(0);
     expect(statuses(run.stdout)).toMatchObject({
       'docker.works': 'changed',
       'onepassword.agent-works': 'changed',
@@ -261,7 +261,8 @@ describe.skipIf(skip).sequential('the docker plugin on a simulated Mac', { timeo
     expect(await mac.mutatingCalls()).toEqual([]);
     expect(await mac.vmRunning('default')).toBe(true);
     expect((await lima('docker', 'ps')).stdout).toContain('web');
-    expect((await lima('ssh-add', '-l')).stdout.trim()).toBe(agent?.keys.join('\n'));
+    const keys = await lima('ssh-add', '-l');
+    expect(keys.stdout.trim(), `${keys.exitCode} ${keys.stderr}\n${run.stdout}`).toBe(agent?.keys.join('\n'));
     expect((await asc(['status', 'phase2'])).exitCode).toBe(0);
   });
 

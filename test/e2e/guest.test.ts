@@ -28,7 +28,8 @@ export default {
 };
 `;
 
-describe.skipIf(skip).sequential('guest access', () => {
+// Each step spawns the CLI and the simulated Mac's tools: a safety net on a shared, loaded machine, not a threshold.
+describe.skipIf(skip).sequential('guest access', { timeout: 180_000 }, () => {
   let sandbox: Sandbox;
   let mac: SimulatedMac;
   beforeEach(async () => {

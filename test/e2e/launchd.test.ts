@@ -31,7 +31,8 @@ interface Row {
   diff: string | null;
 }
 
-describe.sequential('the launchd plugin on a simulated Mac', () => {
+// Each step spawns the CLI and the simulated Mac's tools: a safety net on a shared, loaded machine, not a threshold.
+describe.sequential('the launchd plugin on a simulated Mac', { timeout: 180_000 }, () => {
   let sandbox: Sandbox;
   let mac: SimulatedMac;
 

@@ -269,8 +269,9 @@ describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', { timeout
     const server = net.createServer((socket) => socket.end('pong'));
     await new Promise<void>((resolve) => server.listen(agent, resolve));
     try {
-      const run = await sandbox.asc(['run', 'phase1', '--yes'], { cwd });
-      expect(run.exitCode).toBe(0);
+      // A stop and a start (sshd, a login, the master, the forward): over a minute on a loaded machine.
+      const run = await sandbox.asc(['run', 'phase1', '--yes', '-v'], { cwd, timeoutMs: 150_000 });
+      expect(run.exitCode, run.stdout + run.stderr).toBe(0);
       const verbs = (await mac.mutatingCalls()).map((argv) => argv[0]);
       expect(verbs).toEqual(['stop', 'start']);
       // lima.running asked the restarted guest, not the facts cached before the stop.
@@ -348,6 +349,7 @@ describe.skipIf(skip).sequential('the lima plugin on a simulated Mac', { timeout
         cwd,
         env: { TERM: 'xterm' },
         keepStdinOpen: true,
+        timeoutMs: 120_000,
       });
       await tty.waitFor(/needs a restart\. Stop it, write lima\.yaml and start it again\? \[y\/N\]/);
       tty.write(key);

@@ -87,6 +87,8 @@ const PLANTED = {
 // A move starts the VM three times (seed, re-create, reboot into the flake) on a machine shared with other
 // tests: a safety net, not a threshold.
 const SLOW = { timeout: 180_000 };
+/** A run that moves the VM (archive, re-create, restore, reboot): over a minute on a loaded machine. */
+const MOVE_MS = 150_000;
 
 describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated Mac', SLOW, () => {
   let sandbox: Sandbox;
@@ -240,9 +242,9 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     await chmod(archiveDir(), 0o755);
     await mac.clearCallLog();
 
-    const run = await sandbox.asc(['run', 'all', '--yes', '--json'], { cwd });
+    const run = await sandbox.asc(['run', 'all', '--yes', '--json'], { cwd, timeoutMs: MOVE_MS });
     expect(run.stderr).toBe('');
-    expect(run.exitCode).toBe(0);
+    expect(run.exitCode, run.stdout).toBe(0);
     const statuses = Object.fromEntries(rows(run.stdout).map((r) => [r.id, r.status]));
     expect(statuses).toMatchObject({
       'nixos.migrated': 'changed',
@@ -349,7 +351,7 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     await config('enabled: true');
     // The restore into the new guest dies (the Mac's limactl shell is killed): the step is left undone.
     await mac.failAt('limactl', ['shell', 'tar', '-xzf']);
-    const stopped = await sandbox.asc(['run', 'nixos.migrated', '--yes'], { cwd });
+    const stopped = await sandbox.asc(['run', 'nixos.migrated', '--yes'], { cwd, timeoutMs: MOVE_MS });
     expect(stopped.exitCode).toBe(1);
     expect(stopped.stdout).toMatch(
       /\(nixos\.migrated\): failed: Command was killed with SIGKILL: limactl shell .* -- tar -C \S+ -xzf -/,
@@ -367,7 +369,7 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     );
 
     await mac.clearCallLog();
-    const resumed = await sandbox.asc(['run', 'nixos.migrated', '--yes'], { cwd });
+    const resumed = await sandbox.asc(['run', 'nixos.migrated', '--yes'], { cwd, timeoutMs: MOVE_MS });
     expect(resumed.exitCode).toBe(0);
     expect(statusOf(resumed.stdout)['nixos.migrated']).toBe('changed');
     expect(await archiveCalls()).toEqual([]);
@@ -381,7 +383,7 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     await config('enabled: true');
     // `limactl stop` dies, after the home was archived and lima.yaml saved.
     await mac.failAt('limactl', ['stop', 'default']);
-    const stopped = await sandbox.asc(['run', 'nixos.migrated', '--yes'], { cwd });
+    const stopped = await sandbox.asc(['run', 'nixos.migrated', '--yes'], { cwd, timeoutMs: MOVE_MS });
     expect(stopped.exitCode).toBe(1);
     expect(stopped.stdout).toMatch(
       /\(nixos\.migrated\): failed: Command was killed with SIGKILL: limactl stop default/,
@@ -394,7 +396,7 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     await expectStillUbuntu(files);
     expect(await archives()).toHaveLength(1);
 
-    const resumed = await sandbox.asc(['run', 'nixos.migrated', '--yes'], { cwd });
+    const resumed = await sandbox.asc(['run', 'nixos.migrated', '--yes'], { cwd, timeoutMs: MOVE_MS });
     expect(resumed.exitCode).toBe(0);
     expect(await archives()).toHaveLength(2);
     await expectRestored(files);
@@ -420,7 +422,7 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     const home = await mac.guestHome('default');
     await sandbox.write(path.join(home, '.profile'), `PATH=${tools}:$PATH\n`);
 
-    const killed = sandbox.start(['run', 'nixos.migrated', '--yes'], { cwd });
+    const killed = sandbox.start(['run', 'nixos.migrated', '--yes'], { cwd, timeoutMs: MOVE_MS });
     await until(() => existsSync(`${flag}.reached`), 'the guest tar to finish streaming', 60_000);
     killed.signal('SIGKILL');
     await killed.result;
@@ -439,7 +441,7 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
       /nixos\.archives +1 archive\(s\), [\d.]+ \w+, in ~\/\.local\/state\/asc\/nixos; 1 partial archive\(s\) of an interrupted move/,
     );
 
-    const resumed = await sandbox.asc(['run', 'nixos.migrated', '--yes'], { cwd });
+    const resumed = await sandbox.asc(['run', 'nixos.migrated', '--yes'], { cwd, timeoutMs: MOVE_MS });
     expect(resumed.exitCode).toBe(0);
     await expectRestored(files);
     const after = await readdir(archiveDir());
@@ -462,7 +464,7 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     await mac.setGuestOs('ubuntu');
     await sandbox.write('sysinit/flake.nix', flake().replace('services.lima.enable = true;', ''));
     await config('enabled: true');
-    const run = await sandbox.asc(['run', 'all', '--yes'], { cwd });
+    const run = await sandbox.asc(['run', 'all', '--yes'], { cwd, timeoutMs: MOVE_MS });
     expect(run.exitCode).toBe(1);
     expect(statusOf(run.stdout)).toMatchObject({ 'nixos.migrated': 'ok', 'nixos.hostname': 'skipped' });
     expect(run.stdout).toMatch(
@@ -476,7 +478,7 @@ describe.skipIf(noSshd || noGuestOs).sequential('the nixos plugin on a simulated
     await mac.setGuestOs('ubuntu');
     await sandbox.write('sysinit/flake.nix', flake('nixos'));
     await config('enabled: true');
-    const run = await sandbox.asc(['run', 'all', '--yes'], { cwd });
+    const run = await sandbox.asc(['run', 'all', '--yes'], { cwd, timeoutMs: MOVE_MS });
     expect(run.exitCode).toBe(1);
     expect(statusOf(run.stdout)).toMatchObject({
       'nixos.migrated': 'ok',

@@ -53,7 +53,7 @@ describe.skipIf(skip).sequential('the onepassword plugin on a simulated Mac', { 
     await config(' {}');
     const run = await asc(['run', 'all', '--yes']);
     expect(run.stderr).toBe('');
-    expect(run.exitCode).toBe(0);
+    expect(run.exitCode, run.stdout).toBe(0);
     expect((await mac.mutatingCalls()).map((argv) => argv[0])).toEqual(['create', 'start']);
     expect(statuses(run.stdout)).toMatchObject({
       'onepassword.agent-socket': 'changed',
@@ -83,7 +83,7 @@ describe.skipIf(skip).sequential('the onepassword plugin on a simulated Mac', { 
     agent = await startSshAgent(sandbox, agentPath(), 'second@mac');
     await mac.clearCallLog();
     const back = await asc(['run', 'phase2']);
-    expect(back.exitCode).toBe(0);
+    expect(back.exitCode, back.stdout).toBe(0);
     expect((await lima('ssh-add', '-l')).stdout.trim()).toBe(agent.keys.join('\n'));
 
     // The user's ssh uses another agent for lima-default: asc follows IdentityAgent (`ssh -G`), no restart.
@@ -98,7 +98,7 @@ describe.skipIf(skip).sequential('the onepassword plugin on a simulated Mac', { 
       `${sshConfig}\nHost lima-default\n  IdentityAgent "${other.socket}"\n`,
     );
     const switched = await asc(['run', 'phase2']);
-    expect(switched.exitCode).toBe(0);
+    expect(switched.exitCode, switched.stdout).toBe(0);
     expect(statuses(switched.stdout)).toMatchObject({
       'onepassword.agent-socket': 'changed',
       'onepassword.agent-works': 'ok',
@@ -120,7 +120,7 @@ describe.skipIf(skip).sequential('the onepassword plugin on a simulated Mac', { 
 
     keep(await asc(['plan', 'all', '-v']));
     const run = keep(await asc(['run', 'all', '--yes', '-v']));
-    expect(run.exitCode).toBe(0);
+    expect(run.exitCode, run.stdout).toBe(0);
     expect(statuses(run.stdout)).toMatchObject({
       'onepassword.op-cli': 'changed',
       'onepassword.op-token': 'changed',
@@ -160,7 +160,7 @@ describe.skipIf(skip).sequential('the onepassword plugin on a simulated Mac', { 
       'onepassword.op-token: the token in guest shells is not the one asc wrote',
     );
     const healed = keep(await asc(['run', 'phase2', '-v']));
-    expect(healed.exitCode).toBe(0);
+    expect(healed.exitCode, healed.stdout).toBe(0);
     expect(await readFile(tokenFile, 'utf8')).toBe(token);
 
     for (const result of outputs) {

@@ -24,7 +24,8 @@ interface Row {
   status: string;
 }
 
-describe.skipIf(skip).sequential('the wezterm plugin on a simulated Mac', () => {
+// Each step spawns the CLI and the simulated Mac's tools: a safety net on a shared, loaded machine, not a threshold.
+describe.skipIf(skip).sequential('the wezterm plugin on a simulated Mac', { timeout: 180_000 }, () => {
   let sandbox: Sandbox;
   let mac: SimulatedMac;
   let cwd: string;

@@ -17,7 +17,11 @@ export interface RunOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;
   input?: string;
-  /** Kill the CLI after this long (a safety net; tests must not depend on it). @defaultValue 60000 */
+  /**
+   * Kill the program after this long (a safety net; tests must not depend on it). @defaultValue 60000 for
+   * `asc`, `start` and `exec`; none for `spawn`, whose services (an ssh-agent, Colima's daemon) live until
+   * stopped or `cleanup()`, however long a loaded machine makes the test.
+   */
   timeoutMs?: number;
   /** Keep stdin open for `Running.write` (spawn/start only); it is closed when the process ends. */
   keepStdinOpen?: boolean;
@@ -41,7 +45,7 @@ export interface Sandbox {
   asc(args: readonly string[], options?: RunOptions): Promise<RunResult>;
   /** Start `asc <args>` in the background: wait for output lines, signal it, await its result. */
   start(args: readonly string[], options?: RunOptions): Running;
-  /** Start any program in the background with the sandbox's environment. */
+  /** Start any program in the background with the sandbox's environment: a service, no timeout by default. */
   spawn(file: string, args: readonly string[], options?: RunOptions): Running;
   /** Run any program with the sandbox's environment. */
   exec(file: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
@@ -89,12 +93,19 @@ export async function createSandbox(): Promise<Sandbox> {
   };
   const resolve = (relative: string) => (path.isAbsolute(relative) ? relative : path.join(home, relative));
 
-  const spawnIn = (file: string, args: readonly string[], options: RunOptions = {}) =>
+  const spawnIn = (file: string, args: readonly string[], options: RunOptions, limit: number | undefined) =>
     track(
-      startProcess(file, args, { ...options, cwd: options.cwd ?? home, env: { ...env, ...options.env } }),
+      startProcess(
+        file,
+        args,
+        { ...options, cwd: options.cwd ?? home, env: { ...env, ...options.env } },
+        limit,
+      ),
     );
+  const run = (file: string, args: readonly string[], options: RunOptions = {}) =>
+    spawnIn(file, args, options, options.timeoutMs ?? 60_000);
   const exec = (file: string, args: readonly string[], options: RunOptions = {}) =>
-    spawnIn(file, args, options).result;
+    run(file, args, options).result;
 
   return {
     root,
@@ -103,8 +114,8 @@ export async function createSandbox(): Promise<Sandbox> {
     tmp,
     env,
     asc: (args, options) => exec(process.execPath, [CLI, ...args], options),
-    start: (args, options) => spawnIn(process.execPath, [CLI, ...args], options),
-    spawn: spawnIn,
+    start: (args, options) => run(process.execPath, [CLI, ...args], options),
+    spawn: (file, args, options = {}) => spawnIn(file, args, options, options.timeoutMs),
     exec,
     async write(relative, content, mode) {
       const file = resolve(relative);
@@ -133,6 +144,7 @@ function startProcess(
   file: string,
   args: readonly string[],
   options: RunOptions & { cwd: string; env: Record<string, string | undefined> },
+  limit: number | undefined,
 ): Running {
   const env = Object.fromEntries(Object.entries(options.env).filter(([, v]) => v !== undefined)) as Record<
     string,
@@ -159,10 +171,19 @@ function startProcess(
     check();
   });
   const result = new Promise<RunResult>((resolvePromise, reject) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    let killed = false;
+    const timer =
+      limit === undefined
+        ? undefined
+        : setTimeout(() => {
+            killed = true;
+            child.kill('SIGKILL');
+          }, limit);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      // Said on stderr, so that a failed assertion tells the safety net's kill from the program's own exit.
+      if (killed) stderr += `\n[sandbox: ${file} killed after its timeoutMs of ${limit} ms]\n`;
       resolvePromise({ exitCode: code ?? (signal ? 128 : 1), stdout, stderr });
     });
   });

@@ -26,7 +26,8 @@ function ask(socket: string): Promise<string> {
   });
 }
 
-describe.skipIf(skip).sequential('socket forwards over the ssh ControlMaster', () => {
+// Each step spawns the CLI and the simulated Mac's tools: a safety net on a shared, loaded machine, not a threshold.
+describe.skipIf(skip).sequential('socket forwards over the ssh ControlMaster', { timeout: 180_000 }, () => {
   let sandbox: Sandbox;
   let mac: SimulatedMac;
   let server: net.Server;
@@ -115,7 +116,7 @@ describe.skipIf(skip).sequential('socket forwards over the ssh ControlMaster', (
   });
 });
 
-describe.skipIf(skip)('the fakes of the docker and onepassword plugins', () => {
+describe.skipIf(skip)('the fakes of the docker and onepassword plugins', { timeout: 180_000 }, () => {
   let sandbox: Sandbox;
   let mac: SimulatedMac;
   beforeAll(async () => {

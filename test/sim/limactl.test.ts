@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { parse } from 'yaml';
 import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
 import { createSimulatedMac, type SimulatedMac, subcommandOf } from './index.ts';
@@ -58,6 +58,9 @@ async function createDefault(yaml = LIMA_YAML) {
   expect(result.stderr).toContain('level=info msg="Run `limactl start default` to start the instance."');
   expect(result.exitCode).toBe(0);
 }
+
+// Each case starts the fake limactl (node) and often sshd: a safety net on a shared, loaded machine.
+vi.setConfig({ testTimeout: 180_000 });
 
 describe('limactl --version and the host tools', () => {
   test('limactl version follows cobra and trims a leading v', async () => {
