@@ -4,211 +4,233 @@ import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import pkg from '../package.json' with { type: 'json' };
 import type { CommandEnv } from './commands/session.ts';
+import { isTerminal, writeErr, writeOut } from './core/stdio.ts';
 
 // `--version` is answered before any command module or plugin is loaded: scripts call it most.
 if (process.argv.length === 3 && (process.argv[2] === '--version' || process.argv[2] === '-V')) {
-  process.stdout.write(`${pkg.version}\n`);
+  writeOut(`${pkg.version}\n`);
   process.exit(0);
 }
 
-// Node keeps V8's compiled code of the modules loaded from here on (commander, the command, the plugins)
-// in asc's own cache folder, filled by the first run, so that later starts skip compiling them. It lives
-// in the temporary folder, as Node's own default does: a cache that may vanish, and no file in HOME that
-// nobody asked for. (Every Node asc supports has it, decision 41; a Node without it just compiles.)
-const { enableCompileCache } = nodeModule as { enableCompileCache?: (dir: string) => unknown };
-enableCompileCache?.(path.join(tmpdir(), `asc-compile-cache-${process.getuid?.() ?? 'user'}`));
-const { Command, InvalidArgumentError, Option } = await import('commander');
+// No top-level await in the entry: a bundle of it may then be CommonJS as well as ESM (decision 48).
+void main().then((code) => process.exit(code));
 
-const EXIT_CODES = `
-Exit codes (the same for every command; the worst wins):
-  0    done, or converged
-  1    a task failed
-  2    usage or configuration error (nothing was changed)
-  3    plan/status found drift
-  130  interrupted (Ctrl-C)
+async function main(): Promise<number> {
+  // Node keeps V8's compiled code of the modules loaded from here on (commander, the command, the plugins)
+  // in asc's own cache folder, filled by the first run, so that later starts skip compiling them. It lives
+  // in the temporary folder, as Node's own default does: a cache that may vanish, and no file in HOME that
+  // nobody asked for. (Every Node asc supports has it, decision 41; a Node without it just compiles.)
+  const { enableCompileCache } = nodeModule as { enableCompileCache?: (dir: string) => unknown };
+  enableCompileCache?.(path.join(tmpdir(), `asc-compile-cache-${process.getuid?.() ?? 'user'}`));
+  const { Command, InvalidArgumentError, Option } = await import('commander');
 
-Targets: all, a phase (phase1 … phase6), a plugin (lima), a task id (lima.running) or a
-glob (docker.*); each pulls in the tasks it needs.
+  const EXIT_CODES = `
+  Exit codes (the same for every command; the worst wins):
+    0    done, or converged
+    1    a task failed
+    2    usage or configuration error (nothing was changed)
+    3    plan/status found drift
+    130  interrupted (Ctrl-C)
 
-Examples:
-  asc plan all          show what would change, with diffs
-  asc run phase1 --yes  converge phase 1, restarting the VM if needed
-  asc status phase2     exit 0 when converged (use it as a go-task status: line)`;
+  Targets: all, a phase (phase1 … phase6), a plugin (lima), a task id (lima.running) or a
+  glob (docker.*); each pulls in the tasks it needs.
 
-function commandEnv(): CommandEnv {
-  return {
-    cwd: process.cwd(),
-    home: process.env.HOME || homedir(),
-    env: process.env,
-    // Loaded lazily: --help must not pay for the plugins.
-    builtins: [],
-  };
-}
+  Examples:
+    asc plan all          show what would change, with diffs
+    asc run phase1 --yes  converge phase 1, restarting the VM if needed
+    asc status phase2     exit 0 when converged (use it as a go-task status: line)`;
 
-async function withBuiltins(): Promise<CommandEnv> {
-  const { builtinPlugins } = await import('../plugins/index.ts');
-  return { ...commandEnv(), builtins: builtinPlugins };
-}
-
-function parseConcurrency(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
-  return n;
-}
-
-const program = new Command('asc')
-  .description('Make the Mac’s persistent Linux VM real, and keep it that way.')
-  .version(pkg.version)
-  .option(
-    '-c, --config <path>',
-    'config file (default: searched from here up, then ~/.config/asc/config.yaml)',
-  )
-  .option('--json', 'print one JSON document on stdout; logs go to stderr')
-  .option('-v, --verbose', 'show the commands asc runs and every drift')
-  .option('--no-color', 'no colours (NO_COLOR is respected too)')
-  .option('--no-cache', 'search, read and validate the config again, not from the config cache')
-  .addHelpText('after', EXIT_CODES)
-  .showHelpAfterError('(run asc --help for usage)')
-  .exitOverride();
-
-let exitCode = 0;
-const globals = () =>
-  program.opts<{ config?: string; json?: boolean; verbose?: boolean; color?: boolean; cache?: boolean }>();
-
-for (const name of ['run', 'plan', 'status'] as const) {
-  const summary = {
-    run: 'converge the targets: check, apply what drifted, check again',
-    plan: 'run every check, change nothing, show each drift with a diff (exit 3 on drift)',
-    status: 'like plan, terse: exit 0 when converged, 3 when not',
-  }[name];
-  const cmd = program
-    .command(name)
-    .description(summary)
-    .argument('[targets...]', 'all (the default), a phase, a plugin, a task id or a glob')
-    .addOption(
-      new Option('-j, --concurrency <n>', 'most tasks at once').argParser(parseConcurrency).default(16),
-    )
-    .addHelpText('after', EXIT_CODES)
-    .action(
-      async (
-        targets: string[] | undefined,
-        options: { yes?: boolean; concurrency?: number; unattended?: boolean },
-      ) => {
-        const { converge } = await import('./commands/converge.ts');
-        exitCode = await converge(name, targets ?? [], { ...globals(), ...options }, await withBuiltins());
-      },
-    );
-  if (name === 'run') {
-    cmd.option('-y, --yes', 'allow disruptive steps (such as restarting the VM) without asking');
-    cmd.option(
-      '--unattended',
-      "for launchd's agents: apply only the targets (their needs are checked, never applied), print only what changed or failed, never ask, and exit 0 at once when another asc run holds the lock",
-    );
+  function commandEnv(): CommandEnv {
+    return {
+      cwd: process.cwd(),
+      home: process.env.HOME || homedir(),
+      env: process.env,
+      // Loaded lazily: --help must not pay for the plugins.
+      builtins: [],
+    };
   }
+
+  async function withBuiltins(): Promise<CommandEnv> {
+    const { builtinPlugins } = await import('../plugins/index.ts');
+    return { ...commandEnv(), builtins: builtinPlugins };
+  }
+
+  function parseConcurrency(value: string): number {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1)
+      throw new InvalidArgumentError('expected a whole number of at least 1');
+    return n;
+  }
+
+  const program = new Command('asc');
+  // Help, usage errors and --version through the descriptors, as asc's own words (src/core/stdio.ts);
+  // commander asks for a width (80 otherwise, its default) and colours only of a terminal. Set first: subcommands copy it.
+  const output = program.configureOutput();
+  program.configureOutput({
+    writeOut,
+    writeErr,
+    getOutHelpWidth: () => (isTerminal(1) ? output.getOutHelpWidth?.() : undefined) ?? 80,
+    getErrHelpWidth: () => (isTerminal(2) ? output.getErrHelpWidth?.() : undefined) ?? 80,
+    getOutHasColors: () => isTerminal(1) && output.getOutHasColors?.() === true,
+    getErrHasColors: () => isTerminal(2) && output.getErrHasColors?.() === true,
+  });
+  program
+    .description('Make the Mac’s persistent Linux VM real, and keep it that way.')
+    .version(pkg.version)
+    .option(
+      '-c, --config <path>',
+      'config file (default: searched from here up, then ~/.config/asc/config.yaml)',
+    )
+    .option('--json', 'print one JSON document on stdout; logs go to stderr')
+    .option('-v, --verbose', 'show the commands asc runs and every drift')
+    .option('--no-color', 'no colours (NO_COLOR is respected too)')
+    .option('--no-cache', 'search, read and validate the config again, not from the config cache')
+    .addHelpText('after', EXIT_CODES)
+    .showHelpAfterError('(run asc --help for usage)')
+    .exitOverride();
+
+  let exitCode = 0;
+  const globals = () =>
+    program.opts<{ config?: string; json?: boolean; verbose?: boolean; color?: boolean; cache?: boolean }>();
+
+  for (const name of ['run', 'plan', 'status'] as const) {
+    const summary = {
+      run: 'converge the targets: check, apply what drifted, check again',
+      plan: 'run every check, change nothing, show each drift with a diff (exit 3 on drift)',
+      status: 'like plan, terse: exit 0 when converged, 3 when not',
+    }[name];
+    const cmd = program
+      .command(name)
+      .description(summary)
+      .argument('[targets...]', 'all (the default), a phase, a plugin, a task id or a glob')
+      .addOption(
+        new Option('-j, --concurrency <n>', 'most tasks at once').argParser(parseConcurrency).default(16),
+      )
+      .addHelpText('after', EXIT_CODES)
+      .action(
+        async (
+          targets: string[] | undefined,
+          options: { yes?: boolean; concurrency?: number; unattended?: boolean },
+        ) => {
+          const { converge } = await import('./commands/converge.ts');
+          exitCode = await converge(name, targets ?? [], { ...globals(), ...options }, await withBuiltins());
+        },
+      );
+    if (name === 'run') {
+      cmd.option('-y, --yes', 'allow disruptive steps (such as restarting the VM) without asking');
+      cmd.option(
+        '--unattended',
+        "for launchd's agents: apply only the targets (their needs are checked, never applied), print only what changed or failed, never ask, and exit 0 at once when another asc run holds the lock",
+      );
+    }
+  }
+
+  program
+    .command('doctor')
+    .description('check every prerequisite and known trap, one row each with its fix (exit 1 if one fails)')
+    .action(async () => {
+      const { doctor } = await import('./commands/doctor.ts');
+      exitCode = await doctor(globals(), await withBuiltins());
+    });
+
+  program
+    .command('uninstall')
+    .description('undo every edit asc made on the Mac (the plan first; asks, or --yes); the VM stays')
+    .option('--plan', 'only show what would be undone (exit 3 when something would be)')
+    .option('-y, --yes', 'undo without asking (also restarts a running VM whose lima.yaml changes)')
+    .action(async (options: { plan?: boolean; yes?: boolean }) => {
+      const { uninstall } = await import('./commands/uninstall.ts');
+      exitCode = await uninstall({ ...globals(), ...options }, await withBuiltins());
+    });
+
+  program
+    .command('backup')
+    .description('archive the guest home to the Mac now, verified (asks nothing; --list shows the archives)')
+    .option('-l, --list', 'only list the archives, with size and age')
+    .option('--unattended', "for launchd's agent: give way at once to a run that holds the lock; no progress")
+    .action(async (options: { list?: boolean; unattended?: boolean }) => {
+      const { backup } = await import('./commands/backup.ts');
+      exitCode = await backup({ ...globals(), ...options }, await withBuiltins());
+    });
+
+  program
+    .command('restore')
+    .description('put an archived guest home back into the running VM, after archiving what it replaces')
+    .argument('[archive]', 'the archive to restore (default: the newest)')
+    .option('-y, --yes', 'restore without asking')
+    .action(async (archive: string | undefined, options: { yes?: boolean }) => {
+      const { restore } = await import('./commands/backup.ts');
+      exitCode = await restore(archive, { ...globals(), ...options }, await withBuiltins());
+    });
+
+  program
+    .command('list')
+    .description('plugins (enabled or not), phases, and every task with its needs')
+    .action(async () => {
+      const { list } = await import('./commands/list.ts');
+      exitCode = await list(globals(), await withBuiltins());
+    });
+
+  program
+    .command('graph')
+    .description('the task graph, as Mermaid or Graphviz DOT')
+    .addOption(
+      new Option('-f, --format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'),
+    )
+    .action(async (options: { format: string }) => {
+      const { graph } = await import('./commands/graph.ts');
+      exitCode = await graph({ ...globals(), ...options }, await withBuiltins());
+    });
+
+  program
+    .command('init')
+    .description('write a starter .ascrc.yaml with the built-in defaults (or to --config PATH)')
+    .option('--force', 'replace an existing file (the old one is backed up)')
+    .action(async (options: { force?: boolean }) => {
+      const { init } = await import('./commands/init.ts');
+      exitCode = await init({ ...globals(), ...options }, await withBuiltins());
+    });
+
+  program
+    .command('completion')
+    .description('print a shell completion script: zsh, bash or fish (targets come from your config)')
+    .argument('<shell>', 'zsh, bash or fish')
+    .addHelpText(
+      'after',
+      '\nInstall:\n  zsh:  source <(asc completion zsh)     (after compinit, in ~/.zshrc)\n  bash: source <(asc completion bash)    (in ~/.bashrc)\n  fish: asc completion fish > ~/.config/fish/completions/asc.fish',
+    )
+    .action(async (shell: string) => {
+      const { completionScript } = await import('./commands/completion.ts');
+      writeOut(completionScript(shell));
+    });
+
+  // The completion scripts call this at each <Tab>: the words so far, the last one under the cursor.
+  program
+    .command('__complete', { hidden: true })
+    .argument('[words...]')
+    .allowUnknownOption()
+    .helpOption(false)
+    .action(async () => {
+      const { completeWords } = await import('./commands/completion.ts');
+      // The words as typed: commander would drop a `--` (its end of options), the word `asc run --<Tab>` completes.
+      const words = process.argv.slice(process.argv.indexOf('__complete') + 1);
+      const found = await completeWords(program, words, await withBuiltins());
+      if (found.length) writeOut(`${found.join('\n')}\n`);
+    });
+
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    exitCode = await reportError(error, globals);
+  }
+  return exitCode;
 }
-
-program
-  .command('doctor')
-  .description('check every prerequisite and known trap, one row each with its fix (exit 1 if one fails)')
-  .action(async () => {
-    const { doctor } = await import('./commands/doctor.ts');
-    exitCode = await doctor(globals(), await withBuiltins());
-  });
-
-program
-  .command('uninstall')
-  .description('undo every edit asc made on the Mac (the plan first; asks, or --yes); the VM stays')
-  .option('--plan', 'only show what would be undone (exit 3 when something would be)')
-  .option('-y, --yes', 'undo without asking (also restarts a running VM whose lima.yaml changes)')
-  .action(async (options: { plan?: boolean; yes?: boolean }) => {
-    const { uninstall } = await import('./commands/uninstall.ts');
-    exitCode = await uninstall({ ...globals(), ...options }, await withBuiltins());
-  });
-
-program
-  .command('backup')
-  .description('archive the guest home to the Mac now, verified (asks nothing; --list shows the archives)')
-  .option('-l, --list', 'only list the archives, with size and age')
-  .option('--unattended', "for launchd's agent: give way at once to a run that holds the lock; no progress")
-  .action(async (options: { list?: boolean; unattended?: boolean }) => {
-    const { backup } = await import('./commands/backup.ts');
-    exitCode = await backup({ ...globals(), ...options }, await withBuiltins());
-  });
-
-program
-  .command('restore')
-  .description('put an archived guest home back into the running VM, after archiving what it replaces')
-  .argument('[archive]', 'the archive to restore (default: the newest)')
-  .option('-y, --yes', 'restore without asking')
-  .action(async (archive: string | undefined, options: { yes?: boolean }) => {
-    const { restore } = await import('./commands/backup.ts');
-    exitCode = await restore(archive, { ...globals(), ...options }, await withBuiltins());
-  });
-
-program
-  .command('list')
-  .description('plugins (enabled or not), phases, and every task with its needs')
-  .action(async () => {
-    const { list } = await import('./commands/list.ts');
-    exitCode = await list(globals(), await withBuiltins());
-  });
-
-program
-  .command('graph')
-  .description('the task graph, as Mermaid or Graphviz DOT')
-  .addOption(
-    new Option('-f, --format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'),
-  )
-  .action(async (options: { format: string }) => {
-    const { graph } = await import('./commands/graph.ts');
-    exitCode = await graph({ ...globals(), ...options }, await withBuiltins());
-  });
-
-program
-  .command('init')
-  .description('write a starter .ascrc.yaml with the built-in defaults (or to --config PATH)')
-  .option('--force', 'replace an existing file (the old one is backed up)')
-  .action(async (options: { force?: boolean }) => {
-    const { init } = await import('./commands/init.ts');
-    exitCode = await init({ ...globals(), ...options }, await withBuiltins());
-  });
-
-program
-  .command('completion')
-  .description('print a shell completion script: zsh, bash or fish (targets come from your config)')
-  .argument('<shell>', 'zsh, bash or fish')
-  .addHelpText(
-    'after',
-    '\nInstall:\n  zsh:  source <(asc completion zsh)     (after compinit, in ~/.zshrc)\n  bash: source <(asc completion bash)    (in ~/.bashrc)\n  fish: asc completion fish > ~/.config/fish/completions/asc.fish',
-  )
-  .action(async (shell: string) => {
-    const { completionScript } = await import('./commands/completion.ts');
-    process.stdout.write(completionScript(shell));
-  });
-
-// The completion scripts call this at each <Tab>: the words so far, the last one under the cursor.
-program
-  .command('__complete', { hidden: true })
-  .argument('[words...]')
-  .allowUnknownOption()
-  .helpOption(false)
-  .action(async () => {
-    const { completeWords } = await import('./commands/completion.ts');
-    // The words as typed: commander would drop a `--` (its end of options), the word `asc run --<Tab>` completes.
-    const words = process.argv.slice(process.argv.indexOf('__complete') + 1);
-    const found = await completeWords(program, words, await withBuiltins());
-    if (found.length) process.stdout.write(`${found.join('\n')}\n`);
-  });
-
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  exitCode = await reportError(error);
-}
-process.exit(exitCode);
 
 /** The one place errors become words and an exit code. */
-async function reportError(error: unknown): Promise<number> {
+async function reportError(
+  error: unknown,
+  globals: () => { json?: boolean; verbose?: boolean },
+): Promise<number> {
   const code = (error as { code?: string }).code;
   if (typeof code === 'string' && code.startsWith('commander.')) {
     // commander already printed its message (or the help/version it was asked for).
@@ -216,7 +238,7 @@ async function reportError(error: unknown): Promise<number> {
     if ((error as { exitCode?: number }).exitCode === 0) return 0;
     if (process.argv.includes('--json')) {
       const message = String((error as Error).message).replace(/^error: /, '');
-      process.stdout.write(
+      writeOut(
         `${JSON.stringify({ error: { code: 'E_USAGE', message, hint: 'run asc --help' }, exitCode: 2 }, null, 2)}\n`,
       );
     }
@@ -226,17 +248,17 @@ async function reportError(error: unknown): Promise<number> {
   const json = globals().json === true;
   if (error instanceof AscError) {
     if (json) {
-      process.stdout.write(
+      writeOut(
         `${JSON.stringify({ error: { code: error.code, message: error.message, hint: error.hint ?? null }, exitCode: error.exitCode }, null, 2)}\n`,
       );
     }
-    process.stderr.write(`asc: ${formatError(error)}\n`);
+    writeErr(`asc: ${formatError(error)}\n`);
     // A plugin hook that threw (a bug in the plugin) keeps its stack for --verbose.
     const cause = error.cause as Error | undefined;
-    if (globals().verbose && cause?.stack) process.stderr.write(`${cause.stack}\n`);
+    if (globals().verbose && cause?.stack) writeErr(`${cause.stack}\n`);
     return error.exitCode;
   }
-  process.stderr.write(`asc: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
-  process.stderr.write('  this is a bug in asc; please report it with the command you ran\n');
+  writeErr(`asc: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+  writeErr('  this is a bug in asc; please report it with the command you ran\n');
   return 1;
 }

@@ -5,6 +5,7 @@ import { AscError } from '../core/errors.ts';
 import { acquireRunLock } from '../core/lock.ts';
 import type { AscSession } from '../core/session.ts';
 import { fileStamp, stateDir } from '../core/state.ts';
+import { isTerminal, writeErr } from '../core/stdio.ts';
 import { type ContextSettings, createContextFactory } from '../core/task-context.ts';
 import type { AscBackups, AscLog, AscTaskContext } from '../core/types.ts';
 import { askKey, isInteractive } from './execute.ts';
@@ -31,7 +32,7 @@ export async function backup(options: BackupOptions, ctx: CommandEnv): Promise<n
     for (const { plugin, backups } of providers) {
       const progress = unattended
         ? { update: () => {}, done: () => {} }
-        : transferProgress((text) => process.stderr.write(text), process.stderr.isTTY === true);
+        : transferProgress(writeErr, isTerminal(2));
       try {
         done.push({ plugin, result: await backups.create(contextFor(`${plugin}.backup`), progress.update) });
       } finally {

@@ -81,7 +81,7 @@ export async function executeTasks(io: CommandIo, ctx: CommandEnv, run: Executio
 
 /** A person at a terminal can answer a question: stdin and stdout are TTYs, and no --json. */
 export function isInteractive(io: CommandIo): boolean {
-  return !io.json && process.stdin.isTTY === true && io.stdoutIsTTY;
+  return !io.json && io.stdoutIsTTY && process.stdin.isTTY === true;
 }
 
 /** ASC_LOCK_WAIT_MS: how long a second run waits for the lock; junk means the default, 3 s. */

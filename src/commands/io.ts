@@ -1,3 +1,5 @@
+import { isTerminal, writeErr, writeOut } from '../core/stdio.ts';
+
 /** Global flags every command takes. */
 export interface GlobalOptions {
   config?: string;
@@ -28,16 +30,23 @@ const TREE_MIN_COLUMNS = 20;
 
 export function createIo(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): CommandIo {
   const json = options.json === true;
-  const colorOn = options.color !== false && !env.NO_COLOR && process.stdout.isTTY === true && !json;
+  let terminal: boolean | undefined;
+  const stdoutIsTTY = () => (terminal ??= isTerminal(1));
+  const colorOn = () => options.color !== false && !env.NO_COLOR && !json && stdoutIsTTY();
   return {
     json,
-    out: (line) => (json ? process.stderr : process.stdout).write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
-    document: (text) => process.stdout.write(`${text}\n`),
+    // Straight to the descriptors: no stream is built for a line of text (src/core/stdio.ts).
+    out: (line) => (json ? writeErr : writeOut)(`${line}\n`),
+    err: (line) => writeErr(`${line}\n`),
+    document: (text) => writeOut(`${text}\n`),
     // node:util's CommonJS object, not `import from 'node:util'`: an ES import of a built-in makes every
     // lazy export of it load (parseArgs and more), on every start.
-    color: (style, text) => (colorOn ? process.getBuiltinModule('node:util').styleText(style, text) : text),
-    stdoutIsTTY: process.stdout.isTTY === true,
-    treeFits: process.stdout.isTTY === true && (process.stdout.columns ?? 80) >= TREE_MIN_COLUMNS,
+    color: (style, text) => (colorOn() ? process.getBuiltinModule('node:util').styleText(style, text) : text),
+    get stdoutIsTTY() {
+      return stdoutIsTTY();
+    },
+    get treeFits() {
+      return stdoutIsTTY() && (process.stdout.columns ?? 80) >= TREE_MIN_COLUMNS;
+    },
   };
 }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import type { AscExecOptions } from '../types.ts';
 import type { Spawned } from './exec.ts';
 
@@ -21,6 +20,9 @@ export function spawnInMemory(
   timeoutMs: number,
 ): Promise<Spawned> {
   return new Promise((resolve) => {
+    // Loaded at the first command, not at start: node:child_process brings Node's net, dgram and stream
+    // modules with it (some 12 million instructions), which a run that spawns nothing never needs.
+    const { spawn } = process.getBuiltinModule('node:child_process');
     const child = spawn(file, args, {
       cwd: options.cwd,
       env: options.env ? { ...settings.env, ...options.env } : settings.env,
