@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Plugin } from 'esbuild';
 import { defineConfig } from 'tsup';
+import { toCommonJs } from './scripts/commonjs.ts';
 
 /**
  * Runtime packages that stay outside the bundle, each for a reason (docs/decisions.md, "One bundle"):
@@ -91,31 +92,16 @@ const lazyChildProcessInCommander: Plugin = {
   },
 };
 
-const REQUIRE_BANNER =
-  "import { createRequire as __ascCreateRequire } from 'node:module';\nconst require = __ascCreateRequire(import.meta.url);";
-
 /**
- * After the build, two things each start of asc would otherwise pay for every module it loads:
- * - `dist/package.json` says `"type": "module"`: Node looks for the nearest package.json of every
- *   module to learn its type, and without one in dist it looks again, module after module, then reads
- *   the package's own;
- * - the `require` banner stays only in the chunks that use `require` (CommonJS code bundled in, and
- *   esbuild's `__require`); in the others, `createRequire` would build a module object for nothing. Its
- *   two lines become two empty lines, so that the source maps still match.
+ * After the build: the ESM chunks become CommonJS (scripts/commonjs.ts, decision 48), and
+ * `dist/package.json` says `"type": "module"` for the two library entries left as ES modules: Node looks
+ * for the nearest package.json of an ES module to learn its type, and without one in dist it would read
+ * the package's own after looking in dist.
  */
 async function afterBuild(): Promise<void> {
-  const { readdir, readFile, writeFile } = await import('node:fs/promises');
+  const { writeFile } = await import('node:fs/promises');
+  await toCommonJs('dist');
   await writeFile('dist/package.json', '{ "type": "module" }\n');
-  for (const name of await readdir('dist')) {
-    if (!name.endsWith('.js')) continue;
-    const file = path.join('dist', name);
-    const text = await readFile(file, 'utf8');
-    const shebang = /^#!.*\n/.exec(text)?.[0] ?? '';
-    if (!text.startsWith(REQUIRE_BANNER, shebang.length)) continue;
-    const body = text.slice(shebang.length + REQUIRE_BANNER.length);
-    if (/\brequire\b/.test(body)) continue;
-    await writeFile(file, `${shebang}\n${body}`);
-  }
 }
 
 /** Node's rule: `.cjs`, or `.js` whose nearest package.json does not say `"type": "module"`. */
@@ -146,9 +132,8 @@ export default defineConfig({
   noExternal: [BUNDLED],
   external: EXTERNAL,
   esbuildPlugins: [commonJsNamedExports, zodEnglishOnly, lazyChildProcessInCommander],
-  // CommonJS packages inside an ESM bundle call `require` for Node's built-ins; __filename and
-  // __dirname (write-file-atomic, import-fresh) come from tsup's ESM shims.
+  // __filename and __dirname (write-file-atomic, import-fresh) come from tsup's ESM shims; `require`
+  // (CommonJS packages bundled in call it for Node's built-ins) is CommonJS's own, after afterBuild.
   shims: true,
-  banner: { js: REQUIRE_BANNER },
   onSuccess: afterBuild,
 });

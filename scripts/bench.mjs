@@ -28,7 +28,7 @@ if (!process.env.ASC_BENCH_CHILD) {
   process.exit(0);
 }
 // ASC_BENCH_CLI: another build of asc to measure (the run before a change), with this bench.
-const CLI = process.env.ASC_BENCH_CLI ?? path.join(ROOT, 'dist', 'cli.js');
+const CLI = process.env.ASC_BENCH_CLI ?? path.join(ROOT, 'dist', 'cli.cjs');
 const NODE = process.execPath;
 const RUNS = Math.max(3, Number(process.env.BENCH_RUNS) || 7);
 const work = mkdtempSync(path.join(tmpdir(), 'asc-bench-'));

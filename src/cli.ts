@@ -12,6 +12,22 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   process.exit(0);
 }
 
+const EXIT_CODES = `
+Exit codes (the same for every command; the worst wins):
+  0    done, or converged
+  1    a task failed
+  2    usage or configuration error (nothing was changed)
+  3    plan/status found drift
+  130  interrupted (Ctrl-C)
+
+Targets: all, a phase (phase1 … phase6), a plugin (lima), a task id (lima.running) or a
+glob (docker.*); each pulls in the tasks it needs.
+
+Examples:
+  asc plan all          show what would change, with diffs
+  asc run phase1 --yes  converge phase 1, restarting the VM if needed
+  asc status phase2     exit 0 when converged (use it as a go-task status: line)`;
+
 // No top-level await in the entry: a bundle of it may then be CommonJS as well as ESM (decision 48).
 void main().then((code) => process.exit(code));
 
@@ -23,22 +39,6 @@ async function main(): Promise<number> {
   const { enableCompileCache } = nodeModule as { enableCompileCache?: (dir: string) => unknown };
   enableCompileCache?.(path.join(tmpdir(), `asc-compile-cache-${process.getuid?.() ?? 'user'}`));
   const { Command, InvalidArgumentError, Option } = await import('commander');
-
-  const EXIT_CODES = `
-  Exit codes (the same for every command; the worst wins):
-    0    done, or converged
-    1    a task failed
-    2    usage or configuration error (nothing was changed)
-    3    plan/status found drift
-    130  interrupted (Ctrl-C)
-
-  Targets: all, a phase (phase1 … phase6), a plugin (lima), a task id (lima.running) or a
-  glob (docker.*); each pulls in the tasks it needs.
-
-  Examples:
-    asc plan all          show what would change, with diffs
-    asc run phase1 --yes  converge phase 1, restarting the VM if needed
-    asc status phase2     exit 0 when converged (use it as a go-task status: line)`;
 
   function commandEnv(): CommandEnv {
     return {
@@ -64,7 +64,8 @@ async function main(): Promise<number> {
 
   const program = new Command('asc');
   // Help, usage errors and --version through the descriptors, as asc's own words (src/core/stdio.ts);
-  // commander asks for a width (80 otherwise, its default) and colours only of a terminal. Set first: subcommands copy it.
+  // commander asks for a width (80 otherwise, its default) and colours only of a terminal. Set first:
+  // subcommands copy it.
   const output = program.configureOutput();
   program.configureOutput({
     writeOut,

@@ -1,6 +1,7 @@
 // The published CLI is one bundle: at run time it loads Node's built-ins, its own chunks, and only the few
 // packages kept outside on purpose (tsup.config.ts, EXTERNAL), which are dependencies. A user's global
-// install therefore cannot pick up another version of a package asc was tested with.
+// install therefore cannot pick up another version of a package asc was tested with. Its chunks are
+// CommonJS; the two library entries are ES modules over them (scripts/commonjs.ts).
 import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
@@ -24,7 +25,12 @@ interface Found {
 
 /** Every module specifier a file names in an import, an export … from, an import() or a require() call. */
 function specifiers(file: string): Found[] {
-  const ast = parse(readFileSync(file, 'utf8'), { ecmaVersion: 'latest', sourceType: 'module' });
+  // A chunk parses as a CommonJS script (no import declaration, no import.meta), an entry as a module.
+  const ast = parse(readFileSync(file, 'utf8'), {
+    ecmaVersion: 'latest',
+    sourceType: file.endsWith('.cjs') ? 'script' : 'module',
+    allowHashBang: true,
+  });
   const found: Found[] = [];
   const literal = (node: unknown): string | undefined => {
     const { type, value } = (node ?? {}) as { type?: string; value?: unknown };
@@ -54,12 +60,12 @@ function specifiers(file: string): Found[] {
       // `require.resolve(…)` and `createRequire(import.meta.url).resolve(…)`: a file found in a package.
       const member = n.callee as {
         type?: string;
-        object?: { type?: string; name?: string; callee?: { name?: string } };
+        object?: { type?: string; name?: string; callee?: unknown };
         property?: { name?: string };
       };
       const resolver =
         member.object?.type === 'CallExpression'
-          ? /createRequire$/i.test(member.object.callee?.name ?? '')
+          ? /createRequire$/i.test(calleeName(member.object.callee))
           : /^(__)?require$/.test(member.object?.name ?? '');
       if (member.type === 'MemberExpression' && member.property?.name === 'resolve' && resolver && specifier)
         found.push({ file: name, how: 'require.resolve()', specifier });
@@ -68,6 +74,14 @@ function specifiers(file: string): Found[] {
   };
   visit(ast);
   return found;
+}
+
+/** `createRequire`, `x.createRequire` or CommonJS's `(0, x.createRequire)`: the name called. */
+function calleeName(callee: unknown): string {
+  const node = callee as { type?: string; name?: string; property?: unknown; expressions?: unknown[] };
+  if (node?.type === 'SequenceExpression') return calleeName(node.expressions?.at(-1));
+  if (node?.type === 'MemberExpression') return calleeName(node.property);
+  return node?.name ?? '';
 }
 
 const builtin = (specifier: string) =>
@@ -79,11 +93,11 @@ const packageOf = (specifier: string) =>
     .join('/');
 
 describe('the bundle', () => {
-  const files = readdirSync(DIST).filter((name) => name.endsWith('.js'));
+  const files = readdirSync(DIST).filter((name) => /\.c?js$/.test(name));
   const all = files.flatMap((name) => specifiers(path.join(DIST, name)));
 
   it('has no runtime import of a package that is not bundled, but the few kept outside on purpose', () => {
-    expect(files).toContain('cli.js');
+    expect(files).toContain('cli.cjs');
     const outside = all.filter(({ specifier }) => !specifier.startsWith('./') && !builtin(specifier));
     const unexpected = outside.filter(({ specifier }) => !EXTERNAL.includes(packageOf(specifier)));
     expect(unexpected).toEqual([]);
@@ -93,21 +107,26 @@ describe('the bundle', () => {
     );
   });
 
-  it('says its type beside its modules, and makes a require only in the chunks that call one', () => {
-    expect(JSON.parse(readFileSync(path.join(DIST, 'package.json'), 'utf8'))).toEqual({ type: 'module' });
-    const makers = files.filter((name) =>
-      readFileSync(path.join(DIST, name), 'utf8').includes('__ascCreateRequire'),
-    );
-    // Some chunks bundle CommonJS code and keep it; most do not.
-    expect(makers.length).toBeGreaterThan(0);
-    expect(makers.length).toBeLessThan(files.length / 4);
-    for (const name of files) {
-      const text = readFileSync(path.join(DIST, name), 'utf8');
-      const body = text
-        .replace(/^#!.*\n/, '')
-        .replace(/^import \{ createRequire as __ascCreateRequire \}.*\n.*\n/, '');
-      if (/\brequire\b/.test(body)) expect(makers, name).toContain(name);
+  it('is CommonJS chunks that name only chunks that exist, under two ES module entries that re-export them', () => {
+    // Every chunk parsed as a script above; no ES module is left in dist but the library's two entries.
+    expect(files.filter((name) => name.endsWith('.js')).sort()).toEqual(['index.js', 'testing.js']);
+    for (const entry of ['index', 'testing'])
+      expect(readFileSync(path.join(DIST, `${entry}.js`), 'utf8')).toBe(`export * from './${entry}.cjs';\n`);
+    const local = all.filter(({ specifier }) => specifier.startsWith('./'));
+    expect(local.length).toBeGreaterThan(files.length);
+    for (const { file, how, specifier } of local) {
+      expect(specifier, `${file}: ${how} ${specifier}`).toMatch(/\.cjs$/);
+      expect(files, `${file}: ${how} ${specifier}`).toContain(specifier.slice(2));
     }
+    // A chunk's import() of another chunk became a require; a dynamic import stays only for what is outside.
+    expect(all.filter(({ how, specifier }) => how === 'import()' && specifier.startsWith('./'))).toEqual([]);
+    // The two entries are ES modules: Node learns it from dist/package.json, not by looking further up.
+    expect(JSON.parse(readFileSync(path.join(DIST, 'package.json'), 'utf8'))).toEqual({ type: 'module' });
+  });
+
+  it('maps each chunk back to asc’s sources', () => {
+    const map = JSON.parse(readFileSync(path.join(DIST, 'cli.cjs.map'), 'utf8')) as { sources: string[] };
+    expect(map.sources).toContain('../src/cli.ts');
   });
 
   it('each package kept outside is one that an install brings: a dependency, or the optional peer typescript', () => {

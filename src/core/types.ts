@@ -144,7 +144,7 @@ export interface AscHost {
 export interface AscProgram {
   /** Node, by an absolute path (Homebrew's `<prefix>/bin/node` rather than its Cellar path). */
   node: string;
-  /** asc's script (the npm bin link `…/bin/asc`, or `…/dist/cli.js`), absolute. */
+  /** asc's script (the npm bin link `…/bin/asc`, or `…/dist/cli.cjs`), absolute. */
   script: string;
 }
 

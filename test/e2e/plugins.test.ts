@@ -161,6 +161,40 @@ describe('external plugins', () => {
   });
 });
 
+describe('a plugin that imports ascalon', () => {
+  it('meets the same AscError the CLI throws: one copy of the code behind the CLI and the library', async () => {
+    const cwd = path.join(sandbox.home, 'project');
+    await sandbox.write(
+      'project/plugins/tool.mjs',
+      `import { AscError, skip } from ${JSON.stringify(path.resolve('dist/index.js'))};
+export default {
+  name: 'tool',
+  tasks: () => [{
+    id: 'present',
+    check: async (ctx) => {
+      try {
+        await ctx.exec.query('asc-no-such-tool', []);
+        return { converged: true };
+      } catch (error) {
+        if (error instanceof AscError && error.code === 'E_TOOL_MISSING') return skip('asc-no-such-tool is not installed');
+        throw error;
+      }
+    },
+    apply: async () => {},
+  }],
+};
+`,
+    );
+    await sandbox.write('project/.ascrc.yaml', 'plugins:\n  ./plugins/tool.mjs: {}\n');
+    const result = await sandbox.asc(['plan', '--json'], { cwd });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const tasks = JSON.parse(result.stdout).tasks as { id: string; status: string; reason: string }[];
+    expect(tasks.map((r) => [r.id, r.status, r.reason])).toEqual([
+      ['tool.present', 'skipped', 'asc-no-such-tool is not installed'],
+    ]);
+  });
+});
+
 describe('a task that does not apply on this machine', () => {
   it('is skipped with its reason, its dependents too, and the run still succeeds', async () => {
     const cwd = path.join(sandbox.home, 'project');

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { shortTempDir } from './short-tmp.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(ROOT, 'dist', 'cli.js');
+export const CLI = path.join(ROOT, 'dist', 'cli.cjs');
 
 export interface RunResult {
   exitCode: number;
@@ -29,7 +29,7 @@ export interface RunOptions {
 
 /**
  * A simulated Mac for end-to-end tests: a temporary HOME, a `bin/` first on PATH for fakes of the
- * Mac-only tools, TMPDIR inside the sandbox. `run` starts the built CLI (`dist/cli.js`) as a subprocess.
+ * Mac-only tools, TMPDIR inside the sandbox. `run` starts the built CLI (`dist/cli.cjs`) as a subprocess.
  */
 export interface Sandbox {
   /** The sandbox root; everything the test makes lives under it. */

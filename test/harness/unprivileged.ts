@@ -25,7 +25,7 @@ export function unprivileged(file: string, args: readonly string[]): [string, st
 
 /**
  * The built CLI copied where that user can read it, inside the sandbox (under `tmp/`, which snapshots
- * leave out): the checkout's own `dist/cli.js` may sit below a folder only its owner may enter (a 0750
+ * leave out): the checkout's own `dist/cli.cjs` may sit below a folder only its owner may enter (a 0750
  * home, a `mktemp -d`), and the test must not depend on where the checkout lives. The bundle is
  * self-contained but for the tree-sitter packages, which these tests do not load.
  */
@@ -33,10 +33,10 @@ export async function readableCli(sandbox: Pick<Sandbox, 'tmp'>): Promise<string
   const dist = path.join(sandbox.tmp, 'asc-cli', 'dist');
   await mkdir(dist, { recursive: true, mode: 0o755 });
   for (const name of await readdir(path.join(ROOT, 'dist'))) {
-    if (!name.endsWith('.js')) continue;
+    if (!/\.(c?js|json)$/.test(name)) continue;
     await copyFile(path.join(ROOT, 'dist', name), path.join(dist, name));
     await chmod(path.join(dist, name), 0o644);
   }
   for (const dir of [sandbox.tmp, path.dirname(dist), dist]) await chmod(dir, 0o755);
-  return path.join(dist, 'cli.js');
+  return path.join(dist, 'cli.cjs');
 }

@@ -33,8 +33,8 @@ describe('stableProgram: the node and asc a LaunchAgent names', () => {
     const prefix = path.join(root, 'brew');
     const other = path.join(root, 'usr', 'local', 'bin', 'node');
     await exe(other);
-    const got = await stableProgram({ node: other, script: 'dist/cli.js' }, prefix, root);
-    expect(got).toEqual({ node: other, script: path.resolve('dist/cli.js') });
+    const got = await stableProgram({ node: other, script: 'dist/cli.cjs' }, prefix, root);
+    expect(got).toEqual({ node: other, script: path.resolve('dist/cli.cjs') });
   });
 
   it("names Volta's shim when Volta runs asc", async () => {
