@@ -3,6 +3,13 @@ import nodeModule from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import pkg from '../package.json' with { type: 'json' };
+import {
+  addConvergeCommand,
+  addGlobalOptions,
+  CONVERGE_COMMANDS,
+  EXIT_CODES,
+  quickConvergeArgs,
+} from './commands/argv.ts';
 import type { CommandEnv } from './commands/session.ts';
 import { isTerminal, writeErr, writeOut } from './core/stdio.ts';
 
@@ -11,22 +18,6 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   writeOut(`${pkg.version}\n`);
   process.exit(0);
 }
-
-const EXIT_CODES = `
-Exit codes (the same for every command; the worst wins):
-  0    done, or converged
-  1    a task failed
-  2    usage or configuration error (nothing was changed)
-  3    plan/status found drift
-  130  interrupted (Ctrl-C)
-
-Targets: all, a phase (phase1 … phase6), a plugin (lima), a task id (lima.running) or a
-glob (docker.*); each pulls in the tasks it needs.
-
-Examples:
-  asc plan all          show what would change, with diffs
-  asc run phase1 --yes  converge phase 1, restarting the VM if needed
-  asc status phase2     exit 0 when converged (use it as a go-task status: line)`;
 
 // No top-level await in the entry: a bundle of it may then be CommonJS as well as ESM (decision 48).
 void main().then((code) => process.exit(code));
@@ -38,7 +29,6 @@ async function main(): Promise<number> {
   // nobody asked for. (Every Node asc supports has it, decision 41; a Node without it just compiles.)
   const { enableCompileCache } = nodeModule as { enableCompileCache?: (dir: string) => unknown };
   enableCompileCache?.(path.join(tmpdir(), `asc-compile-cache-${process.getuid?.() ?? 'user'}`));
-  const { Command, InvalidArgumentError, Option } = await import('commander');
 
   function commandEnv(): CommandEnv {
     return {
@@ -55,12 +45,19 @@ async function main(): Promise<number> {
     return { ...commandEnv(), builtins: builtinPlugins };
   }
 
-  function parseConcurrency(value: string): number {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1)
-      throw new InvalidArgumentError('expected a whole number of at least 1');
-    return n;
+  // `asc run all`, `asc status phase2 --json`: read without commander, when it would read them the same.
+  const quick = quickConvergeArgs(process.argv.slice(2));
+  if (quick) {
+    try {
+      const { converge } = await import('./commands/converge.ts');
+      return await converge(quick.command, quick.targets, quick.options, await withBuiltins());
+    } catch (error) {
+      return reportError(error, () => quick.options);
+    }
   }
+
+  const commander = await import('commander');
+  const { Command, Option } = commander;
 
   const program = new Command('asc');
   // Help, usage errors and --version through the descriptors, as asc's own words (src/core/stdio.ts);
@@ -75,17 +72,8 @@ async function main(): Promise<number> {
     getOutHasColors: () => isTerminal(1) && output.getOutHasColors?.() === true,
     getErrHasColors: () => isTerminal(2) && output.getErrHasColors?.() === true,
   });
-  program
-    .description('Make the Mac’s persistent Linux VM real, and keep it that way.')
-    .version(pkg.version)
-    .option(
-      '-c, --config <path>',
-      'config file (default: searched from here up, then ~/.config/asc/config.yaml)',
-    )
-    .option('--json', 'print one JSON document on stdout; logs go to stderr')
-    .option('-v, --verbose', 'show the commands asc runs and every drift')
-    .option('--no-color', 'no colours (NO_COLOR is respected too)')
-    .option('--no-cache', 'search, read and validate the config again, not from the config cache')
+  program.description('Make the Mac’s persistent Linux VM real, and keep it that way.').version(pkg.version);
+  addGlobalOptions(program)
     .addHelpText('after', EXIT_CODES)
     .showHelpAfterError('(run asc --help for usage)')
     .exitOverride();
@@ -94,36 +82,11 @@ async function main(): Promise<number> {
   const globals = () =>
     program.opts<{ config?: string; json?: boolean; verbose?: boolean; color?: boolean; cache?: boolean }>();
 
-  for (const name of ['run', 'plan', 'status'] as const) {
-    const summary = {
-      run: 'converge the targets: check, apply what drifted, check again',
-      plan: 'run every check, change nothing, show each drift with a diff (exit 3 on drift)',
-      status: 'like plan, terse: exit 0 when converged, 3 when not',
-    }[name];
-    const cmd = program
-      .command(name)
-      .description(summary)
-      .argument('[targets...]', 'all (the default), a phase, a plugin, a task id or a glob')
-      .addOption(
-        new Option('-j, --concurrency <n>', 'most tasks at once').argParser(parseConcurrency).default(16),
-      )
-      .addHelpText('after', EXIT_CODES)
-      .action(
-        async (
-          targets: string[] | undefined,
-          options: { yes?: boolean; concurrency?: number; unattended?: boolean },
-        ) => {
-          const { converge } = await import('./commands/converge.ts');
-          exitCode = await converge(name, targets ?? [], { ...globals(), ...options }, await withBuiltins());
-        },
-      );
-    if (name === 'run') {
-      cmd.option('-y, --yes', 'allow disruptive steps (such as restarting the VM) without asking');
-      cmd.option(
-        '--unattended',
-        "for launchd's agents: apply only the targets (their needs are checked, never applied), print only what changed or failed, never ask, and exit 0 at once when another asc run holds the lock",
-      );
-    }
+  for (const name of CONVERGE_COMMANDS) {
+    addConvergeCommand(program, name, commander, async (targets, options) => {
+      const { converge } = await import('./commands/converge.ts');
+      exitCode = await converge(name, targets, options, await withBuiltins());
+    });
   }
 
   program
