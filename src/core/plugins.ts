@@ -111,7 +111,8 @@ async function importPlugin(
   const resolved = url.startsWith('file:') ? fileURLToPath(url) : url;
   let module: Record<string, unknown>;
   try {
-    module = (await import(url)) as Record<string, unknown>;
+    const { importFile } = await import('./import-file.ts');
+    module = await importFile(url);
   } catch (error) {
     throw new AscError(`${where}: could not load ${resolved}: ${(error as Error).message}`, {
       code: 'E_PLUGIN_INVALID',
