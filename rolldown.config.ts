@@ -75,6 +75,9 @@ export default defineConfig({
   platform: 'node',
   // An entry chunk exports what its module exports, nothing more: no chunk requires an entry.
   preserveEntrySignatures: 'strict',
+  // A package's ES module build before its `main` (as tsup had it): jsonc-parser's `main` is a UMD file that
+  // requires its own files at run time, which a bundle does not have beside it.
+  resolve: { mainFields: ['module', 'main'] },
   external: (id, importer) => isExternal(id) && !isCommandersChildProcess(id, importer),
   transform: { target: 'node20' },
   plugins: [
