@@ -1,13 +1,13 @@
 // The published CLI is one bundle: at run time it loads Node's built-ins, its own chunks, and only the few
-// packages kept outside on purpose (tsup.config.ts, EXTERNAL), which are dependencies. A user's global
+// packages kept outside on purpose (rolldown.config.ts, EXTERNAL), which are dependencies. A user's global
 // install therefore cannot pick up another version of a package asc was tested with. Its chunks are
-// CommonJS; the two library entries are ES modules over them (scripts/commonjs.ts).
+// CommonJS; the two library entries are ES modules over them (scripts/build-plugins.ts).
 import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { parse } from 'acorn';
 import { describe, expect, it } from 'vitest';
-import { EXTERNAL } from '../tsup.config.ts';
+import { EXTERNAL } from '../rolldown.config.ts';
 import { ROOT } from './harness/sandbox.ts';
 
 const DIST = path.join(ROOT, 'dist');
@@ -118,10 +118,44 @@ describe('the bundle', () => {
       expect(specifier, `${file}: ${how} ${specifier}`).toMatch(/\.cjs$/);
       expect(files, `${file}: ${how} ${specifier}`).toContain(specifier.slice(2));
     }
+    // No chunk requires an entry: importing `ascalon` must not run the CLI, nor a chunk of the CLI's load
+    // the library's entries.
+    const entries = local.filter(
+      ({ file, specifier }) => file.endsWith('.cjs') && /^\.\/(cli|index|testing)\.cjs$/.test(specifier),
+    );
+    expect(entries).toEqual([]);
     // A chunk's import() of another chunk became a require; a dynamic import stays only for what is outside.
     expect(all.filter(({ how, specifier }) => how === 'import()' && specifier.startsWith('./'))).toEqual([]);
     // The two entries are ES modules: Node learns it from dist/package.json, not by looking further up.
     expect(JSON.parse(readFileSync(path.join(DIST, 'package.json'), 'utf8'))).toEqual({ type: 'module' });
+  });
+
+  it('wraps each bundled CommonJS module in a function that Node’s compile cache keeps, not an arrow', () => {
+    const wrappers = { function: 0, arrow: 0 };
+    for (const name of files.filter((file) => file.endsWith('.cjs'))) {
+      const ast = parse(readFileSync(path.join(DIST, name), 'utf8'), {
+        ecmaVersion: 'latest',
+        sourceType: 'script',
+        allowHashBang: true,
+      });
+      const visit = (node: unknown): void => {
+        if (!node || typeof node !== 'object') return;
+        if (Array.isArray(node)) {
+          for (const child of node) visit(child);
+          return;
+        }
+        const n = node as { type?: string; callee?: { property?: { name?: string } }; arguments?: unknown[] };
+        if (n.type === 'CallExpression' && n.callee?.property?.name === '__commonJSMin') {
+          const { type } = (n.arguments?.[0] ?? {}) as { type?: string };
+          if (type === 'FunctionExpression') wrappers.function++;
+          if (type === 'ArrowFunctionExpression') wrappers.arrow++;
+        }
+        for (const [key, value] of Object.entries(node)) if (key !== 'type') visit(value);
+      };
+      visit(ast);
+    }
+    expect(wrappers.function).toBeGreaterThan(100);
+    expect(wrappers.arrow).toBe(0);
   });
 
   it('maps each chunk back to asc’s sources', () => {
