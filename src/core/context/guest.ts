@@ -69,8 +69,9 @@ async function gatherFacts(
 ): Promise<Record<string, string>> {
   const names = Object.keys(settings.factScripts);
   if (names.length === 0) return {};
-  // node:crypto loads here, on the first round trip, not with every command.
-  const { randomBytes } = await import('node:crypto');
+  // node:crypto loads here, on the first round trip, not with every command (and not by a dynamic
+  // import: asc's code cache compiles no chunk that holds one, decision 48).
+  const { randomBytes } = process.getBuiltinModule('node:crypto');
   const marker = `asc-fact-${randomBytes(6).toString('hex')}`;
   const script = names
     .map(
