@@ -1,6 +1,7 @@
 // The config cache (src/core/config/cache.ts): a config found, read and validated once is taken from the
 // cache while nothing that decided it changed, and every change, another asc, a corrupt entry, a folder
-// asc cannot use and two runs at once give what a run without the cache gives.
+// asc cannot use and two runs at once give what a run without the cache gives. Two builds of asc run in
+// turns in one folder each keep their entry, and writes prune the cache to a bounded size.
 //
 // A hit is made visible by editing the entry: its validated config gets a task the file does not have.
 // A run that shows that task used the entry; a run that must not use it shows the file's tasks.
