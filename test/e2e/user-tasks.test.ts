@@ -122,6 +122,44 @@ tasks:
     ]);
   });
 
+  it('a check of one simple command starts its program without sh, where sh would have run it', async () => {
+    await sandbox.write(
+      'project/bin/probe',
+      '#!/bin/sh\nprintf "%s\\n" "$PWD" "$@" > probe.txt\n[ "$1" = ok ]\n',
+      0o755,
+    );
+    await writeConfig(`
+tasks:
+  - id: probe.simple
+    check: bin/probe ok two,3 a=b
+    apply: "true"
+  - id: probe.missing
+    check: asc-no-such-program --flag
+    apply: "true"
+  - id: probe.shell
+    check: bin/probe $HOME
+    apply: "true"
+`);
+    const verbose = await sandbox.asc(['plan', 'all', '-v'], { cwd: project() });
+    expect(verbose.exitCode, verbose.stderr).toBe(3);
+    // Started directly: the verbose log names the program, not `sh -c`.
+    expect(verbose.stdout).toContain('$ bin/probe ok two,3 a=b');
+    expect(verbose.stdout).not.toContain("sh -c 'bin/probe ok");
+    // A line sh must read (a `$`) still goes to sh.
+    expect(verbose.stdout).toContain("$ sh -c 'bin/probe $HOME'");
+    const plan = await sandbox.asc(['plan', 'all', '--json'], { cwd: project() });
+    const rows = (JSON.parse(plan.stdout) as JsonReport).tasks;
+    const reason = (id: string) => rows.find((row) => row.id === id)?.reason;
+    expect(reason('probe.simple')).toBe(null);
+    // Not found: sh's own words, from `sh -c`, as for any other line.
+    expect(reason('probe.missing')).toMatch(/^check exited 127: .*asc-no-such-program: .*not found$/);
+    expect(reason('probe.shell')).toBe('check exited 1');
+    // In the config's folder, with PWD saying so (asc runs from a folder below it), and its arguments as
+    // sh would split them.
+    await sandbox.asc(['plan', 'probe.simple'], { cwd: path.join(project(), 'bin') });
+    expect(await sandbox.read('project/probe.txt')).toBe(`${project()}\nok\ntwo,3\na=b\n`);
+  });
+
   it('selects by phase, group, id and glob, pulling in needs', async () => {
     await writeConfig(twoFileTasks('hi'));
     const ids = async (...targets: string[]) => {

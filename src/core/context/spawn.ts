@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { AscExecOptions } from '../types.ts';
 import type { Spawned } from './exec.ts';
 
@@ -25,7 +26,15 @@ export function spawnInMemory(
     const { spawn } = process.getBuiltinModule('node:child_process');
     const child = spawn(file, args, {
       cwd: options.cwd,
-      env: options.env ? { ...settings.env, ...options.env } : settings.env,
+      // In a folder of its own, PWD says so, as a shell's `cd` (and the forker) would have it.
+      env:
+        options.env || options.cwd !== undefined
+          ? {
+              ...settings.env,
+              ...(options.cwd === undefined ? {} : { PWD: path.resolve(options.cwd) }),
+              ...options.env,
+            }
+          : settings.env,
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       detached: true,
     });
