@@ -103,6 +103,11 @@ const userDir = project(
   'user',
   `tasks:\n${Array.from({ length: 100 }, (_, i) => `  - id: t.n${i}\n    check: /bin/true\n    apply: /bin/true\n`).join('')}`,
 );
+// The same tasks with a check sh must read (a builtin test): no simple command to start without sh.
+const shellDir = project(
+  'shell',
+  `tasks:\n${Array.from({ length: 100 }, (_, i) => `  - id: t.n${i}\n    check: '[ -x /bin/true ]'\n    apply: /bin/true\n`).join('')}`,
+);
 const floorScript = path.join(work, 'spawn-100.mjs');
 writeFileSync(
   floorScript,
@@ -125,6 +130,7 @@ const startup = interleave({
   zero: () => time(NODE, [CLI, 'run', 'all'], { cwd: zeroDir }),
   floor100: () => time(NODE, [floorScript]),
   user100: () => time(NODE, [CLI, 'run', 'all'], { cwd: userDir }),
+  shell100: () => time(NODE, [CLI, 'run', 'all'], { cwd: shellDir }),
   sh100: () => time('sh', ['-c', 'i=0; while [ $i -lt 100 ]; do sh -c /bin/true; i=$((i+1)); done']),
 });
 const zeroRatio = ratio(startup.zero, startup.node);
@@ -154,6 +160,10 @@ row(
 const shRatio = ratio(startup.user100, startup.sh100);
 row('floor: a plain `sh` loop of 100 × `sh -c /bin/true`', fmt(median(startup.sh100)));
 row('the 100 user tasks vs that `sh` loop', x(shRatio), '≤ 1.5×', shRatio <= 1.5);
+row(
+  '100 converged tasks whose check needs sh (`[ -x /bin/true ]`) vs that `sh` loop',
+  `${fmt(median(startup.shell100))}, ${x(ratio(startup.shell100, startup.sh100))}`,
+);
 
 // 2. The same 100 tasks as an Ansible playbook.
 const ansible = spawnSync('ansible-playbook', ['--version'], { stdio: 'ignore' }).status === 0;
