@@ -269,7 +269,7 @@ export async function startInstance(
   let pid = 0;
   for (let attempt = 1; ; attempt++) {
     port = await chooseSshPort(name, dir, inst.config);
-    pid = spawnSshd(dir, guest, port, inst.config.env);
+    pid = spawnSshd(dir, guest, port, inst.config.env, inst.config.user?.shell);
     writeFileSync(haPid, `${pid}\n`);
     writeFileSync(path.join(dir, `${inst.config.vmType}.pid`), `${pid}\n`);
     writeSshConfig(name, dir, port);

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { info, LimaError, warn } from './log.mjs';
 import { isAlive, killTrees, readPidFile } from './procs.mjs';
 import { configDir, guestHome, readLimaVersion, sim } from './store.mjs';
-import { compareVersions, hostnameOf } from './util.mjs';
+import { compareVersions, hostnameOf, shellQuote } from './util.mjs';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -115,8 +115,16 @@ function sshdPaths(dir) {
     hostKey: path.join(base, 'ssh_host_ed25519_key'),
     authorizedKeys: path.join(base, 'authorized_keys'),
     pidFile: path.join(base, 'sshd.pid'),
+    /** HOME of the OS user's shell that runs the ForceCommand: empty, so that shell reads no dotfiles. */
+    shellHome: path.join(base, 'empty-home'),
   };
 }
+
+/** The session wrapper sshd forces (bin/guest-session): the guest user's home, shell and working folder. */
+const GUEST_SESSION = path.join(import.meta.dirname, '..', 'bin', 'guest-session');
+
+/** Ubuntu's `Subsystem sftp` (sftp-server run by the user's shell); Debian's path, then other distros'. */
+const SFTP_SERVERS = ['/usr/lib/openssh/sftp-server', '/usr/libexec/openssh/sftp-server', '/usr/lib/ssh/sftp-server'];
 
 /** Prepare the guest side: the guest home (with the compat symlink of 00-guest-home.sh) and sshd's files. */
 export function prepareGuest(dir) {
@@ -138,6 +146,7 @@ export function prepareGuest(dir) {
   }
   const p = sshdPaths(dir);
   mkdirSync(p.base, { recursive: true, mode: 0o700 });
+  mkdirSync(p.shellHome, { recursive: true });
   if (!existsSync(p.hostKey)) {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'fake-guest', '-f', p.hostKey], {
       stdio: 'ignore',
@@ -154,7 +163,7 @@ export function prepareGuest(dir) {
 /** sshd_config's quoting (argv_split in OpenSSH's misc.c): double quotes, backslash escapes. */
 const sshdQuote = (v) => `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
 
-function writeSshdConfig(p, port, env) {
+function writeSshdConfig(p, port, env, guest) {
   const q = (v) => `"${v}"`;
   const lines = [
     '# The "guest" sshd of the fake limactl (test/sim). It runs as the current user.',
@@ -179,9 +188,21 @@ function writeSshdConfig(p, port, env) {
     'StreamLocalBindUnlink no',
     'AcceptEnv LANG LC_*',
     'PermitUserEnvironment no',
+    // sshd would run the OS user's ~/.ssh/rc; the guest user has none.
+    'PermitUserRC no',
     'LogLevel ERROR',
-    'Subsystem sftp internal-sftp',
   ];
+  // sshd logs in the OS user, whose passwd entry names this machine's home and shell: sshd would set HOME
+  // to that home, start there, and run its shell, which reads that user's dotfiles (~/.bashrc for an ssh
+  // command, ~/.profile for a login shell). A Lima guest's user has the guest home and `user.shell`. So the
+  // OS user's shell gets an empty HOME (SetEnv below; sshd applies SetEnv after HOME, session.c
+  // do_setup_env) and only runs the forced bin/guest-session, which gives the guest user's home, working
+  // folder and shell to the command sshd was asked to run (SSH_ORIGINAL_COMMAND).
+  lines.push(`ForceCommand /bin/sh ${[GUEST_SESSION, guest.home, guest.shell].map(shellQuote).join(' ')}`);
+  // A subsystem request goes through the ForceCommand too, so sftp (and scp, which speaks it) needs a
+  // program the guest shell can run: Ubuntu's sshd_config names sftp-server.
+  const sftpServer = SFTP_SERVERS.find((file) => existsSync(file));
+  if (sftpServer) lines.push(`Subsystem sftp ${sftpServer}`);
   // lima.yaml `env` becomes the guest's /etc/environment, which pam_env gives every ssh session, login
   // shell or not (pkg/cidata/cidata.TEMPLATE.d/boot.Linux/07-etc-environment.sh). The sim's sshd has no
   // PAM: SetEnv gives every session the same variables, with the values as written (no templates).
@@ -190,6 +211,7 @@ function writeSshdConfig(p, port, env) {
   // sim's guest bin stands for /usr/bin) for commands run without a login shell (`ssh lima-x wezterm …`).
   const s = sim();
   const session = {
+    HOME: p.shellHome,
     XDG_RUNTIME_DIR: path.join(s.guestRoot, 'run', 'user', String(s.uid)),
     PATH: `${path.join(s.guestRoot, 'bin')}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
   };
@@ -199,8 +221,8 @@ function writeSshdConfig(p, port, env) {
 }
 
 /** Start sshd detached (it outlives limactl, like the host agent); returns its pid. */
-export function spawnSshd(dir, p, port, env = {}) {
-  writeSshdConfig(p, port, env);
+export function spawnSshd(dir, p, port, env = {}, shell = '/bin/bash') {
+  writeSshdConfig(p, port, env, { home: p.home, shell });
   const log = openSync(path.join(dir, 'ha.stderr.log'), 'a');
   const child = spawn(sim().sshd, ['-D', '-e', '-f', p.config], {
     detached: true,
