@@ -11,7 +11,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { skipUnless } from '../harness/require.ts';
 import { createSandbox, type Sandbox } from '../harness/sandbox.ts';
 import { shortTmpBase } from '../harness/short-tmp.ts';
-import { createSimulatedMac, guestOsAvailable, type SimulatedMac, SSHD_PATH, sshdAvailable } from './index.ts';
+import {
+  createSimulatedMac,
+  guestOsAvailable,
+  type SimulatedMac,
+  SSHD_PATH,
+  sshdAvailable,
+} from './index.ts';
 
 const osHome = userInfo().homedir;
 const within = (dir: string, p: string) => p === dir || p.startsWith(`${dir}/`);

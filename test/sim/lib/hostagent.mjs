@@ -124,7 +124,11 @@ function sshdPaths(dir) {
 const GUEST_SESSION = path.join(import.meta.dirname, '..', 'bin', 'guest-session');
 
 /** Ubuntu's `Subsystem sftp` (sftp-server run by the user's shell); Debian's path, then other distros'. */
-const SFTP_SERVERS = ['/usr/lib/openssh/sftp-server', '/usr/libexec/openssh/sftp-server', '/usr/lib/ssh/sftp-server'];
+const SFTP_SERVERS = [
+  '/usr/lib/openssh/sftp-server',
+  '/usr/libexec/openssh/sftp-server',
+  '/usr/lib/ssh/sftp-server',
+];
 
 /** Prepare the guest side: the guest home (with the compat symlink of 00-guest-home.sh) and sshd's files. */
 export function prepareGuest(dir) {
