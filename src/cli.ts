@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The entry: `--version`, and what must come before asc's chunks load (decision 48). Nothing else
-// imports code-cache.ts, so it is part of this file; the rest of the CLI is main.ts, loaded through it.
+// The entry: `--version`, and what must come before asc's chunks load (decision 48). What it imports
+// statically (code-cache.ts, stdio.ts) is the `start` chunk, loaded before the code cache is on; the rest
+// of the CLI is main.ts, loaded through it.
 import pkg from '../package.json' with { type: 'json' };
 import { cacheSet, enableCodeCache } from './code-cache.ts';
 import { writeOut } from './core/stdio.ts';

@@ -1,9 +1,10 @@
-import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
+import { privateFolder } from './core/private-folder.ts';
 
 /**
  * V8's compiled code for asc's own chunks, kept from the first run that compiled it (decision 48).
@@ -32,7 +33,7 @@ export function enableCodeCache(
   const extensions = (nodeModule as unknown as { _extensions: Record<string, Loader> })._extensions;
   const plain = extensions['.cjs'] ?? extensions['.js'];
   if (!plain) return;
-  const trusted = ownFolder(folder);
+  const trusted = privateFolder(folder);
   const made: { script: vm.Script; file: string }[] = [];
   extensions['.cjs'] = (module, filename) => {
     if (path.dirname(filename) !== dist) return plain(module, filename);
@@ -60,8 +61,7 @@ export function enableCodeCache(
   process.on('exit', () => {
     if (made.length === 0) return;
     try {
-      mkdirSync(folder, { recursive: true, mode: 0o700 });
-      if (!ownFolder(folder)) return;
+      if (!privateFolder(folder, true)) return;
       for (const { script, file } of made) {
         const temp = `${file}.${process.pid}.tmp`;
         writeFileSync(temp, script.createCachedData(), { mode: 0o600 });
@@ -80,16 +80,6 @@ function readCache(file: string): Buffer | undefined {
     return readFileSync(file);
   } catch {
     return undefined;
-  }
-}
-
-/** The folder exists, is a folder (not a link), is this user's, and nobody else may enter it (as the config cache's). */
-function ownFolder(folder: string): boolean {
-  try {
-    const stat = lstatSync(folder);
-    return stat.isDirectory() && stat.uid === process.getuid?.() && (stat.mode & 0o077) === 0;
-  } catch {
-    return false;
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { AscError } from './errors.ts';
@@ -18,13 +18,16 @@ export interface RunLock {
  * One `asc run` at a time per user: a lock file made with O_EXCL holding the holder's pid and start time.
  * A second run polls for `waitMs`, then fails naming the holder. A lock whose process is gone (on this
  * host) is stale and taken over.
+ *
+ * The file operations are synchronous: each is one system call on a small local file, and every run
+ * takes the lock, so `node:fs/promises` (a dozen of Node's own modules) would load for it alone.
  */
 export async function acquireRunLock(
   stateDir: string,
   options: { waitMs: number; command: string; onWait?: (message: string) => void },
 ): Promise<RunLock> {
   const file = path.join(stateDir, 'run.lock');
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const me: LockHolder = {
     pid: process.pid,
     host: hostname(),
@@ -35,17 +38,20 @@ export async function acquireRunLock(
   let told = false;
   for (;;) {
     try {
-      const handle = await open(file, 'wx', 0o600);
-      await handle.writeFile(JSON.stringify(me));
-      await handle.close();
+      const fd = openSync(file, 'wx', 0o600);
+      try {
+        writeSync(fd, JSON.stringify(me));
+      } finally {
+        closeSync(fd);
+      }
       return { release: () => releaseIfMine(file) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const holder = await readHolder(file);
-    if (!holder || (await isStale(holder, file))) {
+    const holder = readHolder(file);
+    if (!holder || isStale(holder, file)) {
       // Remove the stale or unreadable lock; O_EXCL on the next try decides who wins a race.
-      await removeLock(file);
+      removeLock(file);
       continue;
     }
     if (Date.now() >= deadline) {
@@ -65,9 +71,9 @@ export async function acquireRunLock(
   }
 }
 
-async function readHolder(file: string): Promise<LockHolder | undefined> {
+function readHolder(file: string): LockHolder | undefined {
   try {
-    const holder = JSON.parse(await readFile(file, 'utf8')) as LockHolder;
+    const holder = JSON.parse(readFileSync(file, 'utf8')) as LockHolder;
     if (typeof holder.pid === 'number') return holder;
     return { pid: -1, host: hostname(), since: 'an unreadable lock file', command: 'unknown' };
   } catch (error) {
@@ -82,10 +88,13 @@ async function readHolder(file: string): Promise<LockHolder | undefined> {
  * than a few seconds (a run that died between creating and writing it). Another host's lock is never
  * judged from here.
  */
-async function isStale(holder: LockHolder, file: string): Promise<boolean> {
+function isStale(holder: LockHolder, file: string): boolean {
   if (holder.pid === -1) {
-    const info = await stat(file).catch(() => undefined);
-    return info !== undefined && Date.now() - info.mtimeMs > 5000;
+    try {
+      return Date.now() - statSync(file).mtimeMs > 5000;
+    } catch {
+      return false;
+    }
   }
   if (holder.host !== hostname()) return false;
   try {
@@ -97,13 +106,14 @@ async function isStale(holder: LockHolder, file: string): Promise<boolean> {
 }
 
 async function releaseIfMine(file: string): Promise<void> {
-  const holder = await readHolder(file).catch(() => undefined);
-  if (holder?.pid === process.pid) await removeLock(file);
+  if (readHolder(file)?.pid === process.pid) removeLock(file);
 }
 
 /** The lock file gone, if it was there (unlink: fs.rm would load its recursive remover on every run). */
-async function removeLock(file: string): Promise<void> {
-  await unlink(file).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'ENOENT') throw error;
-  });
+function removeLock(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
 }

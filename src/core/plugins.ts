@@ -1,4 +1,4 @@
-import { access } from 'node:fs/promises';
+import { access } from './files/fs-promises.ts';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { LoadedConfig } from './config/load.ts';

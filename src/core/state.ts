@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from './files/fs-promises.ts';
 import path from 'node:path';
 import { AscError } from './errors.ts';
 import type { AscState } from './types.ts';

@@ -1,14 +1,15 @@
 // The config cache (src/core/config/cache.ts): a config found, read and validated once is taken from the
 // cache while nothing that decided it changed, and every change, another asc, a corrupt entry, a folder
-// asc cannot use and two runs at once give what a run without the cache gives.
+// asc cannot use and two runs at once give what a run without the cache gives. Two builds of asc run in
+// turns in one folder each keep their entry, and writes prune the cache to a bounded size.
 //
 // A hit is made visible by editing the entry: its validated config gets a task the file does not have.
 // A run that shows that task used the entry; a run that must not use it shows the file's tasks.
-import { chmod, chown, mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { skipUnless } from '../harness/require.ts';
-import { CLI, createSandbox, type Sandbox } from '../harness/sandbox.ts';
+import { CLI, createSandbox, ROOT, type Sandbox } from '../harness/sandbox.ts';
 import { runsAsRoot, SETPRIV, unprivileged, unprivilegedAvailable } from '../harness/unprivileged.ts';
 
 let sandbox: Sandbox;
@@ -103,6 +104,60 @@ describe('the config cache', () => {
       entry.build = 'another build';
     });
     expect(await ids()).toEqual(['t.one']);
+  });
+
+  it('two builds of asc run in turns in one folder each keep their own entry', async () => {
+    // Another install of the same version (a global asc and the project's own): its own copy of dist.
+    const other = path.join(sandbox.root, 'other-asc');
+    await cp(path.dirname(CLI), path.join(other, 'dist'), { recursive: true });
+    await symlink(path.join(ROOT, 'node_modules'), path.join(other, 'node_modules'));
+    const otherAsc: typeof sandbox.asc = (args, options) =>
+      sandbox.exec(process.execPath, [path.join(other, 'dist', 'cli.cjs'), ...args], options);
+    expect(await ids()).toEqual(['t.one']);
+    expect(await ids([], otherAsc)).toEqual(['t.one']);
+    await tamper();
+    expect(await ids()).toEqual(['t.one', 'from.cache']);
+    expect(await ids([], otherAsc)).toEqual(['t.one', 'from.cache']);
+    expect(await entries()).toHaveLength(2);
+  });
+
+  it("a folder keeps the entries of the last three builds to write one; other folders' stay", async () => {
+    await ids();
+    const [name] = await entries();
+    const folder = name!.slice(0, 16);
+    // Entries of three other builds, and one of an asc that named entries by the folder alone, each older
+    // than the next; and an old entry of another folder.
+    const olds = [`${folder}.json`, ...[1, 2, 3].map((i) => `${folder}-${String(i).padStart(16, '0')}.json`)];
+    const elsewhere = `${'f'.repeat(16)}-${'0'.repeat(16)}.json`;
+    for (const [i, old] of [elsewhere, ...olds].entries()) {
+      await writeFile(path.join(cacheDir(), old), '{}');
+      const when = new Date(Date.now() - (10 - i) * 3_600_000);
+      await utimes(path.join(cacheDir(), old), when, when);
+    }
+    await write('two');
+    expect(await ids()).toEqual(['t.two']);
+    expect((await entries()).sort()).toEqual([elsewhere, ...olds.slice(2), name].sort());
+  });
+
+  it('the cache holds at most 256 entries: past them, the oldest written go first', async () => {
+    await ids();
+    const [name] = await entries();
+    const others = Array.from(
+      { length: 300 },
+      (_, i) => `${i.toString(16).padStart(16, '0')}-${'0'.repeat(16)}.json`,
+    );
+    for (const [i, other] of others.entries()) {
+      await writeFile(path.join(cacheDir(), other), '{}');
+      const when = new Date(Date.now() - (400 - i) * 60_000);
+      await utimes(path.join(cacheDir(), other), when, when);
+    }
+    await write('two');
+    expect(await ids()).toEqual(['t.two']);
+    const left = await entries();
+    expect(left.length).toBeLessThanOrEqual(256);
+    expect(left).toContain(name);
+    expect(left).toContain(others.at(-1));
+    expect(left).not.toContain(others[0]);
   });
 
   it('a corrupt entry is rebuilt', async () => {

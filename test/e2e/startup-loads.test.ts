@@ -87,6 +87,9 @@ describe('a command loads only what it uses', () => {
       'NativeModule crypto',
       'NativeModule timers/promises',
       'NativeModule internal/fs/rimraf',
+      // Its file handles bring readline, the file watchers and directory streams: the run lock, taken by
+      // every run, is written with the synchronous calls (src/core/lock.ts).
+      'NativeModule fs/promises',
       // A run that spawns nothing; its words go to the pipes' descriptors, with no socket built for them.
       'NativeModule child_process',
       'NativeModule net',

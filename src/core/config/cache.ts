@@ -1,8 +1,9 @@
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pkg from '../../../package.json' with { type: 'json' };
+import { privateFolder } from '../private-folder.ts';
 import type { LoadedConfig } from './load.ts';
 import { candidateFiles } from './places.ts';
 import type { AscParsedConfig } from './validate.ts';
@@ -15,6 +16,11 @@ import type { AscParsedConfig } from './validate.ts';
  * run that finds every signature the same, in an entry of the same asc build, uses it. Anything else (a
  * changed file, another asc version or build, an entry that does not parse, a folder asc cannot use) is a
  * miss: the run searches, parses and validates as without a cache, and writes a new entry.
+ *
+ * Each asc build has its own entry for a folder (`<folder>-<build>.json`): a global asc and a project's
+ * own asc, run in turns in one project, each keep theirs instead of replacing the other's at every run.
+ * A write prunes: a folder keeps the entries of its last BUILDS_PER_FOLDER builds to write one, and the
+ * cache its last MAX_ENTRIES entries, the oldest written going first (a pruned entry is one slower run).
  *
  * Only a YAML or JSON config (package.json's `asc` key included) is cached: a JavaScript or TypeScript
  * config may import other files, whose changes no signature here would see.
@@ -57,9 +63,17 @@ function watched(key: ConfigCacheKey): string[] {
   return key.explicit === undefined ? candidateFiles(key.cwd, key.home, key.env) : [key.explicit];
 }
 
+/** How many builds of asc keep an entry for one folder: a global and a project's own, and one more. */
+const BUILDS_PER_FOLDER = 3;
+/** How many entries the cache keeps; past it, the oldest written are removed down to PRUNED_TO. */
+const MAX_ENTRIES = 256;
+const PRUNED_TO = 192;
+
+let ownBuild: string | undefined;
 /** This build of asc: its version, and the module's own file (a rebuild in a checkout changes it). */
 function build(): string {
-  return `${pkg.version}:${signature(fileURLToPath(import.meta.url))}`;
+  ownBuild ??= `${pkg.version}:${signature(fileURLToPath(import.meta.url))}`;
+  return ownBuild;
 }
 
 /**
@@ -68,27 +82,25 @@ function build(): string {
  */
 function cacheDir(): string | undefined {
   const dir = path.join(tmpdir(), `asc-config-cache-${process.getuid?.() ?? 'user'}`);
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const s = lstatSync(dir);
-    if (!s.isDirectory() || (process.getuid && s.uid !== process.getuid()) || (s.mode & 0o077) !== 0) {
-      return undefined;
-    }
-    return dir;
-  } catch {
-    return undefined;
-  }
+  return privateFolder(dir, true) ? dir : undefined;
 }
 
-function entryFile(dir: string, key: ConfigCacheKey): string {
-  const id = JSON.stringify([
-    key.cwd,
-    key.home,
-    key.explicit ?? null,
-    key.env.XDG_CONFIG_HOME ?? null,
-    process.platform,
-  ]);
-  return path.join(dir, `${fnv1a(id)}.json`);
+/** The hash that starts the name of every entry for the key's folder, whichever asc build wrote it. */
+function folderId(key: ConfigCacheKey): string {
+  return fnv1a(
+    JSON.stringify([
+      key.cwd,
+      key.home,
+      key.explicit ?? null,
+      key.env.XDG_CONFIG_HOME ?? null,
+      process.platform,
+    ]),
+  );
+}
+
+/** `<folder>-<build>.json`: one entry per folder and asc build. */
+function entryName(folder: string): string {
+  return `${folder}-${fnv1a(build())}.json`;
 }
 
 /**
@@ -107,7 +119,7 @@ export function readConfigCache(key: ConfigCacheKey): CachedConfig | undefined {
   const dir = cacheDir();
   if (dir === undefined) return undefined;
   try {
-    const entry = JSON.parse(readFileSync(entryFile(dir, key), 'utf8')) as Entry;
+    const entry = JSON.parse(readFileSync(path.join(dir, entryName(folderId(key))), 'utf8')) as Entry;
     if (entry.version !== pkg.version || entry.build !== build()) return undefined;
     const files = watched(key);
     if (!Array.isArray(entry.signatures) || entry.signatures.length !== files.length) return undefined;
@@ -157,7 +169,8 @@ export function writeConfigCache(
   }
   const dir = cacheDir();
   if (dir === undefined) return;
-  const target = entryFile(dir, key);
+  const folder = folderId(key);
+  const target = path.join(dir, entryName(folder));
   const temp = `${target}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}`;
   const entry: Entry = { version: pkg.version, build: build(), signatures: before, ...value };
   try {
@@ -166,6 +179,41 @@ export function writeConfigCache(
   } catch {
     try {
       rmSync(temp, { force: true });
+    } catch {}
+    return;
+  }
+  prune(dir, folder);
+}
+
+/**
+ * Keep the cache bounded, after a write (never on a hit): the folder's entries past its newest
+ * BUILDS_PER_FOLDER (the one just written among them; an entry of an older asc, named by the folder
+ * alone, counts as one), then, past MAX_ENTRIES files, the oldest written. A file another run removes
+ * first, or one that cannot be removed, is passed over: pruning is only housekeeping.
+ */
+function prune(dir: string, folder: string): void {
+  try {
+    const names = readdirSync(dir);
+    const ours = names.filter(
+      (name) => name.startsWith(folder) && /^[\da-f]{16}(-[\da-f]{16})?\.json$/.test(name),
+    );
+    if (ours.length > BUILDS_PER_FOLDER) removeOldest(dir, ours, BUILDS_PER_FOLDER);
+    if (names.length > MAX_ENTRIES) removeOldest(dir, names, PRUNED_TO);
+  } catch {}
+}
+
+/** Remove all but the `keep` newest written of `names` (in `dir`). */
+function removeOldest(dir: string, names: string[], keep: number): void {
+  const dated: { file: string; mtime: number }[] = [];
+  for (const name of names) {
+    const file = path.join(dir, name);
+    const mtime = statSync(file, { throwIfNoEntry: false })?.mtimeMs;
+    if (mtime !== undefined) dated.push({ file, mtime });
+  }
+  dated.sort((a, b) => b.mtime - a.mtime);
+  for (const { file } of dated.slice(keep)) {
+    try {
+      rmSync(file, { force: true });
     } catch {}
   }
 }

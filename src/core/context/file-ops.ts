@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { cp, lstat, mkdir, readlink, realpath, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
+import { cp, lstat, mkdir, readlink, realpath, rename, rm, stat, symlink, unlink } from '../files/fs-promises.ts';
 import path from 'node:path';
 import { AscError } from '../errors.ts';
 import type { AscFileInfo, AscWriteResult } from '../types.ts';

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { copyFile, mkdir, readFile, realpath, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, realpath, unlink } from '../files/fs-promises.ts';
 import path from 'node:path';
 import { AscError, type AscErrorCode } from '../errors.ts';
 import { withTempFile } from '../files/temp.ts';

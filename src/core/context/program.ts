@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, realpath } from 'node:fs/promises';
+import { access, realpath } from '../files/fs-promises.ts';
 import path from 'node:path';
 import type { AscProgram } from '../types.ts';
 

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from './fs-promises.ts';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
