@@ -1,9 +1,9 @@
-import { access } from './files/fs-promises.ts';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { LoadedConfig } from './config/load.ts';
 import type { AscParsedConfig } from './config/validate.ts';
 import { AscError } from './errors.ts';
+import { access } from './files/fs-promises.ts';
 import type { AscBuiltinPlugin, AscPlugin } from './types.ts';
 
 /** An enabled plugin with its validated options. */

@@ -1,6 +1,6 @@
-import { mkdir, readFile } from './files/fs-promises.ts';
 import path from 'node:path';
 import { AscError } from './errors.ts';
+import { mkdir, readFile } from './files/fs-promises.ts';
 import type { AscState } from './types.ts';
 
 /** asc's own state folder: backups, the run lock, pending handlers and plugins' records. */

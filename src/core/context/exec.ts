@@ -3,6 +3,7 @@ import path from 'node:path';
 import { AscError } from '../errors.ts';
 import { indent, tail } from '../text.ts';
 import type { AscExec, AscExecOptions, AscExecResult, AscToolHint } from '../types.ts';
+import { forkCommand } from './forker.ts';
 import { killGroup, spawnInMemory } from './spawn.ts';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -88,7 +89,11 @@ export async function execCommand(
 const spawnProcess: Spawn = async (file, args, options, settings) => {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!options.stdinFile && !options.stdoutFile) {
-    return spawnInMemory(file, args, options, settings, timeoutMs);
+    const forked =
+      options.input === undefined && options.env === undefined
+        ? forkCommand(file, args, options.cwd, settings, timeoutMs)
+        : undefined;
+    return forked ?? spawnInMemory(file, args, options, settings, timeoutMs);
   }
   const { execa } = await loadExeca();
   // Each command gets its own process group, and a timeout or Ctrl-C ends the whole group: killing

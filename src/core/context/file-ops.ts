@@ -1,7 +1,18 @@
 import type { Stats } from 'node:fs';
-import { cp, lstat, mkdir, readlink, realpath, rename, rm, stat, symlink, unlink } from '../files/fs-promises.ts';
 import path from 'node:path';
 import { AscError } from '../errors.ts';
+import {
+  cp,
+  lstat,
+  mkdir,
+  readlink,
+  realpath,
+  rename,
+  rm,
+  stat,
+  symlink,
+  unlink,
+} from '../files/fs-promises.ts';
 import type { AscFileInfo, AscWriteResult } from '../types.ts';
 import { fileError, quotePath } from './file-errors.ts';
 

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
-import { copyFile, mkdir, readFile, realpath, unlink } from '../files/fs-promises.ts';
 import path from 'node:path';
 import { AscError, type AscErrorCode } from '../errors.ts';
+import { copyFile, mkdir, readFile, realpath, unlink } from '../files/fs-promises.ts';
 import { withTempFile } from '../files/temp.ts';
 import type { AscFiles, AscWriteOptions, AscWriteResult } from '../types.ts';
 import { fileError, quotePath } from './file-errors.ts';

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
-import { access, realpath } from '../files/fs-promises.ts';
 import path from 'node:path';
+import { access, realpath } from '../files/fs-promises.ts';
 import type { AscProgram } from '../types.ts';
 
 /**

@@ -66,7 +66,7 @@ export function spawnInMemory(
 }
 
 /** UTF-8, without one final newline (`\n` or `\r\n`), as execa's stripFinalNewline. */
-function text(chunks: Buffer[]): string {
+export function text(chunks: Buffer[]): string {
   const all = Buffer.concat(chunks).toString('utf8');
   return all.endsWith('\r\n') ? all.slice(0, -2) : all.endsWith('\n') ? all.slice(0, -1) : all;
 }

@@ -1,6 +1,6 @@
-import { mkdtemp, rm, writeFile } from './fs-promises.ts';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { mkdtemp, rm, writeFile } from './fs-promises.ts';
 
 /**
  * Hand `content` to `use` as a file named `name` in a private temporary folder (mode 0600), removed
