@@ -6,12 +6,11 @@ import { parse as parseYaml } from 'yaml';
 import { bootGuest } from '../guest/system.mjs';
 import { argsError } from './cli.mjs';
 import { embedBases } from './embed.mjs';
+import { prepareGuest, spawnSshd } from './guest-sshd.mjs';
 import {
   chooseSshPort,
   ensureUserKey,
   killInstanceProcesses,
-  prepareGuest,
-  spawnSshd,
   startControlMaster,
   startSocketForward,
   waitForSsh,
