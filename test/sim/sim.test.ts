@@ -100,9 +100,10 @@ describe.skipIf(skip).sequential(title, () => {
     expect(inst).toMatchObject({ status: 'Running', sshLocalPort: await portOf(sshConfig) });
   });
 
-  test('ssh -F ssh.config lima-default reaches the guest', async () => {
-    const ssh = await sandbox.exec('ssh', ['-F', sshConfig, 'lima-default', 'true']);
-    expect(ssh).toMatchObject({ exitCode: 0, stderr: '' });
+  test('ssh -F ssh.config lima-default reaches the guest, as the guest user: in the guest home', async () => {
+    const ssh = await sandbox.exec('ssh', ['-F', sshConfig, 'lima-default', 'echo "$HOME"; pwd']);
+    const home = await mac.guestHome('default');
+    expect(ssh).toEqual({ exitCode: 0, stdout: `${home}\n${home}\n`, stderr: '' });
   });
 
   test('limactl shell runs a login shell in the guest home and passes the exit status through', async () => {

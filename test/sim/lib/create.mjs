@@ -6,12 +6,11 @@ import { parse as parseYaml } from 'yaml';
 import { bootGuest } from '../guest/system.mjs';
 import { argsError } from './cli.mjs';
 import { embedBases } from './embed.mjs';
+import { prepareGuest, spawnSshd } from './guest-sshd.mjs';
 import {
   chooseSshPort,
   ensureUserKey,
   killInstanceProcesses,
-  prepareGuest,
-  spawnSshd,
   startControlMaster,
   startSocketForward,
   waitForSsh,
@@ -269,7 +268,7 @@ export async function startInstance(
   let pid = 0;
   for (let attempt = 1; ; attempt++) {
     port = await chooseSshPort(name, dir, inst.config);
-    pid = spawnSshd(dir, guest, port, inst.config.env);
+    pid = spawnSshd(dir, guest, port, inst.config.env, inst.config.user?.shell);
     writeFileSync(haPid, `${pid}\n`);
     writeFileSync(path.join(dir, `${inst.config.vmType}.pid`), `${pid}\n`);
     writeSshConfig(name, dir, port);

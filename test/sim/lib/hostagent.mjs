@@ -1,23 +1,12 @@
-// The simulated VM: a real OpenSSH sshd on 127.0.0.1 stands in for the guest (the "guest" is this machine),
-// and the fake host agent writes ssh.config, ha.pid/vz.pid and the reverse socket forwards as Lima does.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import {
-  appendFileSync,
-  closeSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+// The fake host agent of the simulated VM (whose sshd is guest-sshd.mjs): it writes ssh.config and
+// ha.pid/vz.pid, waits for ssh, and sets up the ControlMaster and the socket forwards as Lima does.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { info, LimaError, warn } from './log.mjs';
 import { isAlive, killTrees, readPidFile } from './procs.mjs';
-import { configDir, guestHome, readLimaVersion, sim } from './store.mjs';
+import { configDir, readLimaVersion, sim } from './store.mjs';
 import { compareVersions, hostnameOf } from './util.mjs';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -105,118 +94,6 @@ function readFileOr(file, fallback = '') {
   } catch {
     return fallback;
   }
-}
-
-function sshdPaths(dir) {
-  const base = path.join(dir, 'fake-sshd');
-  return {
-    base,
-    config: path.join(base, 'sshd_config'),
-    hostKey: path.join(base, 'ssh_host_ed25519_key'),
-    authorizedKeys: path.join(base, 'authorized_keys'),
-    pidFile: path.join(base, 'sshd.pid'),
-  };
-}
-
-/** Prepare the guest side: the guest home (with the compat symlink of 00-guest-home.sh) and sshd's files. */
-export function prepareGuest(dir) {
-  const s = sim();
-  if (!existsSync(s.sshd)) {
-    throw new LimaError(
-      `fake limactl: ${s.sshd} not found; install OpenSSH server (apt-get install openssh-server)`,
-    );
-  }
-  const home = guestHome(readLimaVersion(dir));
-  mkdirSync(home, { recursive: true });
-  const other = home.endsWith('.guest')
-    ? home.replace(/\.guest$/, '.linux')
-    : home.replace(/\.linux$/, '.guest');
-  try {
-    lstatSync(other);
-  } catch {
-    symlinkSync(path.basename(home), other);
-  }
-  const p = sshdPaths(dir);
-  mkdirSync(p.base, { recursive: true, mode: 0o700 });
-  if (!existsSync(p.hostKey)) {
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'fake-guest', '-f', p.hostKey], {
-      stdio: 'ignore',
-    });
-  }
-  writeFileSync(p.authorizedKeys, readFileSync(`${ensureUserKey()}.pub`), { mode: 0o600 });
-  // Running as root, sshd insists on its privilege-separation directory (made by the service unit normally).
-  if (process.getuid?.() === 0 && !existsSync('/run/sshd')) {
-    mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  }
-  return { home, ...p };
-}
-
-/** sshd_config's quoting (argv_split in OpenSSH's misc.c): double quotes, backslash escapes. */
-const sshdQuote = (v) => `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
-
-function writeSshdConfig(p, port, env) {
-  const q = (v) => `"${v}"`;
-  const lines = [
-    '# The "guest" sshd of the fake limactl (test/sim). It runs as the current user.',
-    `ListenAddress 127.0.0.1:${port}`,
-    `HostKey ${q(p.hostKey)}`,
-    `PidFile ${q(p.pidFile)}`,
-    `AuthorizedKeysFile ${q(p.authorizedKeys)}`,
-    `AllowUsers ${sim().loginUser}`,
-    'PubkeyAuthentication yes',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'PermitRootLogin prohibit-password',
-    'StrictModes no',
-    'UsePAM no',
-    'UseDNS no',
-    'PrintMotd no',
-    'PrintLastLog no',
-    'AllowTcpForwarding yes',
-    'AllowStreamLocalForwarding yes',
-    // OpenSSH's default, as Ubuntu ships it: a stale socket file makes a new reverse forward fail, which
-    // is why Lima runs `rm -f <guestSocket>` first (pkg/hostagent/hostagent.go, forwardSSH).
-    'StreamLocalBindUnlink no',
-    'AcceptEnv LANG LC_*',
-    'PermitUserEnvironment no',
-    'LogLevel ERROR',
-    'Subsystem sftp internal-sftp',
-  ];
-  // lima.yaml `env` becomes the guest's /etc/environment, which pam_env gives every ssh session, login
-  // shell or not (pkg/cidata/cidata.TEMPLATE.d/boot.Linux/07-etc-environment.sh). The sim's sshd has no
-  // PAM: SetEnv gives every session the same variables, with the values as written (no templates).
-  // What every session of a real Ubuntu guest also has: XDG_RUNTIME_DIR from pam_systemd (the user's
-  // runtime dir, where user services put their sockets), and a PATH with the folder apt installs to (the
-  // sim's guest bin stands for /usr/bin) for commands run without a login shell (`ssh lima-x wezterm …`).
-  const s = sim();
-  const session = {
-    XDG_RUNTIME_DIR: path.join(s.guestRoot, 'run', 'user', String(s.uid)),
-    PATH: `${path.join(s.guestRoot, 'bin')}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
-  };
-  const pairs = Object.entries({ ...session, ...env }).map(([k, v]) => sshdQuote(`${k}=${v}`));
-  if (pairs.length > 0) lines.push(`SetEnv ${pairs.join(' ')}`);
-  writeFileSync(p.config, `${lines.join('\n')}\n`);
-}
-
-/** Start sshd detached (it outlives limactl, like the host agent); returns its pid. */
-export function spawnSshd(dir, p, port, env = {}) {
-  writeSshdConfig(p, port, env);
-  const log = openSync(path.join(dir, 'ha.stderr.log'), 'a');
-  const child = spawn(sim().sshd, ['-D', '-e', '-f', p.config], {
-    detached: true,
-    stdio: ['ignore', log, log],
-  });
-  closeSync(log);
-  child.unref();
-  if (!child.pid) throw new LimaError(`fake limactl: could not start ${sim().sshd}`);
-  const watchdog = spawn(
-    process.execPath,
-    // The trailing separator puts the instance marker in its command line, so stop kills it too.
-    [path.join(import.meta.dirname, 'watchdog.mjs'), `${dir}${path.sep}`, sim().root, String(child.pid)],
-    { detached: true, stdio: 'ignore' },
-  );
-  watchdog.unref();
-  return child.pid;
 }
 
 /** Options for the host agent's own connections: no ControlMaster, so nothing lingers after them. */

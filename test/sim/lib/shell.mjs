@@ -5,7 +5,7 @@ import { guestShell } from '../guest/system.mjs';
 import { startInstance } from './create.mjs';
 import { sshOptions } from './hostagent.mjs';
 import { LimaError, error as logError, warn } from './log.mjs';
-import { guestHome, inspect, readLimaVersion, sim } from './store.mjs';
+import { inspect, sim } from './store.mjs';
 import { shellQuote } from './util.mjs';
 
 const shellSpec = {
@@ -67,7 +67,6 @@ export async function shellCommand(ctx, argv) {
     );
   }
 
-  const gHome = guestHome(readLimaVersion(inst.dir));
   const cwd = process.cwd();
   const home = sim().home;
   const mounted = (p) =>
@@ -76,11 +75,11 @@ export async function shellCommand(ctx, argv) {
   if (flags.workdir) changeDir = `cd ${shellQuote(flags.workdir)} || exit 1`;
   else if (mounted(cwd)) changeDir = `cd ${shellQuote(cwd)} || cd ${shellQuote(home)}`;
   else if (mounted(home)) changeDir = `cd ${shellQuote(home)}`;
-  // Real Lima runs `false` here and the shell stays where sshd put it: the guest home.
-  else changeDir = `cd ${shellQuote(gHome)}`;
+  // As Lima does: `false`, and the shell stays where sshd put the session, the guest home.
+  else changeDir = 'false';
 
-  const shell = flags.shell ? shellQuote(flags.shell) : shellQuote(inst.config.user.shell ?? '/bin/bash');
-  // The sim's guest HOME: sshd sets the OS user's home, so point HOME at the sandboxed guest home.
+  // Without --shell, the guest user's login shell: sshd set SHELL (`user.shell`, bin/guest-session).
+  const shell = flags.shell ? shellQuote(flags.shell) : '"$SHELL"';
   // A guest disk with an os-release (a test's Ubuntu, a nixos-lima image's NixOS) is seen through a namespace.
   const s = sim();
   const os = guestShell(s.guestRoot, {
@@ -88,7 +87,7 @@ export async function shellCommand(ctx, argv) {
     FAKE_SIM_ROOT: s.root,
     FAKE_SIM_NODE: process.execPath,
   });
-  let script = `HOME=${shellQuote(gHome)}; export HOME; ${changeDir} ; exec ${shell} -l`;
+  let script = `${changeDir} ; exec ${shell} --login`;
   if (args.length > 1) {
     let parsingEnv = true;
     const quoted = args.slice(1).map((arg) => {
