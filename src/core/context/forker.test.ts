@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -104,9 +105,14 @@ describe('the forker', () => {
       await new Promise(setImmediate);
     }
     const [sleeper, forker] = lines.map(Number) as [number, number];
+    // bash's last argument is its folder of outputs.
+    const folder =
+      (await readFile(`/proc/${forker}/cmdline`, 'utf8')).split('\0').filter(Boolean).at(-1) ?? '';
+    expect(existsSync(folder)).toBe(true);
     process.kill(forker, 'SIGKILL');
     try {
       expect(await running).toMatchObject({ exitCode: undefined, signal: 'SIGKILL' });
+      expect(existsSync(folder)).toBe(false);
       const next = await fork('sh', ['-c', GRANDPARENT]);
       expect(next.exitCode).toBe(0);
       expect(Number(next.stdout)).not.toBe(forker);

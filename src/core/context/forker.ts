@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdtempSync, readFileSync, unlinkSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Spawned } from './exec.ts';
@@ -145,6 +145,8 @@ function startForker(): Forker {
     self.ref(false);
     bash.stdout?.destroy();
     for (const job of [...jobs.values()]) job.finish({ exitCode: undefined, signal: 'SIGKILL' });
+    // A bash killed does not remove its folder.
+    rmSync(dir, { recursive: true, force: true });
   };
   bash.once('exit', gone);
   bash.once('error', gone);
@@ -211,7 +213,6 @@ export function forkCommand(
   });
 }
 
-/** A job's output file, read and removed (empty when the job never made it). */
 /**
  * A job's exit status as Node gives it. A shell sees a command killed by a signal as 128 + its number; a
  * status in 129–159 is reported as the standard signal (1–31) it names, as Node's spawn reports a
@@ -225,6 +226,7 @@ function status(code: number): Pick<Spawned, 'exitCode' | 'signal'> {
   return name ? { exitCode: undefined, signal: name } : { exitCode: code };
 }
 
+/** A job's output file, read and removed (empty when the job never made it). */
 function take(forker: Forker, id: string, stream: 'o' | 'e'): string {
   const file = path.join(forker.dir, `${id}.${stream}`);
   try {
