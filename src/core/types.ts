@@ -190,7 +190,8 @@ export interface AscExecResult {
 }
 
 /**
- * Host commands (Node's spawn; execa for a file streamed in or out): argv arrays, never a shell string built from config. A missing program
+ * Host commands (asc's forker, one bash that starts them, or Node's spawn; execa for a file streamed in or
+ * out): argv arrays, never a shell string built from config. A missing program
  * gives "<tool> not found: install it with …"; a non-zero exit outside `okCodes` throws with the
  * command, exit code and stderr; every call has a timeout.
  */

@@ -85,7 +85,10 @@ export async function execCommand(
   return { command, exitCode, stdout, stderr };
 }
 
-/** The real process: Node's spawn for output kept in memory, execa for a file streamed in or out. */
+/**
+ * The real process: for output kept in memory, asc's forker (one bash that starts the commands,
+ * `forker.ts`) or else Node's spawn; execa for a file streamed in or out.
+ */
 const spawnProcess: Spawn = async (file, args, options, settings) => {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!options.stdinFile && !options.stdoutFile) {

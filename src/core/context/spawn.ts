@@ -4,7 +4,7 @@ import type { Spawned } from './exec.ts';
 
 /**
  * A command whose output asc keeps in memory, through Node's own `spawn`: what nearly every command is
- * (a check, `limactl list`, `launchctl print`). execa's per-call work (its option normalisation, stream
+ * (a check, `limactl list`, `launchctl print`) when the forker (`forker.ts`) cannot take it. execa's per-call work (its option normalisation, stream
  * plumbing and result object) was most of what a converged task cost beyond the spawn itself (decision
  * 47); commands that stream to or from a file (archives) still go through execa.
  *
