@@ -20,7 +20,6 @@ export const cp = lazy('cp');
 export const lstat = lazy('lstat');
 export const mkdir = lazy('mkdir');
 export const mkdtemp = lazy('mkdtemp');
-export const open = lazy('open');
 export const readFile = lazy('readFile');
 export const readlink = lazy('readlink');
 export const realpath = lazy('realpath');
